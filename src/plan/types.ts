@@ -1,0 +1,87 @@
+import type { Health } from '../flavors/types.js';
+import type { InstanceState } from '../providers/types.js';
+import type { GroupSpec } from '../spec/schema.js';
+
+/** One instance as the planner sees it: provider facts joined with the flavor's health. */
+export interface ObservedInstance {
+  readonly id: string;
+  /** Pets: the `infrakit.logical-id` tag. */
+  readonly logicalId?: string;
+  /** The `infrakit.config-hash` tag ('' when missing: then it counts as outdated). */
+  readonly configHash: string;
+  readonly state: InstanceState;
+  /** Epoch ms. */
+  readonly launchedAt: number;
+  readonly health: Health;
+  /** Epoch ms since which `health` has held (the engine keeps it when the provider cannot tell). */
+  readonly healthSince: number;
+  /** Tagged `infrakit.protected=true`: never chosen for scale-down, update or remediation. */
+  readonly protected: boolean;
+}
+
+/** Launches of an unfinished intent that are not observed yet: counted as if they existed. */
+export interface PendingLaunch {
+  readonly token: string;
+  /** How many instances of this intent are still unobserved. */
+  readonly count: number;
+  /** Pets: the logical IDs still unobserved. */
+  readonly logicalIds?: readonly string[];
+  readonly configHash: string;
+}
+
+export interface PlanInput {
+  readonly spec: GroupSpec;
+  /** `configHash(spec)`: instances whose tag differs are outdated. */
+  readonly configHash: string;
+  readonly instances: readonly ObservedInstance[];
+  readonly pending: {
+    readonly launches: readonly PendingLaunch[];
+    /** Ids with an unfinished terminate intent: already going, never counted as available. */
+    readonly terminations: readonly string[];
+  };
+  /**
+   * Instances AWS will take away (Spot interruption, rebalance, scheduled maintenance), with the
+   * deadline (epoch ms). Replaced launch-first within `maxSurge`, terminated once a replacement is
+   * healthy or the deadline has passed.
+   */
+  readonly retiring?: ReadonlyMap<string, number>;
+}
+
+export type LaunchReason = 'scale-up' | 'replace' | 'update' | 'missing-logical-id';
+
+export type TerminateReason =
+  | 'scale-down'
+  | 'duplicate-logical-id'
+  | 'unknown-logical-id'
+  | 'unhealthy'
+  | 'failed'
+  | 'outdated'
+  | 'retiring';
+
+export type PlanAction =
+  | {
+      readonly kind: 'launch';
+      readonly count: number;
+      /** Pets: exactly `count` logical IDs, sorted. */
+      readonly logicalIds?: readonly string[];
+      readonly reason: LaunchReason;
+    }
+  | {
+      readonly kind: 'terminate';
+      /** Sorted. */
+      readonly ids: readonly string[];
+      readonly reason: TerminateReason;
+    };
+
+export interface Plan {
+  /** Deterministic order: terminations of failed instances first, then launches, then the rest. */
+  readonly actions: readonly PlanAction[];
+  /** Set when the planner refuses to act (paused, too many unhealthy), with the numbers. */
+  readonly blocked?: { readonly reason: string };
+  /** Earliest epoch ms at which a grace, timeout or minHealthy window ends and the plan may change. */
+  readonly nextCheckAt?: number;
+  /** One human line: what the plan does and why (shown by pretend and the CLI). */
+  readonly summary: string;
+  /** Extra facts worth showing, e.g. protected instances that were skipped. Sorted. */
+  readonly notes: readonly string[];
+}

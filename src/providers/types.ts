@@ -1,0 +1,114 @@
+/**
+ * The instance provider contract (after InfraKit's instance SPI). One shared contract test suite
+ * (`test/contract/instance-provider.ts`) runs against every implementation.
+ */
+
+/** Bumped on any incompatible change to the methods or their semantics below. */
+export const INSTANCE_PROVIDER_CONTRACT_VERSION = '1.0.0';
+
+/** Every state an instance can be observed in; `terminated` instances are never returned. */
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down';
+
+/** The provider's own view of an instance's health (EC2 status checks, a live process, …). */
+export interface ProviderHealth {
+  readonly status: 'ok' | 'impaired' | 'unknown';
+  /** When the current status began (epoch ms), when the provider knows it. */
+  readonly since?: number;
+}
+
+/** An instance as a provider observes it. */
+export interface InstanceDescription {
+  readonly id: string;
+  readonly state: InstanceState;
+  /** All tags, including the controller's `infrakit.*` tags written at launch. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Launch time, epoch ms. */
+  readonly launchedAt: number;
+  readonly health: ProviderHealth;
+  /** Provider-specific facts worth showing (private IP, subnet, pid, …); never secrets. */
+  readonly details?: Readonly<Record<string, string | number>>;
+}
+
+/** One instance to launch. */
+export interface ProvisionRequest {
+  /** Tags to set at launch: the group's `infrakit.*` tags plus the flavor's and the user's. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Pets only: the logical ID this instance fills (also present as the `infrakit.logical-id` tag). */
+  readonly logicalId?: string;
+  /**
+   * Idempotency token of the launch intent (also the `infrakit.intent` tag). Requests sharing a
+   * token belong to one intent and may be launched in one call.
+   */
+  readonly token: string;
+  /** The init script prepared by the flavor (user data, a shell prelude, …). */
+  readonly init?: string;
+}
+
+/** What `describe` selects on: every instance carrying all of `tags` and every key of `tagKeys`. */
+export interface DescribeSelector {
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly tagKeys?: readonly string[];
+}
+
+export interface ProvisionResult {
+  /** Instances launched by this call, in request order where the provider can tell. */
+  readonly launched: readonly InstanceDescription[];
+}
+
+export interface DestroyResult {
+  /** Ids now gone or going (including those that were already gone). */
+  readonly destroyed: readonly string[];
+}
+
+/**
+ * An instance provider.
+ *
+ * Errors: throttling throws `ThrottledError`, missing capacity `InsufficientCapacityError`, a
+ * configuration the provider rejects `InvalidConfigurationError` (all in `src/errors.ts`).
+ */
+export interface InstanceProvider {
+  /** Provider name as written in specs (`instance.provider`). */
+  readonly name: string;
+
+  /**
+   * Validates and normalizes `instance.properties`; throws `SpecValidationError` whose paths are
+   * relative to the properties object. Pure: no I/O, same input → same output.
+   */
+  validate(properties: unknown): Record<string, unknown>;
+
+  /**
+   * Launches one instance per request, tagging each at launch (never after).
+   *
+   * Idempotency: a provider that honours tokens must not launch twice for the same token; one
+   * that cannot (a process, moto's EC2) may, so the engine always first describes by
+   * `infrakit.intent` and only provisions the missing remainder. Partial failure: throws after
+   * launching some instances; those carry the token's tag and are found by `describe`.
+   */
+  provision(
+    properties: Record<string, unknown>,
+    requests: readonly ProvisionRequest[],
+  ): Promise<ProvisionResult>;
+
+  /**
+   * Every instance carrying the selector's tags in any non-terminated state (pending, running,
+   * stopping, stopped, shutting-down). Read-only and repeatable. Throws on any failure or partial
+   * read: a caller must never act on an incomplete observation.
+   */
+  describe(selector: DescribeSelector): Promise<readonly InstanceDescription[]>;
+
+  /**
+   * Terminates `ids`, which must all carry `infrakit.group = groupId`: the tag is re-checked
+   * first and an instance without it makes the call throw `NotOwnedError` before anything is
+   * destroyed. Idempotent: an instance already gone or unknown counts as destroyed.
+   */
+  destroy(ids: readonly string[], groupId: string, reason: string): Promise<DestroyResult>;
+
+  /**
+   * Adds or overwrites tags on existing instances (operator labels such as `infrakit.protected`).
+   * Idempotent; an unknown or gone instance is skipped, not an error.
+   */
+  label(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void>;
+}
+
+/** Providers by name, as the engine and the API look them up. */
+export type ProviderRegistry = ReadonlyMap<string, InstanceProvider>;

@@ -1,0 +1,68 @@
+import type { FlavorRegistry } from '../flavors/types.js';
+import type { ObservedInstance, Plan } from '../plan/types.js';
+import type { ProviderRegistry } from '../providers/types.js';
+import type { GroupSpec } from '../spec/schema.js';
+import type { GroupStore } from '../store/types.js';
+
+/** What the engine needs, all passed in (no SDK client or env read at import time). */
+export interface EngineDeps {
+  readonly store: GroupStore;
+  readonly providers: ProviderRegistry;
+  readonly flavors: FlavorRegistry;
+  /** Identifies this reconciler in leases and events (Lambda request id, host:pid, …). */
+  readonly owner: string;
+  /** Injectable clock, epoch ms. */
+  readonly now?: () => number;
+  /** Lease time to live; longer than one reconcile pass can take. @default 60_000 */
+  readonly leaseTtlMs?: number;
+  /** A provider `describe` taking longer than this counts as failed. @default 20_000 */
+  readonly describeTimeoutMs?: number;
+}
+
+export type ReconcileOutcome =
+  | 'acted' // actions were taken under the lease
+  | 'steady' // nothing to do; nothing written
+  | 'blocked' // the plan refused to act (paused, too many unhealthy, invalid config)
+  | 'busy' // another reconciler holds the lease
+  | 'observe-failed' // the provider could not be read: nothing planned
+  | 'removed' // a destroying group reached zero instances and was removed
+  | 'missing'; // no such group
+
+export interface ReconcileResult {
+  readonly groupId: string;
+  readonly outcome: ReconcileOutcome;
+  readonly plan?: Plan;
+  readonly launched: number;
+  readonly terminated: number;
+  readonly error?: string;
+}
+
+export interface SweepReport {
+  readonly groupsSeen: number;
+  readonly results: readonly ReconcileResult[];
+  /** Groups not started because the deadline was near (to be fanned out or left to the next sweep). */
+  readonly skipped: readonly string[];
+  readonly durationMs: number;
+}
+
+/** The status view of a group (DESIGN §6 `status`). */
+export interface GroupStatus {
+  readonly instances: readonly (ObservedInstance & {
+    readonly details?: Readonly<Record<string, string | number>>;
+  })[];
+  readonly converged: boolean;
+  readonly blocked?: string;
+  readonly lastReconcileAt?: number;
+  readonly summary?: string;
+}
+
+export interface Engine {
+  /** One full pass over one group: lease → observe → plan → intents → act → record → release. */
+  reconcileGroup(id: string): Promise<ReconcileResult>;
+  /** All groups (or `ids`), bounded concurrency, one describe per provider, stops before `deadline`. */
+  sweep(options?: { ids?: readonly string[]; deadline?: number; concurrency?: number }): Promise<SweepReport>;
+  /** The plan for `spec` against the live observation; writes nothing. */
+  pretend(spec: GroupSpec): Promise<Plan>;
+  /** Live status of a stored group (observes the provider; writes nothing). */
+  status(id: string): Promise<GroupStatus | undefined>;
+}

@@ -1,0 +1,150 @@
+import type { GroupSpec } from '../spec/schema.js';
+
+/**
+ * The persistence port. The DynamoDB adapter (`dynamo.ts`) is the only implementation; tests run it
+ * on dynalite and moto. Every write is a single-item conditional write; a failed condition throws
+ * one of the typed errors in `errors.ts` carrying what the caller needs to re-read and re-plan.
+ */
+
+/** `active` groups are reconciled; `destroying` ones are being emptied before removal. */
+export type GroupLifecycle = 'active' | 'destroying';
+
+export interface StoredSpec {
+  readonly spec: GroupSpec;
+  /** 1 for the first version, +1 for each change. */
+  readonly version: number;
+  /** Opaque, changes with every version (quoted, as HTTP wants it). */
+  readonly etag: string;
+  readonly updatedAt: number;
+}
+
+export interface LeaseState {
+  readonly owner: string;
+  /** Fencing token: every write by the holder is conditional on it. */
+  readonly token: string;
+  /** Epoch ms. */
+  readonly expiresAt: number;
+}
+
+/** The reconcile progress of a group, kept beside its spec. */
+export interface GroupState {
+  readonly lease?: LeaseState;
+  /** +1 on every state write by a lease holder. */
+  readonly revision: number;
+  readonly lastSummary?: string;
+  readonly blocked?: string;
+  readonly lastReconcileAt?: number;
+  /** Tokens of unfinished intents (so a steady-state sweep need not query intents). */
+  readonly openIntents: readonly string[];
+  /** Instance id → epoch ms since which its current health has held (for providers that cannot tell). */
+  readonly healthSince: Readonly<Record<string, { readonly health: string; readonly since: number }>>;
+  /** Instance id → deadline epoch ms: instances AWS will take away (Spot, maintenance). */
+  readonly retiring: Readonly<Record<string, number>>;
+  /** Epoch ms before which the next reconcile is worth doing (planner's nextCheckAt). */
+  readonly nextCheckAt?: number;
+}
+
+/** One group as listed: current spec plus state. */
+export interface GroupRecord extends StoredSpec {
+  readonly id: string;
+  readonly lifecycle: GroupLifecycle;
+  readonly state: GroupState;
+}
+
+export type IntentKind = 'launch' | 'terminate';
+
+export interface Intent {
+  readonly groupId: string;
+  readonly token: string;
+  readonly kind: IntentKind;
+  /** launch: how many instances. */
+  readonly count?: number;
+  /** launch (pets): logical IDs to fill. */
+  readonly logicalIds?: readonly string[];
+  /** launch: config hash the instances get. */
+  readonly configHash?: string;
+  /** terminate: ids to terminate. */
+  readonly ids?: readonly string[];
+  readonly reason: string;
+  readonly createdAt: number;
+  readonly doneAt?: number;
+  /** launch: ids launched so far (best effort; the `infrakit.intent` tag is the truth). */
+  readonly launchedIds?: readonly string[];
+}
+
+export type GroupEventLevel = 'info' | 'warn' | 'error';
+
+export interface GroupEvent {
+  readonly groupId: string;
+  readonly at: number;
+  readonly level: GroupEventLevel;
+  /** Short machine-readable kind: `launch`, `terminate`, `blocked`, `observe-failed`, … */
+  readonly kind: string;
+  readonly message: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Opaque cursor for the next page; absent on the last one. */
+  readonly next?: string;
+}
+
+/** Counts of DynamoDB requests, for benchmarks and the no-writes-in-steady-state guarantee. */
+export interface StoreStats {
+  reads: number;
+  writes: number;
+}
+
+export interface GroupStore {
+  readonly stats: StoreStats;
+
+  // ---- specs (API) ----
+  /** Creates (expectedVersion 0 / create-only) or replaces at `expectedVersion`; writes history first. */
+  putSpec(
+    spec: GroupSpec,
+    options: { expectedVersion?: number; createOnly?: boolean; now: number },
+  ): Promise<StoredSpec>;
+  getGroup(id: string): Promise<GroupRecord | undefined>;
+  /** Paginated listing of all groups (spec + state), cheap: one query per page. */
+  listGroups(options?: { limit?: number; cursor?: string }): Promise<Page<GroupRecord>>;
+  /** Past versions, newest first. */
+  listVersions(id: string, options?: { limit?: number; cursor?: string }): Promise<Page<StoredSpec>>;
+  getVersion(id: string, version: number): Promise<StoredSpec | undefined>;
+  /** Marks the group `destroying` (conditional on it existing). */
+  markDestroying(id: string, now: number): Promise<void>;
+  /** Removes the group record; history and events are left to expire. Conditional on `expectedVersion`. */
+  deleteGroup(id: string, expectedVersion: number): Promise<void>;
+
+  // ---- lease and state (reconcilers) ----
+  /** Takes the lease if free or expired; returns it, or undefined when another holder has it. */
+  acquireLease(id: string, owner: string, ttlMs: number, now: number): Promise<LeaseState | undefined>;
+  renewLease(id: string, lease: LeaseState, ttlMs: number, now: number): Promise<LeaseState>;
+  releaseLease(id: string, lease: LeaseState): Promise<void>;
+  /** Writes state fields, conditional on holding `lease`; bumps `revision`. */
+  updateState(
+    id: string,
+    lease: LeaseState,
+    patch: Partial<Omit<GroupState, 'lease' | 'revision'>>,
+  ): Promise<void>;
+  /** Adds a retiring mark (events handler); unconditional merge of one map key, no lease needed. */
+  markRetiring(id: string, instanceId: string, deadline: number): Promise<void>;
+
+  // ---- intents ----
+  /** Writes an intent (create only) and adds its token to `openIntents`, under the lease. */
+  putIntent(intent: Intent, lease: LeaseState): Promise<void>;
+  /** Records progress (launched ids) on an open intent, under the lease. */
+  updateIntent(intent: Intent, patch: { launchedIds?: readonly string[] }, lease: LeaseState): Promise<void>;
+  /** Marks an intent done and removes its token from `openIntents`, under the lease. */
+  completeIntent(intent: Intent, lease: LeaseState, now: number): Promise<void>;
+  /** Open (not done) intents of a group. */
+  listOpenIntents(groupId: string): Promise<readonly Intent[]>;
+
+  // ---- events and instance index ----
+  appendEvents(events: readonly GroupEvent[]): Promise<void>;
+  /** Newest first. */
+  listEvents(groupId: string, options?: { limit?: number; cursor?: string }): Promise<Page<GroupEvent>>;
+  /** instance id → group id, written at launch so state-change events find their group cheaply. */
+  indexInstances(groupId: string, instanceIds: readonly string[], now: number): Promise<void>;
+  groupOfInstance(instanceId: string): Promise<string | undefined>;
+}
