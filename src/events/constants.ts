@@ -1,0 +1,31 @@
+/**
+ * Names shared by the handlers (which publish and consume them) and the CDK stack (which routes
+ * them). Changing one is a breaking change for deployed stacks.
+ */
+
+/** `source` of the project's own EventBridge events. */
+export const EVENT_SOURCE = 'infrakit';
+
+/** Detail-types of the project's own events; both carry `{ groupIds: string[] }`. */
+export const DETAIL_TYPE_SPEC_CHANGED = 'Group Spec Changed';
+export const DETAIL_TYPE_RECONCILE_REQUESTED = 'Reconcile Requested';
+
+/** Environment variables the Lambda handlers read (set by the CDK construct). */
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  eventBusName: 'EVENT_BUS_NAME',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+/** CloudWatch (EMF) namespace and metric names the handlers publish and the alarms watch. */
+export const METRICS_NAMESPACE = 'InfraKit';
+export const METRIC = {
+  groupsSeen: 'GroupsSeen',
+  groupsActed: 'GroupsActed',
+  groupsBlocked: 'GroupsBlocked',
+  launches: 'Launches',
+  terminations: 'Terminations',
+  errors: 'Errors',
+} as const;
