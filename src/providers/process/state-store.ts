@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { InfrakitError } from '../../errors.js';
+import { isErrno } from './os-process.js';
+
+/**
+ * One JSON file per instance under `<dataDir>/instances/<id>.json`. There is deliberately no
+ * shared index: several controllers may share a data dir, and a single index file would need a
+ * lock. Every write is a temp file plus `rename`, which is atomic on POSIX file systems, so a
+ * reader sees either the old or the new content, never a torn file.
+ */
+
+/** Instance ids look like `p-<16 hex>`; anything else is never ours (and never a path). */
+export const PROCESS_INSTANCE_ID = /^p-[0-9a-f]{16}$/;
+
+const StateSchema = z.object({
+  version: z.literal(1),
+  id: z.string().regex(PROCESS_INSTANCE_ID),
+  pid: z.int().positive(),
+  /** OS start time of `pid`, read right after spawn (see `processStartTime`). */
+  startTime: z.string().min(1),
+  tags: z.record(z.string(), z.string()),
+  logicalId: z.string().optional(),
+  token: z.string(),
+  /** Epoch ms. */
+  launchedAt: z.number(),
+  logFile: z.string(),
+});
+
+/** What is known about one instance. */
+export type InstanceState = z.infer<typeof StateSchema>;
+
+export class StateStore {
+  readonly instancesDir: string;
+  readonly logsDir: string;
+
+  constructor(dataDir: string) {
+    this.instancesDir = join(dataDir, 'instances');
+    this.logsDir = join(dataDir, 'logs');
+  }
+
+  /** Creates the directories (idempotent). */
+  async init(): Promise<void> {
+    await mkdir(this.instancesDir, { recursive: true });
+    await mkdir(this.logsDir, { recursive: true });
+  }
+
+  /** A fresh instance id; 64 random bits make collisions between controllers negligible. */
+  newId(): string {
+    return `p-${randomBytes(8).toString('hex')}`;
+  }
+
+  logFileFor(id: string): string {
+    return join(this.logsDir, `${id}.log`);
+  }
+
+  /** Writes (creates or replaces) an instance's state atomically. */
+  async write(state: InstanceState): Promise<void> {
+    const target = this.pathOf(state.id);
+    // A unique temp name per writer: two controllers relabelling at once must not share a temp file.
+    const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+    try {
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  /** The state of `id`, or `undefined` when there is none (unknown id, or already removed). */
+  async read(id: string): Promise<InstanceState | undefined> {
+    if (!PROCESS_INSTANCE_ID.test(id)) return undefined;
+    let text: string;
+    try {
+      text = await readFile(this.pathOf(id), 'utf8');
+    } catch (err) {
+      // Another controller may have destroyed it between our listing and this read.
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+    return this.parse(id, text);
+  }
+
+  /**
+   * Every instance state in the directory. Throws on an unreadable or corrupt file rather than
+   * skipping it: a caller must never act on an incomplete observation.
+   */
+  async list(): Promise<InstanceState[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.instancesDir);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return [];
+      throw err;
+    }
+    const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length));
+    const states = await Promise.all(ids.map((id) => this.read(id)));
+    return states.filter((s): s is InstanceState => s !== undefined);
+  }
+
+  /** Removes an instance's state; already removed is fine (several controllers may race here). */
+  async remove(id: string): Promise<void> {
+    if (!PROCESS_INSTANCE_ID.test(id)) return;
+    await rm(this.pathOf(id), { force: true });
+  }
+
+  private pathOf(id: string): string {
+    return join(this.instancesDir, `${id}.json`);
+  }
+
+  private parse(id: string, text: string): InstanceState {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new InfrakitError(`corrupt process state file ${this.pathOf(id)}`, { cause: err });
+    }
+    const result = StateSchema.safeParse(json);
+    if (!result.success || result.data.id !== id) {
+      throw new InfrakitError(`invalid process state file ${this.pathOf(id)}`, { cause: result.error });
+    }
+    return result.data;
+  }
+}
