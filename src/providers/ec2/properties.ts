@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { parseWith } from '../../spec/validate.js';
+import { isControllerTag } from '../../tags.js';
+
+/**
+ * `instance.properties` of an `ec2` group. Either a launch template (whose settings the inline
+ * fields below override) or an inline launch configuration (`imageId` plus an instance type).
+ * Every object is strict: an unknown key is an error, so a typo never passes silently.
+ */
+
+const IMAGE_ID = /^ami-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
+const LAUNCH_TEMPLATE_ID = /^lt-[0-9a-f]{8,17}$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]{1,128}$/;
+const INSTANCE_PROFILE_NAME = /^[\w+=,.@-]{1,128}$/;
+
+const uniqueStrings = (pattern: RegExp, what: string, max: number) =>
+  z
+    .array(z.string().regex(pattern, `must be ${what}`))
+    .min(1)
+    .max(max)
+    .refine((xs) => new Set(xs).size === xs.length, 'must not contain duplicates');
+
+export const LaunchTemplateSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(LAUNCH_TEMPLATE_ID, 'must be a launch template id such as lt-0abc12345678def90')
+      .optional(),
+    name: z
+      .string()
+      .regex(/^[a-zA-Z0-9().\-/_]{3,128}$/, 'must be 3-128 characters of letters, digits and ( ) . - / _')
+      .optional(),
+    /** A version number, `$Latest` or `$Default`. @default $Default (EC2's choice) */
+    version: z
+      .string()
+      .regex(/^(\$Latest|\$Default|[1-9]\d{0,8})$/, 'must be a version number, $Latest or $Default')
+      .optional(),
+  })
+  .refine((t) => (t.id === undefined) !== (t.name === undefined), {
+    message: 'exactly one of id or name is required',
+  });
+
+export const EbsSchema = z.strictObject({
+  volumeSize: z.int().min(1).max(65_536).optional(),
+  volumeType: z.enum(['gp2', 'gp3', 'io1', 'io2', 'st1', 'sc1', 'standard']).optional(),
+  iops: z.int().min(100).max(256_000).optional(),
+  throughput: z.int().min(125).max(2_000).optional(),
+  encrypted: z.boolean().optional(),
+  kmsKeyId: z.string().min(1).max(2048).optional(),
+  snapshotId: z
+    .string()
+    .regex(/^snap-[0-9a-f]{8,17}$/, 'must be a snapshot id')
+    .optional(),
+  /** Volumes of a replaced instance must not pile up. @default true */
+  deleteOnTermination: z.boolean().default(true),
+});
+
+export const BlockDeviceMappingSchema = z.strictObject({
+  deviceName: z.string().regex(/^\/dev\/[a-z0-9]+$|^xvd[a-z]+$/, 'must be a device name such as /dev/xvda'),
+  ebs: EbsSchema.optional(),
+  virtualName: z
+    .string()
+    .regex(/^ephemeral\d+$/, 'must be ephemeralN')
+    .optional(),
+  noDevice: z.boolean().optional(),
+});
+
+export const MetadataOptionsSchema = z.strictObject({
+  /** `required` is IMDSv2 only: the secure default. @default required */
+  httpTokens: z.enum(['required', 'optional']).default('required'),
+  httpEndpoint: z.enum(['enabled', 'disabled']).default('enabled'),
+  /** 2 lets containers on the instance reach IMDSv2. @default 2 */
+  httpPutResponseHopLimit: z.int().min(1).max(64).default(2),
+  instanceMetadataTags: z.enum(['enabled', 'disabled']).optional(),
+});
+
+export const SpotSchema = z.strictObject({
+  /** Highest hourly price in USD, as a decimal string; absent means the on-demand price. */
+  maxPrice: z
+    .string()
+    .regex(/^\d{1,6}(\.\d{1,8})?$/, 'must be a decimal price such as 0.05')
+    .optional(),
+  /** What EC2 does on interruption. stop and hibernate need a persistent Spot request. @default terminate */
+  interruptionBehavior: z.enum(['terminate', 'stop', 'hibernate']).default('terminate'),
+});
+
+const TagKey = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((k) => !isControllerTag(k), 'infrakit.* tags are the controller’s own and cannot be set here')
+  .refine((k) => !k.toLowerCase().startsWith('aws:'), 'aws:* tags are reserved by AWS');
+
+export const Ec2PropertiesSchema = z
+  .strictObject({
+    launchTemplate: LaunchTemplateSchema.optional(),
+    imageId: z.string().regex(IMAGE_ID, 'must be an AMI id such as ami-0abc12345678def90').optional(),
+    /** First choice of instance type. */
+    instanceType: z.string().regex(INSTANCE_TYPE, 'must be an instance type such as t3.micro').optional(),
+    /** Fallbacks tried in order when EC2 lacks capacity for the types before them. */
+    instanceTypes: uniqueStrings(INSTANCE_TYPE, 'an instance type such as t3.micro', 20).optional(),
+    /** Subnets (ideally one per AZ) that new instances are spread across. */
+    subnetIds: uniqueStrings(SUBNET_ID, 'a subnet id such as subnet-0abc1234', 32).optional(),
+    securityGroupIds: uniqueStrings(
+      SECURITY_GROUP_ID,
+      'a security group id such as sg-0abc1234',
+      16,
+    ).optional(),
+    keyName: z.string().min(1).max(255).optional(),
+    /** An instance profile name or ARN. */
+    iamInstanceProfile: z
+      .string()
+      .refine(
+        (v) => INSTANCE_PROFILE_ARN.test(v) || INSTANCE_PROFILE_NAME.test(v),
+        'must be an instance profile name or arn:aws:iam::<account>:instance-profile/<name>',
+      )
+      .optional(),
+    blockDeviceMappings: z.array(BlockDeviceMappingSchema).max(32).optional(),
+    metadataOptions: MetadataOptionsSchema.prefault({}),
+    spot: SpotSchema.optional(),
+    /** Extra tags on every instance and volume; the controller's own tags always win. */
+    tags: z.record(TagKey, z.string().max(256)).default({}),
+  })
+  .superRefine((p, ctx) => {
+    if (p.launchTemplate) return; // the template supplies the image and type; inline fields override
+    if (p.imageId === undefined)
+      ctx.addIssue({ code: 'custom', path: ['imageId'], message: 'required unless launchTemplate is given' });
+    if (p.instanceType === undefined && p.instanceTypes === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['instanceType'],
+        message: 'instanceType or instanceTypes is required unless launchTemplate is given',
+      });
+  });
+
+export type Ec2Properties = z.output<typeof Ec2PropertiesSchema>;
+
+/** Validates and normalizes properties (defaults filled in); throws `SpecValidationError` with field paths. */
+export function parseEc2Properties(properties: unknown): Ec2Properties {
+  return parseWith(Ec2PropertiesSchema, properties ?? {});
+}
+
+/**
+ * The instance types to try, in order: `instanceType` first, then `instanceTypes` (deduplicated).
+ * `[undefined]` when a launch template chooses the type.
+ */
+export function instanceTypeChoices(p: Ec2Properties): readonly (string | undefined)[] {
+  const all = [...(p.instanceType ? [p.instanceType] : []), ...(p.instanceTypes ?? [])];
+  const unique = [...new Set(all)];
+  return unique.length > 0 ? unique : [undefined];
+}

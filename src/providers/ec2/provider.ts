@@ -1,0 +1,97 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type {
+  DescribeSelector,
+  DestroyResult,
+  InstanceDescription,
+  InstanceProvider,
+  ProvisionRequest,
+  ProvisionResult,
+} from '../types.js';
+import { CallCounter, createEc2Api, type Ec2Api } from './api.js';
+import { describeInstances } from './describe.js';
+import { destroyInstances } from './destroy.js';
+import { toProviderError } from './errors.js';
+import { labelInstances } from './label.js';
+import { parseEc2Properties } from './properties.js';
+import { provisionInstances } from './provision.js';
+import type { RetryOptions } from './retry.js';
+import { realSleep, type Sleep, TokenBucket } from './token-bucket.js';
+
+export interface Ec2ProviderOptions {
+  /**
+   * The EC2 client, built by the caller with its endpoint (AWS, moto, any compatible endpoint),
+   * region and credentials. Tip: `maxAttempts: 1` leaves retries to this provider alone, whose
+   * backoff and token bucket then see every attempt.
+   */
+  readonly client: Pick<EC2Client, 'send'>;
+  /** Epoch ms, for the token bucket. @default Date.now */
+  readonly now?: () => number;
+  /** Used by the token bucket and the retry backoff. @default setTimeout-based */
+  readonly sleep?: Sleep;
+  /** Paces RunInstances; share one between providers of the same account and region. @default 5 burst, 2/s */
+  readonly bucket?: TokenBucket;
+  /** Retry of throttled calls. @default 5 attempts, full jitter from 200 ms, at most 10 s */
+  readonly retry?: Omit<RetryOptions, 'sleep'>;
+}
+
+/**
+ * The EC2 instance provider (`provider: ec2`). Membership lives in tags set at launch; every call
+ * goes through a narrow, counted, retried port (`api.ts`). Nothing is built or read at import time.
+ *
+ * @example
+ * const provider = new Ec2Provider({ client: new EC2Client({ region: 'eu-west-1' }) });
+ */
+export class Ec2Provider implements InstanceProvider {
+  readonly name = 'ec2';
+  /** EC2 requests sent by this provider, by operation (retries included). */
+  readonly calls = new CallCounter();
+  private readonly api: Ec2Api;
+
+  constructor(options: Ec2ProviderOptions) {
+    const sleep = options.sleep ?? realSleep;
+    const bucket = options.bucket ?? new TokenBucket({ sleep, ...(options.now ? { now: options.now } : {}) });
+    this.api = createEc2Api({
+      client: options.client,
+      counter: this.calls,
+      bucket,
+      retry: { ...options.retry, sleep },
+    });
+  }
+
+  /** Strict zod validation with field paths; fills in defaults (IMDSv2 required, …). Pure. */
+  validate(properties: unknown): Record<string, unknown> {
+    return parseEc2Properties(properties);
+  }
+
+  /**
+   * One RunInstances per batch (cattle sharing a token and tags), tagged at launch on instances
+   * and volumes, `ClientToken` derived from the intent token, spread across `subnetIds`, capacity
+   * fallback over `instanceTypes` then subnets. EC2 honours the client token; moto does not, so
+   * the engine describes by `infrakit.intent` before retrying an intent.
+   */
+  provision(
+    properties: Record<string, unknown>,
+    requests: readonly ProvisionRequest[],
+  ): Promise<ProvisionResult> {
+    return provisionInstances(this.api, parseEc2Properties(properties), requests);
+  }
+
+  /** One paginated DescribeInstances plus the status checks; throws rather than return a partial list. */
+  async describe(selector: DescribeSelector): Promise<readonly InstanceDescription[]> {
+    try {
+      return await describeInstances(this.api, selector);
+    } catch (err) {
+      throw toProviderError(err, 'describing instances');
+    }
+  }
+
+  /** Ownership re-checked by tag first; `NotOwnedError` before anything is terminated. Idempotent. */
+  destroy(ids: readonly string[], groupId: string, _reason: string): Promise<DestroyResult> {
+    return destroyInstances(this.api, ids, groupId);
+  }
+
+  /** CreateTags; unknown or terminated instances are skipped. Idempotent. */
+  label(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void> {
+    return labelInstances(this.api, ids, tags);
+  }
+}

@@ -1,0 +1,199 @@
+import type { Instance } from '@aws-sdk/client-ec2';
+import { InsufficientCapacityError } from '../../errors.js';
+import { TAG_GROUP } from '../../tags.js';
+import type { InstanceDescription, ProvisionRequest, ProvisionResult } from '../types.js';
+import type { Ec2Api } from './api.js';
+import { listInstances, toDescription } from './describe.js';
+import { classifyAwsError, describeAwsError, toProviderError } from './errors.js';
+import { LIVE_STATES } from './health.js';
+import { baseLaunchInput, type LaunchCall, launchInput } from './launch-input.js';
+import { type SubnetInfo, spread, subnetForIp } from './placement.js';
+import { type Ec2Properties, instanceTypeChoices } from './properties.js';
+
+/** Requests launched by one RunInstances call: same intent token, tags, init and subnet. */
+interface Batch {
+  readonly key: string;
+  readonly requests: ProvisionRequest[];
+  readonly subnetId?: string;
+  /** Pets whose logical ID is an IP inside a subnet: that IP, in that subnet only. */
+  readonly privateIp?: string;
+}
+
+/** Subnet CIDRs, read only when some pet's logical ID looks like an IPv4 address. */
+async function subnetInfo(
+  api: Ec2Api,
+  p: Ec2Properties,
+  requests: readonly ProvisionRequest[],
+): Promise<SubnetInfo[]> {
+  const ids = p.subnetIds ?? [];
+  const wantsIp = requests.some((r) => r.logicalId !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(r.logicalId));
+  if (ids.length === 0 || !wantsIp) return ids.map((id) => ({ id }));
+  const out = await api.describeSubnets({ SubnetIds: [...ids] });
+  const byId = new Map((out.Subnets ?? []).map((s) => [s.SubnetId, s]));
+  return ids.map((id) => {
+    const s = byId.get(id);
+    return {
+      id,
+      ...(s?.CidrBlock ? { cidr: s.CidrBlock } : {}),
+      ...(s?.AvailabilityZone ? { availabilityZone: s.AvailabilityZone } : {}),
+    };
+  });
+}
+
+/**
+ * How many live instances of `group` each subnet holds. Placement reads the group itself (one
+ * paginated DescribeInstances per provision, only when there is more than one subnet to choose
+ * from) rather than trusting a hint from the caller: the real world is the source of truth, and an
+ * instance launched by another reconciler a moment ago is counted too.
+ */
+async function subnetLoad(api: Ec2Api, group: string): Promise<Map<string, number>> {
+  const load = new Map<string, number>();
+  const instances = await listInstances(api, [
+    { Name: `tag:${TAG_GROUP}`, Values: [group] },
+    { Name: 'instance-state-name', Values: [...LIVE_STATES] },
+  ]);
+  for (const i of instances) if (i.SubnetId) load.set(i.SubnetId, (load.get(i.SubnetId) ?? 0) + 1);
+  return load;
+}
+
+/** Places every request in a subnet and groups them into batches of one RunInstances call each. */
+async function planBatches(
+  api: Ec2Api,
+  p: Ec2Properties,
+  requests: readonly ProvisionRequest[],
+): Promise<Batch[]> {
+  const subnets = await subnetInfo(api, p, requests);
+  const subnetIds = subnets.map((s) => s.id);
+  const pinned = new Map<ProvisionRequest, SubnetInfo>();
+  for (const r of requests) {
+    const s = r.logicalId !== undefined ? subnetForIp(subnets, r.logicalId) : undefined;
+    if (s) pinned.set(r, s);
+  }
+  const free = requests.filter((r) => !pinned.has(r));
+  const placed = new Map<ProvisionRequest, string | undefined>();
+  const byGroup = new Map<string, ProvisionRequest[]>();
+  for (const r of free)
+    byGroup.set(r.tags[TAG_GROUP] ?? '', [...(byGroup.get(r.tags[TAG_GROUP] ?? '') ?? []), r]);
+  for (const [group, rs] of byGroup) {
+    const load =
+      subnetIds.length > 1 && group !== '' ? await subnetLoad(api, group) : new Map<string, number>();
+    const targets = spread(subnetIds, load, rs.length);
+    rs.forEach((r, i) => {
+      placed.set(r, targets[i]);
+    });
+  }
+  const batches = new Map<string, Batch>();
+  requests.forEach((r, index) => {
+    const pin = pinned.get(r);
+    const subnetId = pin?.id ?? placed.get(r);
+    // Cattle sharing token, tags and init go in one call; a pet's tags differ (its logical ID).
+    const content = JSON.stringify([r.token, Object.entries(r.tags).sort(), r.init ?? '', r.logicalId ?? '']);
+    const key = r.logicalId !== undefined ? `${content}#${index}` : `${content}@${subnetId ?? ''}`;
+    const batch = batches.get(key) ?? {
+      key: content,
+      requests: [],
+      ...(subnetId ? { subnetId } : {}),
+      ...(pin ? { privateIp: r.logicalId } : {}),
+    };
+    batch.requests.push(r);
+    batches.set(key, batch);
+  });
+  return [...batches.values()];
+}
+
+function describeLaunched(
+  instances: readonly Instance[],
+  sent: Readonly<Record<string, string>>,
+): InstanceDescription[] {
+  return instances.flatMap((i) => {
+    // Some endpoints leave Tags out of the RunInstances answer; they were set at launch all the same.
+    const withTags =
+      i.Tags && i.Tags.length > 0
+        ? i
+        : { ...i, Tags: Object.entries(sent).map(([Key, Value]) => ({ Key, Value })) };
+    const d = toDescription(withTags, { status: 'unknown' });
+    return d ? [d] : [];
+  });
+}
+
+/**
+ * Launches one batch: in its subnet, each instance type in order; what EC2 lacks capacity for
+ * goes to the next type, then to the next subnet. Throws `InsufficientCapacityError` (with every
+ * id launched by this provision so far) when all are exhausted; any other error is classified
+ * and thrown at once (no fallback can fix an invalid configuration).
+ */
+async function launchBatch(
+  api: Ec2Api,
+  p: Ec2Properties,
+  batch: Batch,
+  launchedSoFar: InstanceDescription[],
+): Promise<void> {
+  const first = batch.requests[0];
+  if (!first) return;
+  const tags = { ...p.tags, ...first.tags };
+  const types = instanceTypeChoices(p);
+  const subnets: (string | undefined)[] = batch.privateIp
+    ? [batch.subnetId]
+    : [batch.subnetId, ...(p.subnetIds ?? []).filter((s) => s !== batch.subnetId)];
+  const base = baseLaunchInput(p);
+  let remaining = batch.requests.length;
+  let lastCapacityError: unknown;
+  for (const subnetId of subnets) {
+    for (const instanceType of types) {
+      if (remaining === 0) return;
+      const call: LaunchCall = {
+        count: remaining,
+        intentToken: first.token,
+        batchKey: batch.key,
+        tags,
+        ...(first.init !== undefined ? { init: first.init } : {}),
+        ...(subnetId ? { subnetId } : {}),
+        ...(instanceType ? { instanceType } : {}),
+        ...(batch.privateIp ? { privateIp: batch.privateIp } : {}),
+      };
+      try {
+        const out = await api.runInstances(launchInput(base, call));
+        const launched = describeLaunched(out.Instances ?? [], tags);
+        launchedSoFar.push(...launched);
+        remaining -= Math.min(remaining, launched.length);
+      } catch (err) {
+        if (classifyAwsError(err) !== 'capacity')
+          throw toProviderError(
+            err,
+            'launching instances',
+            launchedSoFar.map((d) => d.id),
+          );
+        lastCapacityError = err;
+      }
+    }
+  }
+  if (remaining > 0) {
+    throw new InsufficientCapacityError(
+      `no capacity for ${remaining} instance(s) with type(s) ${types.filter(Boolean).join(', ') || 'from the launch template'} ` +
+        `in subnet(s) ${subnets.filter(Boolean).join(', ') || 'chosen by EC2'}: ${describeAwsError(lastCapacityError)}`,
+      launchedSoFar.map((d) => d.id),
+      { cause: lastCapacityError },
+    );
+  }
+}
+
+/**
+ * The provider's `provision`: places the requests across subnets, then one RunInstances per batch
+ * (paced by the token bucket, retried on throttling inside `api`), with capacity fallback.
+ */
+export async function provisionInstances(
+  api: Ec2Api,
+  p: Ec2Properties,
+  requests: readonly ProvisionRequest[],
+): Promise<ProvisionResult> {
+  if (requests.length === 0) return { launched: [] };
+  let batches: Batch[];
+  try {
+    batches = await planBatches(api, p, requests);
+  } catch (err) {
+    throw toProviderError(err, 'placing instances');
+  }
+  const launched: InstanceDescription[] = [];
+  for (const batch of batches) await launchBatch(api, p, batch, launched);
+  return { launched };
+}
