@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ATTR } from './codec.js';
+import { holdsLease, itemExists, leaseFree } from './conditions.js';
+import { isConditionFailed, type StoreContext } from './context.js';
+import { GroupNotFoundError, LeaseLostError } from './errors.js';
+import { all, Expr, num, str, UpdateBuilder } from './expr.js';
+import { groupKey } from './keys.js';
+import { currentVersion } from './specs.js';
+import type { GroupState, LeaseState } from './types.js';
+
+/**
+ * The lease and the reconcile state, kept on the group record. State writes touch only state
+ * attributes and spec writes only spec attributes, so the API and the reconcilers never clobber
+ * each other's fields; state writes are fenced by the lease token.
+ */
+
+/**
+ * One conditional UpdateItem on the group record. Returns the ConditionalCheckFailedException when
+ * the condition failed (for the caller to turn into its typed error), undefined when written; every
+ * other error is rethrown.
+ */
+export async function updateGroupRecord(
+  ctx: StoreContext,
+  id: string,
+  build: (update: UpdateBuilder, e: Expr) => string,
+): Promise<unknown> {
+  const e = new Expr();
+  const update = new UpdateBuilder(e);
+  const condition = build(update, e);
+  try {
+    await ctx.write((c) =>
+      c.send(
+        new UpdateItemCommand({
+          TableName: ctx.tableName,
+          Key: groupKey(id),
+          UpdateExpression: update.toString(),
+          ConditionExpression: condition,
+          ...e.attributes(),
+        }),
+      ),
+    );
+    return undefined;
+  } catch (err) {
+    if (!isConditionFailed(err)) throw err;
+    return err;
+  }
+}
+
+/** Runs a lease-fenced update; LeaseLostError when the caller no longer holds the lease. */
+export async function fencedUpdate(
+  ctx: StoreContext,
+  id: string,
+  lease: LeaseState,
+  build: (update: UpdateBuilder, e: Expr) => void,
+): Promise<void> {
+  const conflict = await updateGroupRecord(ctx, id, (update, e) => {
+    build(update, e);
+    // Race: a holder that stalled past its expiry, and whose lease another reconciler took, must
+    // not write anything more for the group (fencing). Also fails when the group was deleted.
+    return holdsLease(e, lease.token);
+  });
+  if (conflict) throw new LeaseLostError(id, { cause: conflict });
+}
+
+/** Takes the lease when it is free or expired; undefined when another live holder has it. */
+export async function acquireLease(
+  ctx: StoreContext,
+  id: string,
+  owner: string,
+  ttlMs: number,
+  now: number,
+): Promise<LeaseState | undefined> {
+  const lease: LeaseState = { owner, token: randomUUID(), expiresAt: now + ttlMs };
+  const conflict = await updateGroupRecord(ctx, id, (update, e) => {
+    update
+      .set(ATTR.leaseOwner, str(lease.owner))
+      .set(ATTR.leaseToken, str(lease.token))
+      .set(ATTR.leaseExpiresAt, num(lease.expiresAt));
+    // Race: several reconcilers acquiring at once (one wins); never create a record for a deleted group.
+    return all(itemExists(e), leaseFree(e, now));
+  });
+  if (!conflict) return lease;
+  // Held by someone else, or no such group: only a (rare, contended) re-read can tell which.
+  if ((await currentVersion(ctx, id)) === 0) throw new GroupNotFoundError(id, { cause: conflict });
+  return undefined;
+}
+
+/** Extends the caller's lease; LeaseLostError when it was taken over. */
+export async function renewLease(
+  ctx: StoreContext,
+  id: string,
+  lease: LeaseState,
+  ttlMs: number,
+  now: number,
+): Promise<LeaseState> {
+  const renewed: LeaseState = { ...lease, expiresAt: now + ttlMs };
+  // Renewing a lapsed lease that nobody took is safe: its token is still the only one.
+  await fencedUpdate(ctx, id, lease, (update) => {
+    update.set(ATTR.leaseExpiresAt, num(renewed.expiresAt));
+  });
+  return renewed;
+}
+
+/** Gives the lease up; LeaseLostError when it was already taken over (the new holder keeps it). */
+export async function releaseLease(ctx: StoreContext, id: string, lease: LeaseState): Promise<void> {
+  await fencedUpdate(ctx, id, lease, (update) => {
+    update.remove(ATTR.leaseOwner).remove(ATTR.leaseToken).remove(ATTR.leaseExpiresAt);
+  });
+}
+
+type StatePatch = Partial<Omit<GroupState, 'lease' | 'revision'>>;
+
+/** SET or REMOVE (when undefined / empty) each field present in `patch`. */
+function applyPatch(update: UpdateBuilder, patch: StatePatch): void {
+  const optional = (name: string, value: AttributeValue | undefined) =>
+    value === undefined ? update.remove(name) : update.set(name, value);
+  if ('lastSummary' in patch)
+    optional(ATTR.lastSummary, patch.lastSummary === undefined ? undefined : str(patch.lastSummary));
+  if ('blocked' in patch)
+    optional(ATTR.blocked, patch.blocked === undefined ? undefined : str(patch.blocked));
+  if ('lastReconcileAt' in patch)
+    optional(
+      ATTR.lastReconcileAt,
+      patch.lastReconcileAt === undefined ? undefined : num(patch.lastReconcileAt),
+    );
+  if ('nextCheckAt' in patch)
+    optional(ATTR.nextCheckAt, patch.nextCheckAt === undefined ? undefined : num(patch.nextCheckAt));
+  if ('openIntents' in patch) {
+    const tokens = [...new Set(patch.openIntents ?? [])];
+    optional(ATTR.openIntents, tokens.length > 0 ? { SS: tokens } : undefined);
+  }
+  if ('healthSince' in patch) update.set(ATTR.healthSince, str(JSON.stringify(patch.healthSince ?? {})));
+  if ('retiring' in patch) {
+    const entries = Object.entries(patch.retiring ?? {}).map(([k, v]) => [k, num(v)] as const);
+    update.set(ATTR.retiring, { M: Object.fromEntries(entries) });
+  }
+}
+
+/** Writes state fields under the lease and bumps `revision`. */
+export async function updateState(
+  ctx: StoreContext,
+  id: string,
+  lease: LeaseState,
+  patch: StatePatch,
+): Promise<void> {
+  await fencedUpdate(ctx, id, lease, (update) => {
+    applyPatch(update, patch);
+    update.increment(ATTR.revision);
+  });
+}
+
+/** Merges one retiring mark, without the lease (the events handler is not a holder). */
+export async function markRetiring(
+  ctx: StoreContext,
+  id: string,
+  instanceId: string,
+  deadline: number,
+): Promise<void> {
+  const conflict = await updateGroupRecord(ctx, id, (update, e) => {
+    update.setMapKey(ATTR.retiring, instanceId, num(deadline));
+    // Race: the group was deleted meanwhile; do not create a stray record holding only this mark.
+    return itemExists(e);
+  });
+  if (conflict) throw new GroupNotFoundError(id, { cause: conflict });
+}
