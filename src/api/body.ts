@@ -1,0 +1,121 @@
+import type { z } from 'zod';
+import { type FieldIssue, SpecValidationError } from '../errors.js';
+import {
+  type GroupSpec,
+  normalizeSpecObject,
+  parseDocument,
+  parseWith,
+  validateSpec,
+} from '../spec/index.js';
+import { badRequest, HttpError } from './errors.js';
+import { type ApiRequest, MAX_BODY_BYTES } from './http.js';
+import type { ApiDeps } from './types.js';
+
+const JSON_TYPES = new Set(['application/json']);
+const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml']);
+
+/** The document format named by `Content-Type`; `auto` (sniff) when the header is missing. */
+export function bodyFormat(contentType: string | undefined): 'json' | 'yaml' | 'auto' {
+  if (contentType === undefined || contentType.trim() === '') return 'auto';
+  const mediaType = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  if (JSON_TYPES.has(mediaType) || /^application\/[\w.+-]+\+json$/.test(mediaType)) return 'json';
+  if (YAML_TYPES.has(mediaType)) return 'yaml';
+  throw new HttpError(
+    415,
+    'unsupported-media-type',
+    `unsupported Content-Type ${mediaType}: send application/json or application/yaml`,
+  );
+}
+
+/** The request body as a parsed JSON/YAML document; 413, 415 and 400 (syntax) as DESIGN §6 says. */
+export function readDocument(req: ApiRequest, required: boolean): unknown {
+  if (req.bodyTooLarge) {
+    throw new HttpError(413, 'payload-too-large', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+  const format = bodyFormat(req.headers['content-type']);
+  if (!req.body || req.body.length === 0) {
+    if (required) throw badRequest('a request body is required');
+    return undefined;
+  }
+  return parseDocument(req.body.toString('utf8'), format);
+}
+
+/** Parses a small JSON request body (size, rollback) with `schema`; problems are 400 `invalid-request`. */
+export function readJsonBody<S extends z.ZodType>(req: ApiRequest, schema: S): z.output<S> {
+  try {
+    return parseWith(schema, readDocument(req, true));
+  } catch (err) {
+    if (err instanceof SpecValidationError) throw badRequest(err.message, err.issues);
+    throw err;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Validates a spec completely before anything is written: the spec schema, then the provider's and
+ * the flavor's own validation, whose field paths are prefixed so the caller sees where they are.
+ * Returns the spec with provider and flavor properties normalized (defaults filled in), so that a
+ * spelled-out default never changes the config hash.
+ */
+export function validateFullSpec(value: unknown, deps: Pick<ApiDeps, 'providers' | 'flavors'>): GroupSpec {
+  const spec = validateSpec(value);
+  const issues: FieldIssue[] = [];
+  const collect = (prefix: string, run: () => Record<string, unknown>): Record<string, unknown> => {
+    try {
+      return run();
+    } catch (err) {
+      if (!(err instanceof SpecValidationError)) throw err;
+      issues.push(...err.withPrefix(prefix).issues);
+      return {};
+    }
+  };
+  const provider = deps.providers.get(spec.instance.provider);
+  const flavor = deps.flavors.get(spec.flavor.kind);
+  if (!provider) {
+    const known = [...deps.providers.keys()].sort().join(', ');
+    issues.push({
+      path: 'instance.provider',
+      message: `unknown provider ${spec.instance.provider} (known: ${known})`,
+    });
+  }
+  if (!flavor) {
+    const known = [...deps.flavors.keys()].sort().join(', ');
+    issues.push({ path: 'flavor.kind', message: `unknown flavor ${spec.flavor.kind} (known: ${known})` });
+  }
+  const instanceProps = provider
+    ? collect('instance.properties', () => provider.validate(spec.instance.properties))
+    : {};
+  const flavorProps = flavor
+    ? collect('flavor.properties', () => flavor.validate(spec.flavor.properties, spec.allocation))
+    : {};
+  if (issues.length > 0) throw new SpecValidationError(issues);
+  return {
+    ...spec,
+    instance: { ...spec.instance, properties: instanceProps },
+    flavor: { ...spec.flavor, properties: flavorProps },
+  };
+}
+
+/**
+ * The spec in a PUT body (JSON, YAML or InfraKit format), fully validated. The body's `id` must
+ * equal the path's; when absent it is taken from the path.
+ */
+export function readSpecBody(
+  req: ApiRequest,
+  pathId: string,
+  deps: Pick<ApiDeps, 'providers' | 'flavors'>,
+): GroupSpec {
+  const doc = normalizeSpecObject(readDocument(req, true));
+  if (!isRecord(doc)) {
+    throw new SpecValidationError([{ path: '', message: 'the spec must be an object' }]);
+  }
+  if (doc.id !== undefined && doc.id !== pathId) {
+    throw new SpecValidationError([
+      { path: 'id', message: `must equal the id in the path (${pathId}), got ${JSON.stringify(doc.id)}` },
+    ]);
+  }
+  return validateFullSpec({ ...doc, id: pathId }, deps);
+}

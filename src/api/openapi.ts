@@ -1,0 +1,295 @@
+import { z } from 'zod';
+import { GroupSpecSchema } from '../spec/schema.js';
+import {
+  ErrorResponseSchema,
+  EventPageSchema,
+  FreeResponseSchema,
+  GroupDocumentSchema,
+  GroupListSchema,
+  GroupStatusSchema,
+  GroupSummarySchema,
+  HistoryPageSchema,
+  InstanceStatusSchema,
+  PlanSchema,
+  PretendResponseSchema,
+  ReconcileResultSchema,
+  RollbackRequestSchema,
+  SizeRequestSchema,
+  StoredGroupSchema,
+} from './schemas.js';
+
+/**
+ * The OpenAPI 3.1 document of the API, generated from the zod schemas that validate requests and
+ * describe responses (JSON Schema 2020-12 is OpenAPI 3.1's schema dialect).
+ */
+
+type Json = Record<string, unknown>;
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+function componentSchemas(): Json {
+  const registry = z.registry<{ id: string }>();
+  const named: [string, z.ZodType][] = [
+    ['GroupSpec', GroupSpecSchema],
+    ['Error', ErrorResponseSchema],
+    ['StoredGroup', StoredGroupSchema],
+    ['InstanceStatus', InstanceStatusSchema],
+    ['GroupStatus', GroupStatusSchema],
+    ['GroupDocument', GroupDocumentSchema],
+    ['GroupSummary', GroupSummarySchema],
+    ['GroupList', GroupListSchema],
+    ['Plan', PlanSchema],
+    ['PretendResponse', PretendResponseSchema],
+    ['ReconcileResult', ReconcileResultSchema],
+    ['EventPage', EventPageSchema],
+    ['HistoryPage', HistoryPageSchema],
+    ['FreeResponse', FreeResponseSchema],
+    ['SizeRequest', SizeRequestSchema],
+    ['RollbackRequest', RollbackRequestSchema],
+  ];
+  for (const [id, schema] of named) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, {
+    uri: (id) => `#/components/schemas/${id}`,
+    unrepresentable: 'any',
+  }) as { schemas: Record<string, Json> };
+  // Specs as users write them: defaults may be omitted (the stored GroupSpec has them filled in).
+  schemas.GroupSpecInput = z.toJSONSchema(GroupSpecSchema, { io: 'input', unrepresentable: 'any' }) as Json;
+  return Object.fromEntries(
+    Object.entries(schemas).map(([name, { $schema: _s, $id: _i, ...rest }]) => [name, rest]),
+  );
+}
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ref('Error') } },
+});
+
+const jsonResponse = (description: string, schema: string, headers?: Json) => ({
+  description,
+  content: { 'application/json': { schema: ref(schema) } },
+  ...(headers ? { headers } : {}),
+});
+
+const etagHeader = { ETag: { description: 'Entity tag of the stored version', schema: { type: 'string' } } };
+const idParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'Group id',
+  schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+};
+const ifMatch = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  description: 'Only change the group when it is still at this ETag (412 otherwise)',
+  schema: { type: 'string' },
+};
+const ifNoneMatch = {
+  name: 'If-None-Match',
+  in: 'header',
+  required: false,
+  description: '`*`: create only (412 when the group exists)',
+  schema: { type: 'string' },
+};
+const pageParams = [
+  { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+  {
+    name: 'cursor',
+    in: 'query',
+    required: false,
+    description: 'From `next` of the previous page',
+    schema: { type: 'string' },
+  },
+];
+
+const common = {
+  '404': errorResponse('Unknown group or route'),
+  '405': errorResponse('Method not allowed on this path (see the Allow header)'),
+  '500': errorResponse('Internal error (details are in the controller logs)'),
+};
+const withBody = {
+  '400': errorResponse('Invalid request or spec; `issues` names each field'),
+  '413': errorResponse('Body over 256 KiB'),
+  '415': errorResponse('Body is neither JSON nor YAML'),
+};
+const specBody = (name: string, description: string) => ({
+  required: true,
+  description,
+  content: {
+    'application/json': { schema: ref(name) },
+    'application/yaml': { schema: ref(name) },
+  },
+});
+
+function paths(): Json {
+  return {
+    '/groups': {
+      get: {
+        operationId: 'listGroups',
+        summary: 'List groups with a status summary',
+        parameters: pageParams,
+        responses: {
+          '200': jsonResponse('A page of groups', 'GroupList'),
+          '400': errorResponse('Bad query'),
+          ...common,
+        },
+      },
+    },
+    '/groups/{id}': {
+      parameters: [idParam],
+      get: {
+        operationId: 'getGroup',
+        summary: 'Spec, version, ETag and live status',
+        responses: { '200': jsonResponse('The group', 'GroupDocument', etagHeader), ...common },
+      },
+      put: {
+        operationId: 'putGroup',
+        summary: 'Create or replace the spec (JSON, YAML or InfraKit format)',
+        parameters: [
+          ifMatch,
+          ifNoneMatch,
+          {
+            name: 'pretend',
+            in: 'query',
+            required: false,
+            description: 'Return the plan against the live instances and save nothing',
+            schema: { type: 'boolean' },
+          },
+        ],
+        requestBody: specBody('GroupSpecInput', 'The group spec; `id` may be omitted (taken from the path)'),
+        responses: {
+          '200': {
+            description: 'Replaced (or unchanged), or the plan when pretend=true',
+            headers: etagHeader,
+            content: {
+              'application/json': { schema: { oneOf: [ref('StoredGroup'), ref('PretendResponse')] } },
+            },
+          },
+          '201': jsonResponse('Created', 'StoredGroup', etagHeader),
+          '409': errorResponse('The group is being destroyed'),
+          '412': errorResponse('Stale If-Match, or If-None-Match: * on an existing group'),
+          ...withBody,
+          ...common,
+        },
+      },
+      delete: {
+        operationId: 'destroyGroup',
+        summary: 'Terminate the instances, then remove the group',
+        parameters: [ifMatch],
+        responses: {
+          '202': jsonResponse('Destroying', 'GroupDocument', etagHeader),
+          '412': errorResponse('Stale If-Match'),
+          ...common,
+        },
+      },
+    },
+    '/groups/{id}/size': {
+      parameters: [idParam],
+      patch: {
+        operationId: 'setGroupSize',
+        summary: 'Set the size of a cattle group',
+        parameters: [ifMatch],
+        requestBody: specBody('SizeRequest', '`{ "size": n }`'),
+        responses: {
+          '200': jsonResponse('Stored', 'StoredGroup', etagHeader),
+          '409': errorResponse('A pets group, or being destroyed'),
+          '412': errorResponse('Stale If-Match'),
+          ...withBody,
+          ...common,
+        },
+      },
+    },
+    '/groups/{id}/reconcile': {
+      parameters: [idParam],
+      post: {
+        operationId: 'reconcileGroup',
+        summary: 'Reconcile now',
+        responses: {
+          '200': jsonResponse('What the pass did', 'ReconcileResult'),
+          '202': jsonResponse('Another reconciler holds the lease; a pass was requested', 'ReconcileResult'),
+          ...common,
+        },
+      },
+    },
+    '/groups/{id}/free': {
+      parameters: [idParam],
+      post: {
+        operationId: 'freeGroup',
+        summary: 'Stop managing the group; its instances keep running and keep their tags',
+        parameters: [ifMatch],
+        responses: {
+          '200': jsonResponse('Freed', 'FreeResponse'),
+          '412': errorResponse('Stale If-Match'),
+          ...common,
+        },
+      },
+    },
+    '/groups/{id}/events': {
+      parameters: [idParam],
+      get: {
+        operationId: 'listGroupEvents',
+        summary: 'The event log, newest first',
+        parameters: pageParams,
+        responses: {
+          '200': jsonResponse('A page of events', 'EventPage'),
+          '400': errorResponse('Bad query'),
+          ...common,
+        },
+      },
+    },
+    '/groups/{id}/history': {
+      parameters: [idParam],
+      get: {
+        operationId: 'listGroupVersions',
+        summary: 'Stored spec versions, newest first',
+        parameters: pageParams,
+        responses: {
+          '200': jsonResponse('A page of versions', 'HistoryPage'),
+          '400': errorResponse('Bad query'),
+          ...common,
+        },
+      },
+    },
+    '/groups/{id}/rollback': {
+      parameters: [idParam],
+      post: {
+        operationId: 'rollbackGroup',
+        summary: 'Store a past version as the new current spec',
+        parameters: [ifMatch],
+        requestBody: specBody('RollbackRequest', '`{ "version": n }`'),
+        responses: {
+          '200': jsonResponse('Stored', 'StoredGroup', etagHeader),
+          '409': errorResponse('The group is being destroyed'),
+          '412': errorResponse('Stale If-Match'),
+          ...withBody,
+          ...common,
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'getOpenApi',
+        summary: 'This document',
+        responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': {} } } },
+      },
+    },
+  };
+}
+
+let cached: Json | undefined;
+
+/** The OpenAPI 3.1 document (built once per process). */
+export function openApiDocument(): Json {
+  cached ??= {
+    openapi: '3.1.0',
+    info: {
+      title: 'InfraKit-serverless API',
+      version: '1.0.0',
+      description:
+        'Declarative groups of instances, reconciled without a leader. Errors are `{ error: { code, message, issues? } }`.',
+    },
+    paths: paths(),
+    components: { schemas: componentSchemas() },
+  };
+  return cached;
+}

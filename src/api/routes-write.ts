@@ -1,0 +1,187 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { canonicalJson, type GroupSpec } from '../spec/index.js';
+import { GroupExistsError, VersionConflictError } from '../store/errors.js';
+import type { GroupRecord } from '../store/types.js';
+import { readJsonBody, readSpecBody, validateFullSpec } from './body.js';
+import { badRequest, conflict, notFound } from './errors.js';
+import { checkPreconditions } from './etag.js';
+import { type ApiRequest, jsonResponse } from './http.js';
+import type { Route } from './router.js';
+import { RollbackRequestSchema, SizeRequestSchema } from './schemas.js';
+import type { ApiDeps } from './types.js';
+import { groupIdParam, requestReconcileSoon, requireGroup, statusView, storedView } from './views.js';
+
+const UNCONDITIONAL_RETRIES = 3;
+
+function hasPreconditions(req: ApiRequest): boolean {
+  return req.headers['if-match'] !== undefined || req.headers['if-none-match'] !== undefined;
+}
+
+/**
+ * Runs read → check → conditional write. With `If-Match`/`If-None-Match` a lost race is the
+ * client's 412; without, the client asked for "last writer wins", so the write is retried on a
+ * fresh read (the store's condition still guarantees that no concurrent update is lost silently).
+ */
+async function conditionalWrite<T>(
+  req: ApiRequest,
+  deps: ApiDeps,
+  id: string,
+  write: (current: GroupRecord | undefined) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await deps.store.getGroup(id);
+    try {
+      return await write(current);
+    } catch (err) {
+      const lostRace = err instanceof VersionConflictError || err instanceof GroupExistsError;
+      if (!lostRace || hasPreconditions(req) || attempt >= UNCONDITIONAL_RETRIES) throw err;
+    }
+  }
+}
+
+function parsePretend(req: ApiRequest): boolean {
+  const value = req.query.pretend;
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1' || value === '') return true;
+  throw badRequest('pretend must be true or false', [{ path: 'pretend', message: 'must be true or false' }]);
+}
+
+function sameSpec(a: GroupSpec, b: GroupSpec): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function assertActive(current: GroupRecord): void {
+  if (current.lifecycle === 'destroying') {
+    throw conflict(`group ${current.id} is being destroyed; wait until it is gone, then create it again`);
+  }
+}
+
+function stored(
+  status: number,
+  record: Parameters<typeof storedView>[1],
+  id: string,
+  extra: Record<string, string> = {},
+) {
+  return jsonResponse(status, storedView(id, record, 'active'), { etag: record.etag, ...extra });
+}
+
+/**
+ * Replaces the spec with `next` (unless it is unchanged), conditional on the version read, then
+ * asks for a reconcile of the group.
+ */
+async function replaceSpec(
+  deps: ApiDeps,
+  req: ApiRequest,
+  current: GroupRecord,
+  next: GroupSpec,
+  reason: string,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  assertActive(current);
+  const { expectedVersion } = checkPreconditions(req.headers, current);
+  if (sameSpec(current.spec, next)) return stored(200, current, current.id);
+  const now = (deps.now ?? Date.now)();
+  const saved = await deps.store.putSpec(next, { expectedVersion: expectedVersion ?? current.version, now });
+  await requestReconcileSoon(deps, current.id, reason);
+  return stored(200, saved, current.id);
+}
+
+/** The routes that change a group: PUT, PATCH size, rollback, DELETE, free, reconcile. */
+export function writeRoutes(deps: ApiDeps): Route[] {
+  return [
+    {
+      method: 'PUT',
+      path: '/groups/{id}',
+      async handle(req, params) {
+        const id = groupIdParam(params, true);
+        const spec = readSpecBody(req, id, deps);
+        if (parsePretend(req)) {
+          const plan = await deps.engine.pretend(spec);
+          return jsonResponse(200, { id, pretend: true, spec, plan });
+        }
+        return conditionalWrite(req, deps, id, async (current) => {
+          if (current) return replaceSpec(deps, req, current, spec, 'spec changed');
+          const { createOnly } = checkPreconditions(req.headers, undefined);
+          const saved = await deps.store.putSpec(spec, { createOnly, now: (deps.now ?? Date.now)() });
+          await requestReconcileSoon(deps, id, 'group created');
+          return stored(201, saved, id, { location: `/groups/${id}` });
+        });
+      },
+    },
+    {
+      method: 'PATCH',
+      path: '/groups/{id}/size',
+      async handle(req, params) {
+        const id = groupIdParam(params);
+        const { size } = readJsonBody(req, SizeRequestSchema);
+        return conditionalWrite(req, deps, id, async (current) => {
+          if (!current) throw notFound(`group ${id} not found`);
+          if (current.spec.allocation.logicalIds) {
+            throw conflict(
+              `group ${id} is a pets group (allocation.logicalIds): change its logical IDs with PUT`,
+            );
+          }
+          const next = validateFullSpec({ ...current.spec, allocation: { size } }, deps);
+          return replaceSpec(deps, req, current, next, `size set to ${size}`);
+        });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/groups/{id}/rollback',
+      async handle(req, params) {
+        const id = groupIdParam(params);
+        const { version } = readJsonBody(req, RollbackRequestSchema);
+        return conditionalWrite(req, deps, id, async (current) => {
+          if (!current) throw notFound(`group ${id} not found`);
+          const old = await deps.store.getVersion(id, version);
+          if (!old) throw notFound(`group ${id} has no version ${version}`);
+          // Rules may have tightened since that version was stored: it must still be valid today.
+          const next = validateFullSpec(old.spec, deps);
+          return replaceSpec(deps, req, current, next, `rolled back to version ${version}`);
+        });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/groups/{id}',
+      async handle(req, params) {
+        const id = groupIdParam(params);
+        const current = await requireGroup(deps, id);
+        checkPreconditions(req.headers, current);
+        if (current.lifecycle !== 'destroying') await deps.store.markDestroying(id, (deps.now ?? Date.now)());
+        await requestReconcileSoon(deps, id, 'group destroy requested');
+        const record = (await deps.store.getGroup(id)) ?? { ...current, lifecycle: 'destroying' as const };
+        const body = { ...storedView(id, record, 'destroying'), status: await statusView(deps, record) };
+        return jsonResponse(202, body, { etag: record.etag });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/groups/{id}/free',
+      async handle(req, params) {
+        const id = groupIdParam(params);
+        return conditionalWrite(req, deps, id, async (current) => {
+          if (!current) throw notFound(`group ${id} not found`);
+          const { expectedVersion } = checkPreconditions(req.headers, current);
+          await deps.store.deleteGroup(id, expectedVersion ?? current.version);
+          deps.log?.info('group freed', { groupId: id });
+          const message = `group ${id} is no longer managed; its instances keep running and keep their tags`;
+          return jsonResponse(200, { id, freed: true, message });
+        });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/groups/{id}/reconcile',
+      async handle(_req, params) {
+        const id = groupIdParam(params);
+        await requireGroup(deps, id);
+        const result = await deps.engine.reconcileGroup(id);
+        if (result.outcome === 'missing') throw notFound(`group ${id} not found`);
+        // Another reconciler holds the lease: ask for a pass right after it, and say so.
+        if (result.outcome === 'busy') await requestReconcileSoon(deps, id, 'reconcile requested while busy');
+        return jsonResponse(result.outcome === 'busy' ? 202 : 200, result);
+      },
+    },
+  ];
+}

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { GroupIdSchema, GroupSpecSchema, MAX_GROUP_SIZE } from '../spec/schema.js';
+
+/**
+ * Request and response bodies of the HTTP API (DESIGN §6). Requests are validated with them; the
+ * OpenAPI document is generated from them, and the tests check real responses against them.
+ */
+
+export const SizeRequestSchema = z.strictObject({
+  size: z.int().min(0).max(MAX_GROUP_SIZE).describe('The new number of instances (cattle groups only).'),
+});
+
+export const RollbackRequestSchema = z.strictObject({
+  version: z.int().min(1).max(Number.MAX_SAFE_INTEGER).describe('The past version to restore.'),
+});
+
+export const FieldIssueSchema = z.object({ path: z.string(), message: z.string() });
+
+export const ErrorResponseSchema = z.object({
+  error: z.object({
+    code: z.enum([
+      'invalid-spec',
+      'invalid-request',
+      'not-found',
+      'method-not-allowed',
+      'conflict',
+      'precondition-failed',
+      'payload-too-large',
+      'unsupported-media-type',
+      'internal',
+    ]),
+    message: z.string(),
+    issues: z.array(FieldIssueSchema).optional(),
+  }),
+});
+
+const Lifecycle = z.enum(['active', 'destroying']);
+
+export const StoredGroupSchema = z.object({
+  id: GroupIdSchema,
+  version: z.int().min(1),
+  etag: z.string().describe('Quoted entity tag; send it back in If-Match.'),
+  updatedAt: z.number().describe('Epoch ms.'),
+  lifecycle: Lifecycle,
+  spec: GroupSpecSchema,
+});
+
+export const InstanceStatusSchema = z.object({
+  id: z.string(),
+  logicalId: z.string().optional(),
+  configHash: z.string(),
+  state: z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down']),
+  launchedAt: z.number(),
+  health: z.enum(['healthy', 'unhealthy', 'unknown']),
+  healthSince: z.number(),
+  protected: z.boolean(),
+  details: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+});
+
+export const GroupStatusSchema = z.object({
+  lifecycle: Lifecycle,
+  instances: z.array(InstanceStatusSchema),
+  converged: z.boolean(),
+  blocked: z.string().optional(),
+  lastReconcileAt: z.number().optional(),
+  summary: z.string().optional(),
+  observeError: z.string().optional().describe('Set when the instances could not be observed just now.'),
+});
+
+export const GroupDocumentSchema = StoredGroupSchema.extend({ status: GroupStatusSchema });
+
+export const GroupSummarySchema = z.object({
+  id: GroupIdSchema,
+  version: z.int(),
+  etag: z.string(),
+  updatedAt: z.number(),
+  lifecycle: Lifecycle,
+  provider: z.string(),
+  desired: z.int().describe('size, or the number of logical IDs'),
+  pets: z.boolean(),
+  paused: z.boolean(),
+  blocked: z.string().optional(),
+  summary: z.string().optional(),
+  lastReconcileAt: z.number().optional(),
+});
+
+export const GroupListSchema = z.object({
+  groups: z.array(GroupSummarySchema),
+  next: z.string().optional().describe('Cursor for the next page.'),
+});
+
+export const PlanActionSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('launch'),
+    count: z.int(),
+    logicalIds: z.array(z.string()).optional(),
+    reason: z.enum(['scale-up', 'replace', 'update', 'missing-logical-id']),
+  }),
+  z.object({
+    kind: z.literal('terminate'),
+    ids: z.array(z.string()),
+    reason: z.enum([
+      'scale-down',
+      'duplicate-logical-id',
+      'unknown-logical-id',
+      'unhealthy',
+      'failed',
+      'outdated',
+      'retiring',
+    ]),
+  }),
+]);
+
+export const PlanSchema = z.object({
+  actions: z.array(PlanActionSchema),
+  blocked: z.object({ reason: z.string() }).optional(),
+  nextCheckAt: z.number().optional(),
+  summary: z.string(),
+  notes: z.array(z.string()),
+});
+
+export const PretendResponseSchema = z.object({
+  id: GroupIdSchema,
+  pretend: z.literal(true),
+  spec: GroupSpecSchema,
+  plan: PlanSchema,
+});
+
+export const ReconcileResultSchema = z.object({
+  groupId: z.string(),
+  outcome: z.enum(['acted', 'steady', 'blocked', 'busy', 'observe-failed', 'removed', 'missing']),
+  plan: PlanSchema.optional(),
+  launched: z.int(),
+  terminated: z.int(),
+  error: z.string().optional(),
+});
+
+export const GroupEventSchema = z.object({
+  groupId: z.string(),
+  at: z.number(),
+  level: z.enum(['info', 'warn', 'error']),
+  kind: z.string(),
+  message: z.string(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const EventPageSchema = z.object({ events: z.array(GroupEventSchema), next: z.string().optional() });
+
+export const VersionSchema = z.object({
+  version: z.int(),
+  etag: z.string(),
+  updatedAt: z.number(),
+  spec: GroupSpecSchema,
+});
+
+export const HistoryPageSchema = z.object({ versions: z.array(VersionSchema), next: z.string().optional() });
+
+export const FreeResponseSchema = z.object({
+  id: GroupIdSchema,
+  freed: z.literal(true),
+  message: z.string(),
+});
+
+/** `?limit=&cursor=` of the paged routes. */
+export const PageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().min(1).max(4096).optional(),
+});

@@ -1,0 +1,25 @@
+import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { TAG_GROUP } from '../tags.js';
+import type { InstanceGroupLookup } from './context.js';
+
+const NOT_FOUND_CODES = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
+
+/**
+ * The instance → group fallback in AWS: exactly one DescribeInstances by id, reading the
+ * `infrakit.group` tag (EC2 keeps terminated instances visible for about an hour). An unknown
+ * instance, or one without our tag, is not ours.
+ */
+export function ec2InstanceGroupLookup(client: EC2Client): InstanceGroupLookup {
+  return async (instanceId) => {
+    try {
+      const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+      const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find(
+        (i) => i.InstanceId === instanceId,
+      );
+      return instance?.Tags?.find((t) => t.Key === TAG_GROUP)?.Value || undefined;
+    } catch (err) {
+      if (err instanceof Error && NOT_FOUND_CODES.has(err.name)) return undefined;
+      throw err;
+    }
+  };
+}
