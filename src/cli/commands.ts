@@ -1,0 +1,165 @@
+import { groupSpecJsonSchema } from '../spec/index.js';
+import { ApiError } from './client.js';
+import { type CliIo, type CommandContext, CommandFailure } from './context.js';
+import { formatEvents, formatGroup, formatGroupList, formatHistory, formatPlan } from './format.js';
+import { readSpecFile } from './spec-file.js';
+import type { EventView, GroupSummaryView, GroupView, PlanView, SpecView, VersionView } from './views.js';
+import { withConfigHash } from './watch.js';
+
+/**
+ * The commands. Each fetches through the client and prints either the API's JSON (`--json`) or a
+ * human rendering from `format.ts`; errors propagate to `run`, which prints one line.
+ */
+
+const MAX_PAGES = 100;
+
+/** Follows `next` cursors until the last page (bounded, in case a server loops). */
+async function allPages<T>(
+  fetchPage: (cursor: string | undefined) => Promise<{ items: readonly T[]; next?: string }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < MAX_PAGES; i++) {
+    const page = await fetchPage(cursor);
+    items.push(...page.items);
+    if (!page.next) break;
+    cursor = page.next;
+  }
+  return items;
+}
+
+export async function listGroups(ctx: CommandContext): Promise<void> {
+  const groups = await allPages(async (cursor) => {
+    const res = await ctx.client.request<{ groups: GroupSummaryView[]; next?: string }>('GET', ['groups'], {
+      ...(cursor ? { query: { cursor } } : {}),
+    });
+    return { items: res.body.groups, ...(res.body.next ? { next: res.body.next } : {}) };
+  });
+  if (ctx.json) ctx.outJson({ groups });
+  else ctx.out(formatGroupList(groups));
+}
+
+export async function getGroup(ctx: CommandContext, id: string): Promise<void> {
+  const res = await ctx.client.getGroup(id);
+  if (ctx.json) ctx.outJson(res.body);
+  else ctx.out(formatGroup(withConfigHash(res.body as unknown as GroupView)));
+}
+
+/** The stored group, or undefined when it does not exist (for the pretend diff). */
+async function currentSpec(ctx: CommandContext, id: string): Promise<SpecView | undefined> {
+  try {
+    return ((await ctx.client.getGroup(id)).body as unknown as GroupView).spec;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+export async function commitGroup(
+  ctx: CommandContext,
+  file: string,
+  options: { pretend?: boolean; ifMatch?: string; createOnly?: boolean },
+): Promise<void> {
+  const spec = await readSpecFile(file);
+  const put = {
+    contentType: spec.contentType,
+    ...(options.ifMatch ? { ifMatch: options.ifMatch } : {}),
+    ...(options.createOnly ? { createOnly: true } : {}),
+  };
+  if (options.pretend) {
+    const before = await currentSpec(ctx, spec.id);
+    const res = await ctx.client.putGroup(spec.id, spec.text, { ...put, pretend: true });
+    if (ctx.json) return ctx.outJson(res.body);
+    const body = res.body as unknown as { spec: SpecView; plan: PlanView };
+    ctx.out(formatPlan(spec.id, before, body.spec, body.plan));
+    return;
+  }
+  const res = await ctx.client.putGroup(spec.id, spec.text, put);
+  if (ctx.json) return ctx.outJson(res.body);
+  const stored = res.body as unknown as GroupView;
+  ctx.out(`group ${stored.id} committed: version ${stored.version} (etag ${stored.etag ?? res.etag ?? '-'})`);
+}
+
+export async function scaleGroup(ctx: CommandContext, id: string, sizeText: string): Promise<void> {
+  const size = Number(sizeText);
+  if (!Number.isInteger(size) || size < 0)
+    throw new CommandFailure(`size must be a whole number >= 0, not ${sizeText}`);
+  const res = await ctx.client.setSize(id, size);
+  if (ctx.json) return ctx.outJson(res.body);
+  const stored = res.body as unknown as GroupView;
+  ctx.out(`group ${id} scaled to ${size}: version ${stored.version}`);
+}
+
+export async function freeGroup(ctx: CommandContext, id: string): Promise<void> {
+  const res = await ctx.client.free(id);
+  if (ctx.json) return ctx.outJson(res.body);
+  const message = (res.body as { message?: unknown }).message;
+  ctx.out(typeof message === 'string' ? message : `group ${id} freed: its instances keep running, unmanaged`);
+}
+
+export async function reconcileGroup(ctx: CommandContext, id: string): Promise<void> {
+  const res = await ctx.client.reconcile(id);
+  if (ctx.json) return ctx.outJson(res.body);
+  const body = res.body as { outcome?: string; launched?: number; terminated?: number; plan?: PlanView };
+  const summary = body.plan?.summary ? `: ${body.plan.summary}` : '';
+  ctx.out(`group ${id}: ${body.outcome ?? 'requested'}${summary}`);
+}
+
+export async function destroyGroup(
+  ctx: CommandContext,
+  id: string,
+  options: { wait?: boolean; timeoutSeconds: number },
+): Promise<void> {
+  const res = await ctx.client.destroy(id);
+  if (!options.wait) {
+    if (ctx.json) return ctx.outJson(res.body ?? { id, destroying: true });
+    ctx.out(`group ${id} is being destroyed: its instances are terminated, then the group is removed`);
+    return;
+  }
+  const deadline = ctx.now() + options.timeoutSeconds * 1000;
+  for (;;) {
+    try {
+      await ctx.client.getGroup(id);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) break;
+      throw err;
+    }
+    if (ctx.now() >= deadline)
+      throw new CommandFailure(`group ${id} still exists after ${options.timeoutSeconds} s`, 4);
+    await ctx.sleep(500);
+  }
+  if (ctx.json) ctx.outJson({ id, removed: true });
+  else ctx.out(`group ${id} destroyed`);
+}
+
+export async function groupEvents(ctx: CommandContext, id: string, limit: number): Promise<void> {
+  const res = await ctx.client.events(id, { limit });
+  if (ctx.json) return ctx.outJson(res.body);
+  ctx.out(formatEvents((res.body as unknown as { events: EventView[] }).events));
+}
+
+export async function groupHistory(ctx: CommandContext, id: string): Promise<void> {
+  const versions = await allPages(async (cursor) => {
+    const res = await ctx.client.history(id, cursor ? { cursor } : {});
+    const body = res.body as unknown as { versions: VersionView[]; next?: string };
+    return { items: body.versions, ...(body.next ? { next: body.next } : {}) };
+  });
+  if (ctx.json) return ctx.outJson({ versions });
+  ctx.out(formatHistory(versions, versions[0]?.version));
+}
+
+export async function rollbackGroup(ctx: CommandContext, id: string, versionText: string): Promise<void> {
+  const version = Number(versionText);
+  if (!Number.isInteger(version) || version < 1) {
+    throw new CommandFailure(`version must be a whole number >= 1, not ${versionText}`);
+  }
+  const res = await ctx.client.rollback(id, version);
+  if (ctx.json) return ctx.outJson(res.body);
+  const stored = res.body as unknown as GroupView;
+  ctx.out(`group ${id} rolled back to the spec of version ${version}: now version ${stored.version}`);
+}
+
+/** Needs no endpoint: the schema is compiled into the CLI. */
+export function printSchema(io: CliIo): void {
+  io.stdout(`${JSON.stringify(groupSpecJsonSchema(), null, 2)}\n`);
+}
