@@ -10,7 +10,7 @@ import type {
   ProvisionResult,
 } from '../types.js';
 import { launchProcess } from './launch.js';
-import { isSameProcess, signalGroup, sleep } from './os-process.js';
+import { isSameProcess, signalGroupOnly, signalInstance, sleep } from './os-process.js';
 import { parseProcessProperties } from './properties.js';
 import { type InstanceState, StateStore } from './state-store.js';
 
@@ -182,7 +182,7 @@ export class ProcessProvider implements InstanceProvider {
       await this.store.write(state);
     } catch (err) {
       // An untracked process would leak forever: stop it rather than leave it unrecorded.
-      signalGroup(proc.pid, 'SIGKILL');
+      signalInstance(proc.pid, 'SIGKILL');
       throw err;
     }
     return toDescription(state);
@@ -194,15 +194,15 @@ export class ProcessProvider implements InstanceProvider {
       await appendFile(state.logFile, `\n[infrakit] destroying ${state.id}: ${reason}\n`).catch(() => {});
       // The start time was checked just above; a pid recycled in the microseconds since is not a
       // practical concern (it needs a full wrap of the pid space).
-      signalGroup(pid, 'SIGTERM');
+      signalInstance(pid, 'SIGTERM');
       if (!(await waitGone(pid, startTime, this.stopGraceMs))) {
-        signalGroup(pid, 'SIGKILL');
+        signalInstance(pid, 'SIGKILL');
         await waitGone(pid, startTime, KILL_WAIT_MS);
       }
       // Helpers the init script left in the group (a background `sleep &`) must not outlive the
       // instance. While any member is left the kernel keeps the group's id out of reuse, so this
       // reaches only our stragglers (or nobody: ESRCH is ignored).
-      signalGroup(pid, 'SIGKILL');
+      signalGroupOnly(pid, 'SIGKILL');
     }
     await this.store.remove(state.id);
   }

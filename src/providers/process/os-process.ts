@@ -73,14 +73,30 @@ export async function isSameProcess(pid: number, startTime: string): Promise<boo
 }
 
 /**
- * Signals the whole process group led by `pid` (instances are spawned detached, so each leads its
- * own group and helpers started by its init script go with it). A group already gone is fine.
+ * Signals the instance: the whole process group led by `pid` (instances are spawned detached, so
+ * each leads its own group, and helpers started by its init script go with it). When `pid` leads
+ * no group (a process started some other way), only `pid` itself is signalled. Call it only right
+ * after `isSameProcess` said `pid` is ours. Already gone is fine.
  */
-export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+export function signalInstance(pid: number, signal: NodeJS.Signals): void {
+  if (!signalGroupOnly(pid, signal)) trySignal(pid, signal);
+}
+
+/**
+ * Signals the process group `pid` and nothing else (no fallback to a process of that pid, which
+ * may by now be someone else's); false when no such group exists.
+ */
+export function signalGroupOnly(pid: number, signal: NodeJS.Signals): boolean {
+  return trySignal(-pid, signal);
+}
+
+/** Sends `signal`; false when there is no such process (group). */
+function trySignal(target: number, signal: NodeJS.Signals): boolean {
   try {
-    process.kill(-pid, signal);
+    process.kill(target, signal);
+    return true;
   } catch (err) {
-    if (isErrno(err, 'ESRCH')) return;
+    if (isErrno(err, 'ESRCH')) return false;
     throw err;
   }
 }
