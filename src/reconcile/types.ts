@@ -17,6 +17,22 @@ export interface EngineDeps {
   readonly leaseTtlMs?: number;
   /** A provider `describe` taking longer than this counts as failed. @default 20_000 */
   readonly describeTimeoutMs?: number;
+  /**
+   * How long a launched instance may stay invisible to `describe` (EC2 is eventually consistent)
+   * before its launch intent is considered lost and its remainder relaunched. @default 120_000
+   */
+  readonly launchSettleMs?: number;
+  /**
+   * Test-only crash injection: called before every protocol step. When it throws, the engine
+   * abandons the pass at once (no release, no cleanup: the lease simply expires), as a crashed
+   * process would.
+   */
+  readonly faults?: FaultHook;
+}
+
+/** Called before each protocol step (`acquire-lease`, `put-intent`, `provision`, …); may throw. */
+export interface FaultHook {
+  before(step: string, groupId: string): void;
 }
 
 export type ReconcileOutcome =
@@ -26,7 +42,8 @@ export type ReconcileOutcome =
   | 'busy' // another reconciler holds the lease
   | 'observe-failed' // the provider could not be read: nothing planned
   | 'removed' // a destroying group reached zero instances and was removed
-  | 'missing'; // no such group
+  | 'missing' // no such group
+  | 'failed'; // an unexpected error (store or provider); the lease, if taken, expires on its own
 
 export interface ReconcileResult {
   readonly groupId: string;

@@ -1,0 +1,276 @@
+import { randomBytes } from 'node:crypto';
+import {
+  InsufficientCapacityError,
+  InvalidConfigurationError,
+  messageOf,
+  NotOwnedError,
+  ThrottledError,
+} from '../errors.js';
+import type { PlanAction } from '../plan/types.js';
+import type { InstanceDescription, ProvisionRequest } from '../providers/types.js';
+import { LeaseLostError } from '../store/errors.js';
+import type { GroupEvent, GroupEventLevel, Intent } from '../store/types.js';
+import { TAG_CONFIG_HASH, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../tags.js';
+import type { EngineContext } from './context.js';
+import { PassAbandonedError } from './errors.js';
+import type { LeaseKeeper } from './lease.js';
+import { describeWithTimeout } from './observe.js';
+import { launchedUnder, remainderOf } from './plan-input.js';
+import { configRejection } from './state-patch.js';
+import type { GroupTarget } from './target.js';
+
+/** One pass acting on one group under its lease. */
+export interface ActingPass {
+  readonly ctx: EngineContext;
+  readonly target: GroupTarget;
+  readonly keeper: LeaseKeeper;
+  /** The group as observed under the lease. */
+  readonly instances: readonly InstanceDescription[];
+  readonly events: GroupEvent[];
+  launched: number;
+  terminated: number;
+  /** Set when the provider rejected the configuration in this pass. */
+  rejection?: string;
+}
+
+/** Whether the pass may go on with its next action. */
+export type StepResult = 'continue' | 'stop';
+
+/** A fresh idempotency token: unique per intent, readable, short enough for tags. */
+export function newToken(groupId: string, now: number): string {
+  return `${groupId}-${now.toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+function record(
+  pass: ActingPass,
+  level: GroupEventLevel,
+  kind: string,
+  message: string,
+  data?: object,
+): void {
+  pass.events.push({
+    groupId: pass.target.groupId,
+    at: pass.ctx.now(),
+    level,
+    kind,
+    message,
+    ...(data ? { data: { ...data } } : {}),
+  });
+}
+
+/** Runs a store or provider step: renews the lease if due, then lets the fault hook interfere. */
+async function step(pass: ActingPass, name: string): Promise<void> {
+  await pass.keeper.keep();
+  pass.ctx.step(name, pass.target.groupId);
+}
+
+/**
+ * Reacts to a provider error by its class. Returns whether the intent is finished with (`true`) or
+ * must stay open so the next pass retries it (`false`).
+ */
+function onProviderError(pass: ActingPass, intent: Intent, err: unknown): boolean {
+  const what = `${intent.kind} ${intent.token}`;
+  if (err instanceof InvalidConfigurationError) {
+    // Blocked until the spec changes: relaunching the same configuration would only fail again.
+    pass.rejection = configRejection(pass.target.configHash, err.message);
+    record(pass, 'error', 'blocked', pass.rejection);
+    return true;
+  }
+  if (err instanceof InsufficientCapacityError) {
+    record(pass, 'warn', 'capacity', `${what}: ${err.message}; retrying next pass`);
+    return true;
+  }
+  if (err instanceof ThrottledError) {
+    record(pass, 'warn', 'throttled', `${what}: ${err.message}; retrying next pass`);
+    // A launch is re-planned from what is observed; a termination is re-issued as is.
+    return intent.kind === 'launch';
+  }
+  if (err instanceof NotOwnedError) {
+    record(pass, 'error', 'not-owned', `${what}: ${err.message}`);
+    return true;
+  }
+  record(pass, 'error', `${intent.kind}-failed`, `${what}: ${messageOf(err)}; the intent stays open`);
+  return false;
+}
+
+async function complete(pass: ActingPass, intent: Intent): Promise<void> {
+  await step(pass, 'complete-intent');
+  await pass.ctx.store.completeIntent(intent, pass.keeper.current, pass.ctx.now());
+}
+
+function launchRequests(pass: ActingPass, intent: Intent, count: number, logicalIds?: readonly string[]) {
+  const { target } = pass;
+  return Array.from({ length: count }, (_, index): ProvisionRequest => {
+    const logicalId = logicalIds?.[index];
+    const own: Record<string, string> = {
+      [TAG_GROUP]: target.groupId,
+      [TAG_CONFIG_HASH]: intent.configHash ?? target.configHash,
+      [TAG_INTENT]: intent.token,
+      ...(logicalId !== undefined ? { [TAG_LOGICAL_ID]: logicalId } : {}),
+    };
+    const base: ProvisionRequest = { tags: own, token: intent.token, ...(logicalId ? { logicalId } : {}) };
+    const prepared = target.flavor.prepare(target.flavorProperties, base, target.spec.allocation, index);
+    // The controller's own tags always win, whatever the flavor did.
+    return { ...prepared, tags: { ...prepared.tags, ...own }, token: intent.token };
+  });
+}
+
+/**
+ * Completes a launch intent once every instance it launched is visible to `describe`. Real EC2 is
+ * eventually consistent: an instance may be missing from DescribeInstances for a few seconds after
+ * RunInstances. Until it shows up the intent stays open, so its instances keep counting as pending
+ * and are never launched twice; after `launchSettleMs` an invisible instance is taken as lost.
+ */
+async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: readonly string[]): Promise<void> {
+  if (launchedIds.length > 0) {
+    await step(pass, 'verify-launch');
+    const seen = await describeWithTimeout(
+      pass.target.provider,
+      { tags: { [TAG_INTENT]: intent.token } },
+      pass.ctx.describeTimeoutMs,
+    );
+    const visible = new Set(seen.ok ? seen.instances.map((i) => i.id) : []);
+    if (!launchedIds.every((id) => visible.has(id))) {
+      record(
+        pass,
+        'info',
+        'launch-settling',
+        `launch ${intent.token}: waiting for new instances to be visible`,
+      );
+      return;
+    }
+  }
+  await complete(pass, intent);
+}
+
+async function provisionFor(
+  pass: ActingPass,
+  intent: Intent,
+  rest: { count: number; logicalIds?: readonly string[] },
+): Promise<StepResult> {
+  const { ctx, target } = pass;
+  const requests = launchRequests(pass, intent, rest.count, rest.logicalIds);
+  let launchedIds: readonly string[] = [];
+  let failure: { err: unknown } | undefined;
+  await step(pass, 'provision');
+  try {
+    const result = await target.provider.provision(target.providerProperties, requests);
+    launchedIds = result.launched.map((i) => i.id);
+  } catch (err) {
+    failure = { err };
+    if (err instanceof InsufficientCapacityError) launchedIds = err.launchedIds;
+  }
+  const all = [...new Set([...(intent.launchedIds ?? []), ...launchedIds])];
+  if (launchedIds.length > 0) {
+    pass.launched += launchedIds.length;
+    await step(pass, 'record-launched');
+    await ctx.store.updateIntent(intent, { launchedIds: all }, pass.keeper.current);
+    await step(pass, 'index-instances');
+    await ctx.store.indexInstances(target.groupId, launchedIds, ctx.now());
+    record(
+      pass,
+      'info',
+      'launch',
+      `launched ${launchedIds.length} (${intent.reason}): ${launchedIds.join(', ')}`,
+      {
+        ids: launchedIds,
+        reason: intent.reason,
+        token: intent.token,
+      },
+    );
+  }
+  if (failure && !onProviderError(pass, intent, failure.err)) return 'stop';
+  await finishLaunch(pass, { ...intent, launchedIds: all }, all);
+  return failure ? 'stop' : 'continue';
+}
+
+async function destroyFor(pass: ActingPass, intent: Intent, ids: readonly string[]): Promise<StepResult> {
+  const { target } = pass;
+  const doomed = pass.instances.filter((i) => ids.includes(i.id));
+  try {
+    for (const instance of doomed) {
+      await step(pass, 'drain');
+      await target.flavor.drain(target.flavorProperties, instance);
+    }
+    if (doomed.length > 0) {
+      await step(pass, 'destroy');
+      const result = await target.provider.destroy(
+        doomed.map((i) => i.id),
+        target.groupId,
+        intent.reason,
+      );
+      const gone = result.destroyed.filter((id) => ids.includes(id));
+      pass.terminated += gone.length;
+      record(pass, 'info', 'terminate', `terminated ${gone.length} (${intent.reason}): ${gone.join(', ')}`, {
+        ids: gone,
+        reason: intent.reason,
+        token: intent.token,
+      });
+    }
+  } catch (err) {
+    // Only the provider's and the flavor's failures are handled here; a lost lease or an
+    // abandoned pass must stop everything at once.
+    if (err instanceof PassAbandonedError || err instanceof LeaseLostError) throw err;
+    if (!onProviderError(pass, intent, err)) return 'stop';
+    await complete(pass, intent);
+    return 'stop';
+  }
+  await complete(pass, intent);
+  return 'continue';
+}
+
+/**
+ * Finishes an intent a crashed or failed pass left open. A launch first counts the instances
+ * already tagged with its token and launches only the remainder, with the same token: providers
+ * that ignore idempotency tokens (moto, processes) therefore never duplicate. A termination
+ * re-issues the destroy for the ids still observed.
+ */
+export async function resumeIntent(pass: ActingPass, intent: Intent): Promise<StepResult> {
+  const { ctx, target } = pass;
+  if (intent.kind === 'terminate') {
+    const still = (intent.ids ?? []).filter((id) => pass.instances.some((i) => i.id === id));
+    return destroyFor(pass, intent, still);
+  }
+  const mine = new Set(launchedUnder(intent.token, pass.instances).map((i) => i.id));
+  const invisible = (intent.launchedIds ?? []).filter((id) => !mine.has(id));
+  if (invisible.length > 0 && ctx.now() - intent.createdAt < ctx.launchSettleMs) return 'continue';
+  const rest = remainderOf(intent, pass.instances);
+  // A launch for an older configuration, or for a group being destroyed, is not worth finishing:
+  // the planner launches what the current spec needs.
+  const stale = target.destroying || (intent.configHash ?? target.configHash) !== target.configHash;
+  if (rest.count === 0 || stale) {
+    await complete(pass, intent);
+    return 'continue';
+  }
+  return provisionFor(pass, intent, rest);
+}
+
+/** Carries out one planned action: intent first, then the provider call, then the intent marked done. */
+export async function runAction(pass: ActingPass, action: PlanAction): Promise<StepResult> {
+  const { ctx, target } = pass;
+  const now = ctx.now();
+  const intent: Intent =
+    action.kind === 'launch'
+      ? {
+          groupId: target.groupId,
+          token: newToken(target.groupId, now),
+          kind: 'launch',
+          count: action.count,
+          ...(action.logicalIds ? { logicalIds: action.logicalIds } : {}),
+          configHash: target.configHash,
+          reason: action.reason,
+          createdAt: now,
+        }
+      : {
+          groupId: target.groupId,
+          token: newToken(target.groupId, now),
+          kind: 'terminate',
+          ids: action.ids,
+          reason: action.reason,
+          createdAt: now,
+        };
+  await step(pass, 'put-intent');
+  await ctx.store.putIntent(intent, pass.keeper.current);
+  if (action.kind === 'launch') return provisionFor(pass, intent, action);
+  return destroyFor(pass, intent, action.ids);
+}

@@ -1,0 +1,45 @@
+import type { FlavorRegistry } from '../flavors/types.js';
+import type { ProviderRegistry } from '../providers/types.js';
+import type { GroupStore } from '../store/types.js';
+import { PassAbandonedError } from './errors.js';
+import type { EngineDeps } from './types.js';
+
+export const DEFAULT_LEASE_TTL_MS = 60_000;
+export const DEFAULT_DESCRIBE_TIMEOUT_MS = 20_000;
+export const DEFAULT_LAUNCH_SETTLE_MS = 120_000;
+
+/** The engine's dependencies with every default filled in, shared by all passes. */
+export interface EngineContext {
+  readonly store: GroupStore;
+  readonly providers: ProviderRegistry;
+  readonly flavors: FlavorRegistry;
+  readonly owner: string;
+  readonly now: () => number;
+  readonly leaseTtlMs: number;
+  readonly describeTimeoutMs: number;
+  readonly launchSettleMs: number;
+  /** Marks the start of a protocol step; throws `PassAbandonedError` when a fault is injected there. */
+  step(name: string, groupId: string): void;
+}
+
+export function engineContext(deps: EngineDeps): EngineContext {
+  const faults = deps.faults;
+  return {
+    store: deps.store,
+    providers: deps.providers,
+    flavors: deps.flavors,
+    owner: deps.owner,
+    now: deps.now ?? Date.now,
+    leaseTtlMs: deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+    describeTimeoutMs: deps.describeTimeoutMs ?? DEFAULT_DESCRIBE_TIMEOUT_MS,
+    launchSettleMs: deps.launchSettleMs ?? DEFAULT_LAUNCH_SETTLE_MS,
+    step(name, groupId) {
+      if (!faults) return;
+      try {
+        faults.before(name, groupId);
+      } catch (err) {
+        throw new PassAbandonedError(name, groupId, { cause: err });
+      }
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { Plan } from '../plan/types.js';
+import type { GroupSpec } from '../spec/schema.js';
+import type { GroupRecord, GroupState, Intent } from '../store/types.js';
+import { type EngineContext, engineContext } from './context.js';
+import { guardedPass } from './guard.js';
+import { observeGroup } from './observe.js';
+import { decide, reconcileRecord } from './reconcile-group.js';
+import { sweepGroups } from './sweep.js';
+import { resolveTarget } from './target.js';
+import type { Engine, EngineDeps, GroupStatus } from './types.js';
+
+const EMPTY_STATE: GroupState = { revision: 0, openIntents: [], healthSince: {}, retiring: {} };
+
+async function observeAndPlan(ctx: EngineContext, record: GroupRecord) {
+  const resolved = resolveTarget(ctx, record.spec, record.lifecycle === 'destroying');
+  if (!resolved.ok) return { ok: false as const, reason: resolved.reason };
+  const seen = await observeGroup(resolved.target.provider, record.id, ctx.describeTimeoutMs);
+  if (!seen.ok) return { ok: false as const, reason: seen.reason };
+  const intents: readonly Intent[] =
+    record.state.openIntents.length > 0 ? await ctx.store.listOpenIntents(record.id) : [];
+  const decision = decide(resolved.target, record, seen.instances, intents, ctx.now());
+  return { ok: true as const, decision, instances: seen.instances };
+}
+
+/** Builds the leaderless reconcile engine over the given store, providers and flavors. */
+export function createEngine(deps: EngineDeps): Engine {
+  const ctx = engineContext(deps);
+  return {
+    async reconcileGroup(id) {
+      return guardedPass(id, async () => {
+        ctx.step('read', id);
+        const record = await ctx.store.getGroup(id);
+        if (!record) return { groupId: id, outcome: 'missing', launched: 0, terminated: 0 };
+        return reconcileRecord(ctx, record);
+      });
+    },
+
+    sweep(options = {}) {
+      return sweepGroups(ctx, options);
+    },
+
+    async pretend(spec: GroupSpec): Promise<Plan> {
+      const stored = await ctx.store.getGroup(spec.id);
+      const record: GroupRecord = {
+        id: spec.id,
+        spec,
+        version: stored?.version ?? 0,
+        etag: stored?.etag ?? '',
+        updatedAt: stored?.updatedAt ?? ctx.now(),
+        lifecycle: 'active',
+        state: stored?.state ?? EMPTY_STATE,
+      };
+      const planned = await observeAndPlan(ctx, record);
+      if (!planned.ok)
+        return { actions: [], blocked: { reason: planned.reason }, summary: planned.reason, notes: [] };
+      return planned.decision.plan;
+    },
+
+    async status(id): Promise<GroupStatus | undefined> {
+      const record = await ctx.store.getGroup(id);
+      if (!record) return undefined;
+      const base = {
+        ...(record.state.lastReconcileAt !== undefined
+          ? { lastReconcileAt: record.state.lastReconcileAt }
+          : {}),
+      };
+      const planned = await observeAndPlan(ctx, record);
+      if (!planned.ok)
+        return { instances: [], converged: false, blocked: planned.reason, summary: planned.reason, ...base };
+      const { decision, instances } = planned;
+      const details = new Map(instances.map((i) => [i.id, i.details]));
+      const blocked = decision.desired.blocked;
+      return {
+        instances: decision.prepared.observed.map((i) => {
+          const d = details.get(i.id);
+          return d ? { ...i, details: d } : i;
+        }),
+        converged: decision.actions.length === 0 && blocked === undefined,
+        ...(blocked !== undefined ? { blocked } : {}),
+        summary: decision.desired.lastSummary,
+        ...base,
+      };
+    },
+  };
+}

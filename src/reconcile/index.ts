@@ -1,0 +1,3 @@
+export { createEngine } from './engine.js';
+export { PassAbandonedError } from './errors.js';
+export type * from './types.js';

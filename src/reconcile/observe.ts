@@ -1,0 +1,68 @@
+import { messageOf } from '../errors.js';
+import type { DescribeSelector, InstanceDescription, InstanceProvider } from '../providers/types.js';
+import { TAG_GROUP } from '../tags.js';
+
+/** The result of reading a provider: the instances, or why they could not be read. */
+export type Observation =
+  | { readonly ok: true; readonly instances: readonly InstanceDescription[] }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * `provider.describe` bounded by `timeoutMs`. A failure or a timeout is an unsuccessful observation,
+ * never a partial one: the caller must plan nothing from it (DESIGN §5.5).
+ */
+export async function describeWithTimeout(
+  provider: InstanceProvider,
+  selector: DescribeSelector,
+  timeoutMs: number,
+): Promise<Observation> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Observation>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ok: false, reason: `${provider.name} describe timed out after ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+  });
+  const read = provider.describe(selector).then(
+    (instances): Observation => ({ ok: true, instances }),
+    (err: unknown): Observation => ({
+      ok: false,
+      reason: `${provider.name} describe failed: ${messageOf(err)}`,
+    }),
+  );
+  try {
+    return await Promise.race([read, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Observes one group alone (`infrakit.group = groupId`). */
+export function observeGroup(
+  provider: InstanceProvider,
+  groupId: string,
+  timeoutMs: number,
+): Promise<Observation> {
+  return describeWithTimeout(provider, { tags: { [TAG_GROUP]: groupId } }, timeoutMs);
+}
+
+/**
+ * A whole sweep's observation of one provider (one `describe` on the group tag key), split by
+ * group. A failed read fails every group of that provider.
+ */
+export async function observeAllGroups(
+  provider: InstanceProvider,
+  timeoutMs: number,
+): Promise<(groupId: string) => Observation> {
+  const all = await describeWithTimeout(provider, { tagKeys: [TAG_GROUP] }, timeoutMs);
+  if (!all.ok) return () => all;
+  const byGroup = new Map<string, InstanceDescription[]>();
+  for (const instance of all.instances) {
+    const group = instance.tags[TAG_GROUP];
+    if (group === undefined) continue;
+    const list = byGroup.get(group);
+    if (list) list.push(instance);
+    else byGroup.set(group, [instance]);
+  }
+  return (groupId) => ({ ok: true, instances: byGroup.get(groupId) ?? [] });
+}

@@ -1,0 +1,112 @@
+import type { ObservedInstance, PendingLaunch, PlanInput } from '../plan/types.js';
+import type { InstanceDescription } from '../providers/types.js';
+import type { GroupState, Intent } from '../store/types.js';
+import { TAG_CONFIG_HASH, TAG_INTENT, TAG_LOGICAL_ID, TAG_PROTECTED } from '../tags.js';
+import type { GroupTarget } from './target.js';
+
+export type HealthSinceMap = Record<string, { readonly health: string; readonly since: number }>;
+
+/** What the planner gets, plus the state the engine keeps for instances whose provider cannot date health. */
+export interface PreparedInput {
+  readonly input: PlanInput;
+  readonly observed: readonly ObservedInstance[];
+  /** Instance id → health and since-when, for instances whose provider gave no `since`. */
+  readonly healthSince: HealthSinceMap;
+  /** `state.retiring` pruned of instances no longer observed. */
+  readonly retiring: Record<string, number>;
+}
+
+/** Instances of `instances` launched under the intent `token` (its `infrakit.intent` tag). */
+export function launchedUnder(
+  token: string,
+  instances: readonly InstanceDescription[],
+): InstanceDescription[] {
+  return instances.filter((i) => i.tags[TAG_INTENT] === token);
+}
+
+/**
+ * What an open launch intent still owes: its count minus the instances observed with its token
+ * (pets: its logical IDs not observed with its token). Launched-but-not-yet-visible instances stay
+ * owed, so they are counted as pending and never launched twice by the planner.
+ */
+export function remainderOf(
+  intent: Intent,
+  instances: readonly InstanceDescription[],
+): { count: number; logicalIds?: string[] } {
+  const mine = launchedUnder(intent.token, instances);
+  if (intent.logicalIds && intent.logicalIds.length > 0) {
+    const seen = new Set(mine.map((i) => i.tags[TAG_LOGICAL_ID]));
+    const logicalIds = intent.logicalIds.filter((id) => !seen.has(id));
+    return { count: logicalIds.length, logicalIds };
+  }
+  return { count: Math.max(0, (intent.count ?? 0) - mine.length) };
+}
+
+/** Joins the provider's view, the flavor's health and the open intents into the planner's input. */
+export function preparePlanInput(
+  target: GroupTarget,
+  instances: readonly InstanceDescription[],
+  intents: readonly Intent[],
+  state: GroupState,
+  now: number,
+): PreparedInput {
+  const healthSince: HealthSinceMap = {};
+  const observed = instances
+    .map((instance): ObservedInstance => {
+      const health = target.flavor.health(target.flavorProperties, instance);
+      let since = instance.health.since;
+      if (since === undefined) {
+        // The provider cannot date this health: keep the date we first saw it, while it holds.
+        const previous = state.healthSince[instance.id];
+        since = previous && previous.health === health ? previous.since : now;
+        healthSince[instance.id] = { health, since };
+      }
+      const logicalId = instance.tags[TAG_LOGICAL_ID];
+      return {
+        id: instance.id,
+        ...(logicalId !== undefined ? { logicalId } : {}),
+        configHash: instance.tags[TAG_CONFIG_HASH] ?? '',
+        state: instance.state,
+        launchedAt: instance.launchedAt,
+        health,
+        healthSince: since,
+        protected: instance.tags[TAG_PROTECTED] === 'true',
+      };
+    })
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+  const observedIds = new Set(observed.map((i) => i.id));
+  const launches: PendingLaunch[] = [];
+  const terminations = new Set<string>();
+  for (const intent of intents) {
+    if (intent.kind === 'launch') {
+      const rest = remainderOf(intent, instances);
+      if (rest.count === 0) continue;
+      launches.push({
+        token: intent.token,
+        count: rest.count,
+        ...(rest.logicalIds ? { logicalIds: rest.logicalIds } : {}),
+        configHash: intent.configHash ?? '',
+      });
+    } else {
+      for (const id of intent.ids ?? []) if (observedIds.has(id)) terminations.add(id);
+    }
+  }
+
+  const retiring: Record<string, number> = {};
+  for (const [id, deadline] of Object.entries(state.retiring))
+    if (observedIds.has(id)) retiring[id] = deadline;
+
+  return {
+    input: {
+      spec: target.spec,
+      configHash: target.configHash,
+      instances: observed,
+      pending: { launches, terminations: [...terminations].sort() },
+      retiring: new Map(Object.entries(retiring)),
+    },
+    observed,
+    healthSince,
+    retiring,
+  };
+}

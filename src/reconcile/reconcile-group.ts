@@ -1,0 +1,278 @@
+/**
+ * One reconcile pass over one group. The protocol, and why it is safe without a leader:
+ *
+ *   t0  read      now = clock(); getGroup (a sweep already has the record from listGroups)
+ *   t1  observe   provider.describe by group tag, bounded by a timeout (a sweep shares one
+ *                 describe per provider). Failed or late → an `observe-failed` event, nothing planned.
+ *   t2  plan      open intents are read only if state.openIntents is non-empty; plan(input, now).
+ *                 Nothing to do and no state change → return 'steady'/'blocked' with ZERO writes.
+ *   t3  lease     acquireLease (conditional write with expiry). Another holder → 'busy'.
+ *   t4  re-check  under the lease: re-read the record, re-observe the group alone, reload the open
+ *                 intents and re-plan: the world may have moved since t1.
+ *   t5  resume    open intents first (crash recovery): a launch counts instances tagged with its
+ *                 token and launches only the remainder with the same token; a termination
+ *                 re-destroys the ids still observed.
+ *   t6  act       per action: putIntent → provider call → updateIntent/indexInstances →
+ *                 completeIntent, renewing the lease when a third of its TTL has gone.
+ *   t7  record    updateState (summary, blocked, healthSince, retiring, nextCheckAt) → events →
+ *                 releaseLease. A destroying group with nothing left is deleted instead ('removed').
+ *
+ * A crash anywhere leaves at worst an open intent and a lease that expires (DESIGN §5.7); every
+ * write after t3 is fenced by the lease token, so a pass whose lease was taken over stops at its
+ * next write (`LeaseLostError` → 'busy').
+ */
+import { plan } from '../plan/index.js';
+import type { Plan, PlanAction } from '../plan/types.js';
+import type { InstanceDescription } from '../providers/types.js';
+import { GroupNotFoundError, LeaseLostError, VersionConflictError } from '../store/errors.js';
+import type { GroupEvent, GroupRecord, Intent } from '../store/types.js';
+import { type ActingPass, resumeIntent, runAction, type StepResult } from './act.js';
+import type { EngineContext } from './context.js';
+import { LeaseKeeper } from './lease.js';
+import { type Observation, observeGroup } from './observe.js';
+import { type PreparedInput, preparePlanInput } from './plan-input.js';
+import { desiredState, rejectedConfigHash, type StatePatch, stateChanged } from './state-patch.js';
+import { type GroupTarget, resolveTarget } from './target.js';
+import type { ReconcileResult } from './types.js';
+
+/** The plan of one group with what the engine derives from it. */
+export interface Decision {
+  readonly prepared: PreparedInput;
+  readonly plan: Plan;
+  /** The plan's actions, or none while the provider's rejection of this config stands. */
+  readonly actions: readonly PlanAction[];
+  /** A standing rejection of the current config hash (see `state-patch.ts`). */
+  readonly rejection: string | undefined;
+  readonly desired: StatePatch;
+}
+
+/** Plans one group from an observation (pure apart from the flavor's health). */
+export function decide(
+  target: GroupTarget,
+  record: GroupRecord,
+  instances: readonly InstanceDescription[],
+  intents: readonly Intent[],
+  now: number,
+): Decision {
+  const prepared = preparePlanInput(target, instances, intents, record.state, now);
+  const planned = plan(prepared.input, now);
+  const standing =
+    !target.destroying && rejectedConfigHash(record.state.blocked) === target.configHash
+      ? record.state.blocked
+      : undefined;
+  return {
+    prepared,
+    plan: planned,
+    actions: standing ? [] : planned.actions,
+    rejection: standing,
+    desired: desiredState(prepared, planned, standing),
+  };
+}
+
+function result(groupId: string, outcome: ReconcileResult['outcome'], extra: Partial<ReconcileResult> = {}) {
+  return { groupId, outcome, launched: 0, terminated: 0, ...extra } satisfies ReconcileResult;
+}
+
+function event(
+  groupId: string,
+  at: number,
+  level: GroupEvent['level'],
+  kind: string,
+  message: string,
+): GroupEvent {
+  return { groupId, at, level, kind, message };
+}
+
+async function observeFailed(ctx: EngineContext, groupId: string, reason: string): Promise<ReconcileResult> {
+  ctx.step('append-events', groupId);
+  await ctx.store.appendEvents([
+    event(groupId, ctx.now(), 'warn', 'observe-failed', `${reason}: nothing planned this pass`),
+  ]);
+  return result(groupId, 'observe-failed', { error: reason });
+}
+
+/**
+ * Reconciles one group from its record. `observation` is the sweep's shared read of the
+ * provider; without it the group is observed alone.
+ */
+export async function reconcileRecord(
+  ctx: EngineContext,
+  record: GroupRecord,
+  observation?: Observation,
+): Promise<ReconcileResult> {
+  const id = record.id;
+  const now = ctx.now();
+  const resolved = resolveTarget(ctx, record.spec, record.lifecycle === 'destroying');
+  if (!resolved.ok) return blockUnresolved(ctx, record, resolved.reason);
+  const { target } = resolved;
+  ctx.step('observe', id);
+  const seen = observation ?? (await observeGroup(target.provider, id, ctx.describeTimeoutMs));
+  if (!seen.ok) return observeFailed(ctx, id, seen.reason);
+  let intents: readonly Intent[] = [];
+  if (record.state.openIntents.length > 0) {
+    ctx.step('load-intents', id);
+    intents = await ctx.store.listOpenIntents(id);
+  }
+  ctx.step('plan', id);
+  const decision = decide(target, record, seen.instances, intents, now);
+  const removable = target.destroying && seen.instances.length === 0;
+  if (
+    decision.actions.length === 0 &&
+    intents.length === 0 &&
+    record.state.openIntents.length === 0 &&
+    !removable &&
+    !stateChanged(record.state, decision.desired)
+  ) {
+    // Steady state: nothing to do and nothing new to say, so nothing is written at all.
+    return result(id, decision.desired.blocked ? 'blocked' : 'steady', { plan: decision.plan });
+  }
+  return underLease(ctx, id);
+}
+
+/** t3-t7: everything that writes, under the group's lease. */
+async function underLease(ctx: EngineContext, id: string): Promise<ReconcileResult> {
+  ctx.step('acquire-lease', id);
+  let lease: Awaited<ReturnType<typeof ctx.store.acquireLease>>;
+  try {
+    lease = await ctx.store.acquireLease(id, ctx.owner, ctx.leaseTtlMs, ctx.now());
+  } catch (err) {
+    if (err instanceof GroupNotFoundError) return result(id, 'missing');
+    throw err;
+  }
+  if (!lease) return result(id, 'busy');
+  const keeper = new LeaseKeeper(ctx, id, lease);
+  const events: GroupEvent[] = [];
+  try {
+    return await actHolding(ctx, id, keeper, events);
+  } catch (err) {
+    if (!(err instanceof LeaseLostError)) throw err;
+    // Someone else holds the group now: stop at once, keep what we did on record.
+    await ctx.store.appendEvents(events).catch(() => undefined);
+    return result(id, 'busy', { error: err.message });
+  }
+}
+
+async function actHolding(
+  ctx: EngineContext,
+  id: string,
+  keeper: LeaseKeeper,
+  events: GroupEvent[],
+): Promise<ReconcileResult> {
+  const { store } = ctx;
+  ctx.step('reread', id);
+  const record = await store.getGroup(id);
+  if (!record) return result(id, 'missing');
+  const resolved = resolveTarget(ctx, record.spec, record.lifecycle === 'destroying');
+  if (!resolved.ok) return finishBlocked(ctx, record, keeper, resolved.reason);
+  const { target } = resolved;
+  await keeper.keep();
+  ctx.step('reobserve', id);
+  const seen = await observeGroup(target.provider, id, ctx.describeTimeoutMs);
+  if (!seen.ok) {
+    ctx.step('release-lease', id);
+    await store.releaseLease(id, keeper.current);
+    return observeFailed(ctx, id, seen.reason);
+  }
+  // Always reload intents here: this read is cheap next to the writes that follow.
+  ctx.step('load-intents', id);
+  const intents = [...(await store.listOpenIntents(id))].sort((a, b) => a.createdAt - b.createdAt);
+  if (record.state.openIntents.some((token) => !intents.some((i) => i.token === token))) {
+    // A crash inside putIntent can leave a token without an intent item (nothing was acted on):
+    // drop such tokens so later steady-state sweeps need not look for intents again.
+    ctx.step('prune-intents', id);
+    await store.updateState(id, keeper.current, { openIntents: intents.map((i) => i.token) });
+  }
+  const now = ctx.now();
+  const decision = decide(target, record, seen.instances, intents, now);
+
+  const pass: ActingPass = {
+    ctx,
+    target,
+    keeper,
+    instances: seen.instances,
+    events,
+    launched: 0,
+    terminated: 0,
+  };
+  let next: StepResult = 'continue';
+  for (const intent of intents) {
+    next = await resumeIntent(pass, intent);
+    if (next === 'stop') break;
+  }
+  if (next === 'continue') {
+    for (const action of decision.actions) {
+      next = await runAction(pass, action);
+      if (next === 'stop') break;
+    }
+  }
+
+  if (target.destroying && seen.instances.length === 0 && intents.length === 0) {
+    ctx.step('delete-group', id);
+    try {
+      await store.deleteGroup(id, record.version);
+      events.push(event(id, now, 'info', 'removed', 'group destroyed: no instances left'));
+      ctx.step('append-events', id);
+      await store.appendEvents(events);
+      return result(id, 'removed', { plan: decision.plan });
+    } catch (err) {
+      // The spec was replaced meanwhile (a re-create): it is no longer ours to remove.
+      if (!(err instanceof VersionConflictError)) throw err;
+    }
+  }
+
+  const acted = intents.length > 0 || decision.actions.length > 0;
+  const desired = desiredState(decision.prepared, decision.plan, pass.rejection ?? decision.rejection);
+  if (acted || stateChanged(record.state, desired)) {
+    await keeper.keep();
+    ctx.step('update-state', id);
+    await store.updateState(id, keeper.current, { ...desired, lastReconcileAt: now });
+  }
+  if (events.length > 0) {
+    ctx.step('append-events', id);
+    await store.appendEvents(events);
+  }
+  ctx.step('release-lease', id);
+  await store.releaseLease(id, keeper.current);
+  const outcome = acted ? 'acted' : desired.blocked ? 'blocked' : 'steady';
+  return result(id, outcome, { plan: decision.plan, launched: pass.launched, terminated: pass.terminated });
+}
+
+/** The spec names an unknown provider or flavor, or invalid properties: block with the reason. */
+async function blockUnresolved(
+  ctx: EngineContext,
+  record: GroupRecord,
+  reason: string,
+): Promise<ReconcileResult> {
+  if (record.state.blocked === reason) return result(record.id, 'blocked');
+  ctx.step('acquire-lease', record.id);
+  const lease = await ctx.store.acquireLease(record.id, ctx.owner, ctx.leaseTtlMs, ctx.now());
+  if (!lease) return result(record.id, 'busy');
+  try {
+    return await finishBlocked(ctx, record, new LeaseKeeper(ctx, record.id, lease), reason);
+  } catch (err) {
+    if (err instanceof LeaseLostError) return result(record.id, 'busy', { error: err.message });
+    throw err;
+  }
+}
+
+async function finishBlocked(
+  ctx: EngineContext,
+  record: GroupRecord,
+  keeper: LeaseKeeper,
+  reason: string,
+): Promise<ReconcileResult> {
+  const id = record.id;
+  if (record.state.blocked !== reason) {
+    ctx.step('update-state', id);
+    await ctx.store.updateState(id, keeper.current, {
+      blocked: reason,
+      lastSummary: reason,
+      lastReconcileAt: ctx.now(),
+    });
+    ctx.step('append-events', id);
+    await ctx.store.appendEvents([event(id, ctx.now(), 'error', 'blocked', reason)]);
+  }
+  ctx.step('release-lease', id);
+  await ctx.store.releaseLease(id, keeper.current);
+  return result(id, 'blocked');
+}

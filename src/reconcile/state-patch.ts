@@ -1,0 +1,55 @@
+import type { Plan } from '../plan/types.js';
+import { canonicalJson } from '../spec/hash.js';
+import type { GroupState } from '../store/types.js';
+import type { PreparedInput } from './plan-input.js';
+
+/**
+ * A configuration the provider rejected (`InvalidConfigurationError`) blocks the group until the
+ * spec's config hash changes. The rejected hash is kept inside the `blocked` text itself, so the
+ * store needs no extra field and a user reads exactly what is blocked and why.
+ */
+const REJECTED_PREFIX = 'configuration rejected by the provider';
+const REJECTED_HASH = /^configuration rejected by the provider \(config ([0-9a-f]+)\)/;
+
+export function configRejection(hash: string, message: string): string {
+  return `${REJECTED_PREFIX} (config ${hash}): ${message}; change the spec's instance or flavor to retry`;
+}
+
+/** The config hash a `blocked` reason says was rejected, if it is such a reason. */
+export function rejectedConfigHash(blocked: string | undefined): string | undefined {
+  return blocked ? REJECTED_HASH.exec(blocked)?.[1] : undefined;
+}
+
+/** The state fields a pass writes (besides the intents the store maintains itself). */
+export interface StatePatch {
+  lastSummary: string;
+  blocked: string | undefined;
+  healthSince: PreparedInput['healthSince'];
+  retiring: PreparedInput['retiring'];
+  nextCheckAt: number | undefined;
+  lastReconcileAt?: number;
+}
+
+/** The state this pass would leave behind. `blocked` prefers a rejected configuration over the plan's reason. */
+export function desiredState(prepared: PreparedInput, plan: Plan, rejection: string | undefined): StatePatch {
+  return {
+    lastSummary: rejection ?? plan.summary,
+    blocked: rejection ?? plan.blocked?.reason,
+    healthSince: prepared.healthSince,
+    retiring: prepared.retiring,
+    nextCheckAt: plan.nextCheckAt,
+  };
+}
+
+/**
+ * True when writing `next` would change something a reader cares about. `lastReconcileAt` and
+ * `nextCheckAt` alone never justify a write: a steady-state sweep must write nothing at all.
+ */
+export function stateChanged(state: GroupState, next: StatePatch): boolean {
+  return (
+    state.lastSummary !== next.lastSummary ||
+    state.blocked !== next.blocked ||
+    canonicalJson(state.healthSince) !== canonicalJson(next.healthSince) ||
+    canonicalJson(state.retiring) !== canonicalJson(next.retiring)
+  );
+}

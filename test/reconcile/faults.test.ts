@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InsufficientCapacityError, InvalidConfigurationError } from '../../src/errors.js';
+import { PassAbandonedError } from '../../src/reconcile/index.js';
+import { TAG_INTENT } from '../../src/tags.js';
+import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import type { FakeProvider } from '../helpers/fake-provider.js';
+import { fakeSpec, LEASE_TTL_MS, newWorld, settle, type World } from './harness.js';
+
+let server: DynamoTestServer;
+beforeAll(async () => {
+  server = await startDynalite();
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+async function world(): Promise<World & { provider: FakeProvider }> {
+  return newWorld(server);
+}
+
+describe('reconcile engine under provider faults', () => {
+  it('plans nothing when describe fails, and records why', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 2 }));
+    const engine = w.engine();
+    await settle(engine, w.clock);
+    w.provider.kill(...w.provider.ofGroup('web').map((i) => i.id));
+    w.provider.faults.describe.push('fail');
+    const report = await engine.sweep();
+    expect(report.results[0]).toMatchObject({ outcome: 'observe-failed' });
+    expect(w.provider.calls.provision).toHaveLength(1);
+    const events = await w.store.listEvents('web');
+    expect(events.items[0]).toMatchObject({ kind: 'observe-failed', level: 'warn' });
+    expect(events.items[0]?.message).toMatch(/describe failed/);
+    w.close();
+  });
+
+  it('treats a describe that never answers as failed', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 2 }));
+    w.provider.faults.describe.push('hang');
+    const result = await w.engine().reconcileGroup('web');
+    expect(result.outcome).toBe('observe-failed');
+    expect(result.error).toMatch(/timed out/);
+    expect(w.provider.calls.provision).toHaveLength(0);
+    w.close();
+  });
+
+  it('launches only the remainder, with the same token, after a provision that failed half way', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 4 }));
+    const engine = w.engine();
+    w.provider.faults.provisionFailAfter = 1;
+    const first = await engine.reconcileGroup('web');
+    expect(first.outcome).toBe('acted');
+    expect(w.provider.ofGroup('web')).toHaveLength(1);
+    expect((await w.store.getGroup('web'))?.state.openIntents).toHaveLength(1);
+    await settle(engine, w.clock);
+    const [firstCall, secondCall] = w.provider.calls.provision;
+    expect(firstCall).toHaveLength(4);
+    expect(secondCall).toHaveLength(3);
+    expect(secondCall?.[0]?.token).toBe(firstCall?.[0]?.token);
+    expect(w.provider.ofGroup('web')).toHaveLength(4);
+    expect(w.provider.launchedTotal).toBe(4);
+    expect((await w.store.getGroup('web'))?.state.openIntents).toEqual([]);
+    w.close();
+  });
+
+  it('re-issues a termination that partially failed', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 4 }));
+    const engine = w.engine();
+    await settle(engine, w.clock);
+    await w.put(fakeSpec('web', { size: 1 }));
+    w.provider.faults.destroyFailAfter = 1;
+    await engine.reconcileGroup('web');
+    expect(w.provider.ofGroup('web')).toHaveLength(3);
+    await settle(engine, w.clock);
+    expect(w.provider.ofGroup('web')).toHaveLength(1);
+    expect(w.provider.calls.destroy).toHaveLength(2);
+    expect(w.provider.calls.destroy[1]?.ids).toHaveLength(2);
+    w.close();
+  });
+
+  it('blocks on a rejected configuration without retrying until the spec changes', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 2 }));
+    const engine = w.engine();
+    w.provider.faults.provisionError = new InvalidConfigurationError('InvalidAMIID.NotFound: ami-v1');
+    await engine.reconcileGroup('web');
+    const blocked = (await w.store.getGroup('web'))?.state.blocked;
+    expect(blocked).toMatch(/InvalidAMIID/);
+    w.clock.advance(60_000);
+    expect((await engine.reconcileGroup('web')).outcome).toBe('blocked');
+    expect(w.provider.calls.provision).toHaveLength(1);
+    await w.put({
+      ...fakeSpec('web', { size: 2 }),
+      instance: { provider: 'fake', properties: { image: 'v2' } },
+    });
+    await settle(engine, w.clock);
+    expect(w.provider.ofGroup('web')).toHaveLength(2);
+    expect((await w.store.getGroup('web'))?.state.blocked).toBeUndefined();
+    w.close();
+  });
+
+  it('records a capacity shortage and retries on the next pass', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 2 }));
+    const engine = w.engine();
+    w.provider.faults.provisionError = new InsufficientCapacityError('no capacity in us-east-1a');
+    await engine.reconcileGroup('web');
+    expect((await w.store.listEvents('web')).items.map((e) => e.kind)).toContain('capacity');
+    expect((await w.store.getGroup('web'))?.state.openIntents).toEqual([]);
+    await settle(engine, w.clock);
+    expect(w.provider.ofGroup('web')).toHaveLength(2);
+    w.close();
+  });
+});
+
+describe('reconcile engine: leases and crashes', () => {
+  it('answers busy while another reconciler holds the lease, and takes over after expiry', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 1 }));
+    const held = await w.store.acquireLease('web', 'someone-else', LEASE_TTL_MS, w.clock.now());
+    expect(held).toBeDefined();
+    const engine = w.engine();
+    expect((await engine.reconcileGroup('web')).outcome).toBe('busy');
+    expect(w.provider.calls.provision).toHaveLength(0);
+    w.clock.advance(LEASE_TTL_MS + 1);
+    expect((await engine.reconcileGroup('web')).outcome).toBe('acted');
+    expect(w.provider.ofGroup('web')).toHaveLength(1);
+    w.close();
+  });
+
+  it.each([
+    'put-intent',
+    'provision',
+    'record-launched',
+    'index-instances',
+    'verify-launch',
+    'complete-intent',
+    'update-state',
+    'release-lease',
+  ])('recovers without duplicates from a crash before %s', async (crashAt) => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 3 }));
+    const crashing = w.engine('crashing', {
+      before(step) {
+        if (step === crashAt) throw new Error('crash');
+      },
+    });
+    await expect(crashing.reconcileGroup('web')).rejects.toBeInstanceOf(PassAbandonedError);
+    const survivor = w.engine('survivor');
+    expect((await survivor.reconcileGroup('web')).outcome).toBe('busy');
+    w.clock.advance(LEASE_TTL_MS + 1);
+    await settle(survivor, w.clock);
+    const live = w.provider.ofGroup('web');
+    expect(live).toHaveLength(3);
+    expect(w.provider.launchedTotal).toBe(3);
+    expect(new Set(live.map((i) => i.tags[TAG_INTENT])).size).toBe(1);
+    const record = await w.store.getGroup('web');
+    expect(record?.state.openIntents).toEqual([]);
+    expect(record?.state.lease).toBeUndefined();
+    w.close();
+  });
+});
