@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidConfigurationError } from '../../src/errors.js';
@@ -239,6 +239,45 @@ describe('process provider', () => {
     await provider.label([id], { note: 'x' });
     const files = await readdir(join(dataDir, 'instances'));
     expect(files).toEqual([`${id}.json`]);
+  });
+});
+
+describe('process provider state files', () => {
+  let dataDir: string;
+  let provider: ProcessProvider;
+
+  beforeEach(async () => {
+    dataDir = await tempDataDir();
+    provider = new ProcessProvider({ dataDir, stopGraceMs: 300 });
+  });
+
+  afterEach(async () => {
+    await killAllAndRemove(dataDir);
+  });
+
+  it('describe fails on a corrupt state file instead of silently missing an instance', async () => {
+    await mkdir(join(dataDir, 'instances'), { recursive: true });
+    await writeFile(join(dataDir, 'instances', 'p-0123456789abcdef.json'), '{"version": 1, "pid"');
+    await expect(provider.describe({})).rejects.toThrow(/corrupt process state file/);
+  });
+
+  it('describe ignores temp files left by an interrupted write', async () => {
+    await mkdir(join(dataDir, 'instances'), { recursive: true });
+    await writeFile(join(dataDir, 'instances', 'p-0123456789abcdef.json.tmp-1-abcd'), '{"version"');
+    expect(await provider.describe({})).toEqual([]);
+  });
+
+  it('label skips a process that has died, and describe then drops its state file', async () => {
+    const groupId = uniqueGroupId('label');
+    const { launched } = await provider.provision(provider.validate(SLEEP), cattleRequests(groupId, 1));
+    const id = launched[0]?.id ?? '';
+    await killRecorded(dataDir, id);
+    await provider.label([id], { note: 'late' });
+    expect((await recorded(dataDir, id)) as { tags?: Record<string, string> }).not.toHaveProperty(
+      'tags.note',
+    );
+    expect(await provider.describe({ tags: { [TAG_GROUP]: groupId } })).toEqual([]);
+    expect(await readdir(join(dataDir, 'instances'))).toEqual([]);
   });
 });
 

@@ -12,6 +12,9 @@ import { isErrno } from './os-process.js';
  * reader sees either the old or the new content, never a torn file.
  */
 
+/** Files read at once while listing: enough to overlap I/O, far below any descriptor limit. */
+const READ_CONCURRENCY = 32;
+
 /** Instance ids look like `p-<16 hex>`; anything else is never ours (and never a path). */
 export const PROCESS_INSTANCE_ID = /^p-[0-9a-f]{16}$/;
 
@@ -97,7 +100,7 @@ export class StateStore {
       throw err;
     }
     const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length));
-    const states = await Promise.all(ids.map((id) => this.read(id)));
+    const states = await mapLimit(ids, READ_CONCURRENCY, (id) => this.read(id));
     return states.filter((s): s is InstanceState => s !== undefined);
   }
 
@@ -124,4 +127,18 @@ export class StateStore {
     }
     return result.data;
   }
+}
+
+/** `items.map(fn)` with at most `limit` calls in flight; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
