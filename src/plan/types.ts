@@ -74,9 +74,19 @@ export type PlanAction =
     };
 
 export interface Plan {
-  /** Deterministic order: terminations of failed instances first, then launches, then the rest. */
+  /**
+   * Deterministic order: terminations that make room first (failed instances, retiring ones past
+   * their deadline, terminate-first replacements when `maxSurge` leaves no room, pet replacements),
+   * then launches, then the rest (launch-first replacements, surplus, scale-down). Acting in this
+   * order keeps the live count within the update bounds even in the middle of a plan.
+   */
   readonly actions: readonly PlanAction[];
-  /** Set when the planner refuses to act (paused, too many unhealthy), with the numbers. */
+  /**
+   * Set when the planner refuses to act (paused, too many unhealthy), with the numbers. When
+   * remediation is stopped by `maxUnhealthyPercent`, the plan may still carry actions that are not
+   * remediation (scale to size, rolling update), as an ASG keeps its desired count while CAPI's
+   * health check short-circuits only remediation.
+   */
   readonly blocked?: { readonly reason: string };
   /** Earliest epoch ms at which a grace, timeout or minHealthy window ends and the plan may change. */
   readonly nextCheckAt?: number;
