@@ -43,8 +43,7 @@ function keeperPreference(a: Assessed, b: Assessed): number {
 export function planPets(ctx: GroupContext, logicalIds: readonly string[]): GroupOutcome {
   const { actions, skips, now } = ctx;
   const size = logicalIds.length;
-  const position = new Map<string, number>();
-  logicalIds.forEach((id, i) => position.set(id, i));
+  const position = new Map<string, number>(logicalIds.map((id, i) => [id, i]));
 
   const occupied = new Set<string>();
   for (const p of ctx.pendingLaunches) for (const id of p.logicalIds ?? []) occupied.add(id);
