@@ -128,7 +128,7 @@ export const PretendResponseSchema = z.object({
 
 export const ReconcileResultSchema = z.object({
   groupId: z.string(),
-  outcome: z.enum(['acted', 'steady', 'blocked', 'busy', 'observe-failed', 'removed', 'missing']),
+  outcome: z.enum(['acted', 'steady', 'blocked', 'busy', 'observe-failed', 'removed', 'missing', 'failed']),
   plan: PlanSchema.optional(),
   launched: z.int(),
   terminated: z.int(),

@@ -24,5 +24,5 @@ export function eventTime(envelope: Envelope, fallback: number): number {
   return Number.isFinite(at) ? at : fallback;
 }
 
-/** EC2 instance ids as they appear in events (`i-` and 8 or 17 hex digits; moto's too). */
-export const InstanceIdSchema = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'must be an EC2 instance id');
+/** EC2 instance ids as they appear in events (`i-` and 8 or 17 hex digits in AWS; emulators vary). */
+export const InstanceIdSchema = z.string().regex(/^i-[0-9a-f]{1,32}$/, 'must be an EC2 instance id');
