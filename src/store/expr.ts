@@ -15,8 +15,9 @@ export class Expr {
   name(attribute: string): string {
     const known = this.placeholders.get(attribute);
     if (known) return known;
-    // Plain names keep a readable placeholder; anything else (map keys with dots or dashes) gets #nN.
-    const placeholder = /^[A-Za-z][A-Za-z0-9_]*$/.test(attribute) ? `#${attribute}` : `#n${this.nameCount++}`;
+    // Plain names keep a readable placeholder; anything else (map keys with dots or dashes) gets #_N,
+    // which no plain name can collide with.
+    const placeholder = /^[A-Za-z][A-Za-z0-9_]*$/.test(attribute) ? `#${attribute}` : `#_${this.nameCount++}`;
     this.placeholders.set(attribute, placeholder);
     this.names[placeholder] = attribute;
     return placeholder;

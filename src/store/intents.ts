@@ -28,7 +28,10 @@ import type { Intent, LeaseState } from './types.js';
  * holder drops such stale tokens with `completeIntent` or `updateState({ openIntents })`.
  */
 
-/** Records an intent under the lease (before its side effect). Re-putting the same token is a no-op. */
+/**
+ * Records an intent under the lease (before its side effect). Re-putting a token keeps the stored
+ * item as it is (a retry never resets progress or reopens a done intent).
+ */
 export async function putIntent(ctx: StoreContext, intent: Intent, lease: LeaseState): Promise<void> {
   await fencedUpdate(ctx, intent.groupId, lease, (update) => {
     update.addToSet(ATTR.openIntents, [intent.token]).increment(ATTR.revision);

@@ -141,6 +141,10 @@ async function putAt(
   return stored;
 }
 
+/**
+ * Creates or replaces a spec (see the write order above). Only spec attributes are written, so the
+ * reconcile state and the lifecycle (`destroying` stays `destroying`) are left as they are.
+ */
 export async function putSpec(
   ctx: StoreContext,
   spec: GroupSpec,
