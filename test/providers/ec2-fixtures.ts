@@ -58,3 +58,22 @@ export async function createNetwork(client: EC2Client): Promise<TestNetwork> {
   }
   return { vpcId, subnets };
 }
+
+/**
+ * A moto-backed client whose requests pass through `inject` first: it may throw an AWS error
+ * (a fault at the SDK boundary) or return nothing to let the request reach moto.
+ */
+export function faultyClient(
+  endpoint: string,
+  inject: (commandName: string, input: Record<string, unknown>) => void,
+): EC2Client {
+  const client = ec2Client(endpoint);
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      inject(String(context.commandName ?? ''), args.input as Record<string, unknown>);
+      return next(args);
+    },
+    { step: 'initialize', name: 'faultInjection' },
+  );
+  return client;
+}

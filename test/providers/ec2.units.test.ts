@@ -101,7 +101,7 @@ describe('launch input', () => {
     expect(input.TagSpecifications?.map((t) => t.ResourceType)).toEqual(['instance', 'volume']);
     expect(input.MetadataOptions?.HttpTokens).toBe('required');
     expect(input.InstanceMarketOptions?.SpotOptions?.SpotInstanceType).toBe('persistent');
-    expect([input.MinCount, input.MaxCount]).toEqual([1, 2]);
+    expect([input.MinCount, input.MaxCount]).toEqual([2, 2]);
   });
 });
 

@@ -109,8 +109,9 @@ export interface LaunchCall {
 
 /**
  * One RunInstances input. Tags go on the instance and its volumes in the same call (never tagged
- * after launch: an instance must never exist, even briefly, without its group tag). `MinCount` 1
- * lets EC2 launch what it can; the provider sends the remainder to the next type or subnet.
+ * after launch: an instance must never exist, even briefly, without its group tag). `MinCount` =
+ * `MaxCount`: EC2 launches the whole batch or fails with a capacity error, and the provider then
+ * sends the whole batch to the next type or subnet (moto, too, launches exactly `MinCount`).
  */
 export function launchInput(
   base: Partial<RunInstancesCommandInput>,
@@ -120,7 +121,7 @@ export function launchInput(
   const discriminator = [call.batchKey, call.subnetId ?? '', call.instanceType ?? '', call.count].join('\n');
   return {
     ...base,
-    MinCount: 1,
+    MinCount: call.count,
     MaxCount: call.count,
     ClientToken: clientToken(call.intentToken, discriminator),
     ...(call.instanceType

@@ -170,7 +170,8 @@ async function launchBatch(
   if (remaining > 0) {
     throw new InsufficientCapacityError(
       `no capacity for ${remaining} instance(s) with type(s) ${types.filter(Boolean).join(', ') || 'from the launch template'} ` +
-        `in subnet(s) ${subnets.filter(Boolean).join(', ') || 'chosen by EC2'}: ${describeAwsError(lastCapacityError)}`,
+        `in subnet(s) ${subnets.filter(Boolean).join(', ') || 'chosen by EC2'}: ` +
+        (lastCapacityError ? describeAwsError(lastCapacityError) : 'EC2 launched fewer than asked'),
       launchedSoFar.map((d) => d.id),
       { cause: lastCapacityError },
     );
