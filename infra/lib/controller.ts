@@ -1,0 +1,207 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { HttpApi, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { Alarm, Dashboard, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../src/events/constants.js';
+import { TABLE_KEY, TTL_ATTRIBUTE } from '../../src/store/table.js';
+import { type HandlerName, handlerEntry } from './bundling.js';
+import { grantEc2Control } from './ec2-permissions.js';
+import { type HandlerLogLevel, handlerEnvironment } from './env.js';
+import { createDeadLetterQueue, createHandlerFunction } from './functions.js';
+import { type ApiThrottle, createControllerApi } from './http-api.js';
+import { createMonitoring } from './monitoring.js';
+import { acknowledgeControllerFindings } from './nag.js';
+import { createControllerRules } from './rules.js';
+import { validateControllerProps } from './validate-props.js';
+
+/** Properties of {@link InfraKitController}. Every one is optional. */
+export interface InfraKitControllerProps {
+  /**
+   * How often the scheduled sweep reconciles every group (the safety net behind the events).
+   * A whole number of minutes.
+   * @default Duration.minutes(1)
+   */
+  readonly sweepInterval?: Duration;
+  /**
+   * Timeout of the reconcile function; the sweep stops taking new groups before it runs out.
+   * @default Duration.minutes(5)
+   */
+  readonly reconcileTimeout?: Duration;
+  /**
+   * Whether the table refuses to be deleted (by CloudFormation or anyone else).
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * What happens to the table (specs, history, event log) when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+  /**
+   * ARNs of the IAM roles in the instance profiles your groups launch with; the controller may pass
+   * exactly these to EC2 (`iam:PassRole`).
+   * @default - none: no `iam:PassRole` permission, so groups cannot use an instance profile
+   */
+  readonly instanceRoleArns?: string[];
+  /**
+   * Log level of the handlers (Powertools `LOG_LEVEL`).
+   * @default 'INFO'
+   */
+  readonly logLevel?: HandlerLogLevel;
+  /**
+   * Retention of the functions' logs and the API's access logs.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Request limits of the API's default stage.
+   * @default - 20 requests per second, bursts of 40
+   */
+  readonly apiThrottle?: ApiThrottle;
+  /**
+   * Actions (e.g. an SNS topic) for every alarm.
+   * @default - none: the alarms only change state
+   */
+  readonly alarmActions?: IAlarmAction[];
+  /**
+   * Source files of the handlers, to replace any of them (e.g. a handler that registers an extra
+   * provider). Each must export `handler`.
+   * @default - the handlers in this package's `lambda/` folder
+   */
+  readonly handlerEntries?: Partial<Record<HandlerName, string>>;
+}
+
+/**
+ * The whole controller: the table, the three functions, the schedule and event rules, the
+ * IAM-authorized HTTP API, dead-letter queues, alarms and a dashboard (DESIGN §1).
+ */
+export class InfraKitController extends Construct {
+  /** The single table of specs, history, group state, intents and events. */
+  public readonly table: Table;
+  /** The bus for the project's own events (spec changes, reconcile requests, sweep fan-out). */
+  public readonly eventBus: EventBus;
+  /** The handler functions, by name. */
+  public readonly functions: Readonly<Record<HandlerName, NodejsFunction>>;
+  /** Dead-letter queues of the asynchronously invoked functions. */
+  public readonly deadLetterQueues: Readonly<{ reconcile: Queue; events: Queue }>;
+  /** The HTTP API (IAM authorization on its only route). */
+  public readonly httpApi: HttpApi;
+  /** The API's default stage. */
+  public readonly apiStage: HttpStage;
+  /** The URL the CLI talks to (`infrakit --endpoint`). */
+  public readonly apiUrl: string;
+  /** Every alarm, for adding actions or composing. */
+  public readonly alarms: readonly Alarm[];
+  /** The CloudWatch dashboard. */
+  public readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: InfraKitControllerProps = {}) {
+    super(scope, id);
+    validateControllerProps(this.node.path, props);
+    const sweepInterval = props.sweepInterval ?? Duration.minutes(1);
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: TABLE_KEY.partition, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEY.sort, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.eventBus = new EventBus(this, 'EventBus', { description: 'InfraKit events' });
+
+    const environment = handlerEnvironment({
+      tableName: this.table.tableName,
+      eventBusName: this.eventBus.eventBusName,
+      metricsNamespace: METRICS_NAMESPACE,
+      logLevel: props.logLevel ?? 'INFO',
+    });
+    const entry = (name: HandlerName) => props.handlerEntries?.[name] ?? handlerEntry(name);
+    this.deadLetterQueues = {
+      reconcile: createDeadLetterQueue(this, 'ReconcileDeadLetterQueue'),
+      events: createDeadLetterQueue(this, 'EventsDeadLetterQueue'),
+    };
+    this.functions = {
+      api: createHandlerFunction(this, 'ApiFunction', {
+        name: 'api',
+        entry: entry('api'),
+        description: 'InfraKit HTTP API (DESIGN §6)',
+        memorySize: 1024,
+        timeout: Duration.seconds(29),
+        environment,
+        logRetention,
+      }),
+      reconcile: createHandlerFunction(this, 'ReconcileFunction', {
+        name: 'reconcile',
+        entry: entry('reconcile'),
+        description: 'InfraKit scheduled sweep over all groups',
+        memorySize: 1024,
+        timeout: props.reconcileTimeout ?? Duration.minutes(5),
+        environment,
+        logRetention,
+        deadLetterQueue: this.deadLetterQueues.reconcile,
+        // The next scheduled sweep is the retry; retrying a long sweep would only overlap it.
+        retryAttempts: 0,
+        maxEventAge: Duration.seconds(Math.max(60, sweepInterval.toSeconds())),
+      }),
+      events: createHandlerFunction(this, 'EventsFunction', {
+        name: 'events',
+        entry: entry('events'),
+        description: 'InfraKit EC2, Health and project events: reconcile affected groups now',
+        memorySize: 1024,
+        timeout: Duration.minutes(2),
+        environment,
+        logRetention,
+        deadLetterQueue: this.deadLetterQueues.events,
+        retryAttempts: 2,
+      }),
+    };
+
+    const instanceRoleArns = props.instanceRoleArns ?? [];
+    for (const fn of Object.values(this.functions)) {
+      this.table.grantReadWriteData(fn);
+      // All three run the engine: the API for `POST …/reconcile` and DELETE, the others always.
+      grantEc2Control(fn, this, { instanceRoleArns });
+    }
+    // Publishers only: the API announces spec changes, the sweep fans out; the events function consumes.
+    this.eventBus.grantPutEventsTo(this.functions.api);
+    this.eventBus.grantPutEventsTo(this.functions.reconcile);
+
+    createControllerRules(this, {
+      sweepInterval,
+      reconcile: this.functions.reconcile,
+      reconcileDeadLetterQueue: this.deadLetterQueues.reconcile,
+      events: this.functions.events,
+      eventsDeadLetterQueue: this.deadLetterQueues.events,
+      projectBus: this.eventBus,
+    });
+
+    const api = createControllerApi(this, 'HttpApi', {
+      handler: this.functions.api,
+      throttle: props.apiThrottle ?? { rateLimit: 20, burstLimit: 40 },
+      logRetention,
+    });
+    this.httpApi = api.api;
+    this.apiStage = api.stage;
+    this.apiUrl = api.stage.url;
+
+    const monitoring = createMonitoring(this, {
+      functions: this.functions,
+      deadLetterQueues: this.deadLetterQueues,
+      api: this.httpApi,
+      metricsNamespace: METRICS_NAMESPACE,
+      alarmActions: props.alarmActions ?? [],
+    });
+    this.alarms = monitoring.alarms;
+    this.dashboard = monitoring.dashboard;
+
+    acknowledgeControllerFindings(this);
+  }
+}

@@ -1,0 +1,31 @@
+import { ENV } from '../../src/events/constants.js';
+
+/** Log levels Powertools understands (`LOG_LEVEL`). */
+export type HandlerLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** Powertools service name for logs and metrics dimensions. */
+export const SERVICE_NAME = 'infrakit';
+
+/** What the construct knows about where the handlers' state and events live. */
+export interface HandlerEnvironmentInput {
+  readonly tableName: string;
+  readonly eventBusName: string;
+  readonly metricsNamespace: string;
+  readonly logLevel: HandlerLogLevel;
+}
+
+/**
+ * The environment every handler gets. Variable names come from `src/events/constants.ts`, which
+ * the handlers read, so both sides agree by construction.
+ */
+export function handlerEnvironment(input: HandlerEnvironmentInput): Record<string, string> {
+  return {
+    [ENV.tableName]: input.tableName,
+    [ENV.eventBusName]: input.eventBusName,
+    [ENV.serviceName]: SERVICE_NAME,
+    [ENV.metricsNamespace]: input.metricsNamespace,
+    [ENV.logLevel]: input.logLevel,
+    // Stack traces point into the TypeScript sources through the bundles' source maps.
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+}

@@ -1,0 +1,5 @@
+export { EXTERNAL_MODULES, HANDLER_NAMES, HANDLER_RUNTIME, type HandlerName } from './bundling.js';
+export { InfraKitController, type InfraKitControllerProps } from './controller.js';
+export type { HandlerLogLevel } from './env.js';
+export type { ApiThrottle } from './http-api.js';
+export { InfraKitStack, type InfraKitStackProps } from './stack.js';

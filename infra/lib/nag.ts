@@ -1,0 +1,83 @@
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { InfraKitController } from './controller.js';
+
+const EC2_ARN = 'arn:<AWS::Partition>:ec2:<AWS::Region>';
+const OWN = `${EC2_ARN}:<AWS::AccountId>`;
+
+/**
+ * cdk-nag AwsSolutions findings that are deliberate, each with the reason it is acceptable. They
+ * are acknowledged finding by finding (`RuleId[finding]`), never a whole rule, so any new wildcard
+ * still fails the synth.
+ */
+export const ROLE_ACKNOWLEDGEMENTS: readonly { readonly id: string; readonly reason: string }[] = [
+  {
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason:
+      'AWSLambdaBasicExecutionRole grants only logs:CreateLogGroup, CreateLogStream and PutLogEvents, which every function needs to write to its own log group; a copy inline would add nothing.',
+  },
+  {
+    id: `AwsSolutions-IAM5[Resource::${OWN}:instance/*]`,
+    reason:
+      'Instance IDs are only known after launch. RunInstances here requires the infrakit.group request tag, CreateTags requires ec2:CreateAction=RunInstances, and Terminate/Stop/CreateTags require the infrakit.group resource tag.',
+  },
+  {
+    id: `AwsSolutions-IAM5[Resource::${OWN}:volume/*]`,
+    reason:
+      'Volumes are created by RunInstances; the statements on them require the infrakit.group request tag or ec2:CreateAction=RunInstances.',
+  },
+  {
+    id: `AwsSolutions-IAM5[Resource::${EC2_ARN}::image/*]`,
+    reason:
+      'Group specs name their AMI (possibly public, owned by another account); RunInstances must be allowed to read any image in the region.',
+  },
+  {
+    id: `AwsSolutions-IAM5[Resource::${EC2_ARN}::snapshot/*]`,
+    reason: 'EBS-backed AMIs launch from their snapshots, which belong to the AMI owner.',
+  },
+  {
+    id: `AwsSolutions-IAM5[Resource::${OWN}:subnet/*]`,
+    reason: 'Group specs choose their subnets at runtime; RunInstances only places instances in them.',
+  },
+  {
+    id: `AwsSolutions-IAM5[Resource::${OWN}:security-group/*]`,
+    reason: 'Group specs choose their security groups at runtime; RunInstances only attaches them.',
+  },
+  {
+    id: `AwsSolutions-IAM5[Resource::${OWN}:network-interface/*]`,
+    reason:
+      'RunInstances creates the primary network interface untagged, so it cannot carry a request-tag condition.',
+  },
+  {
+    id: `AwsSolutions-IAM5[Resource::${OWN}:key-pair/*]`,
+    reason: 'Group specs may name an SSH key pair at runtime; RunInstances only references it.',
+  },
+  {
+    id: `AwsSolutions-IAM5[Resource::${OWN}:launch-template/*]`,
+    reason: 'Group specs may launch from a launch template chosen at runtime; RunInstances only reads it.',
+  },
+  {
+    id: `AwsSolutions-IAM5[Resource::${OWN}:spot-instances-request/*]`,
+    reason:
+      'Groups with spot market options make RunInstances create a spot request, untagged, so it cannot carry a request-tag condition.',
+  },
+  {
+    id: 'AwsSolutions-IAM5[Action::ec2:Describe*]',
+    reason:
+      'Observation reads instances, their status, subnets, images and launch templates; Describe actions are read-only and the set the EC2 provider needs grows with its properties.',
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Only ec2:Describe* uses Resource *, because EC2 Describe actions do not support resource-level permissions.',
+  },
+];
+
+/** Acknowledges {@link ROLE_ACKNOWLEDGEMENTS} on each function's role, nowhere wider. */
+export function acknowledgeControllerFindings(controller: InfraKitController): void {
+  for (const fn of Object.values(controller.functions)) {
+    const role: IConstruct | undefined = fn.role;
+    if (role === undefined) continue;
+    Validations.of(role).acknowledge(...ROLE_ACKNOWLEDGEMENTS);
+  }
+}
