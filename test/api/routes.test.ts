@@ -1,0 +1,304 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ErrorResponseSchema,
+  EventPageSchema,
+  GroupDocumentSchema,
+  GroupListSchema,
+  HistoryPageSchema,
+  PretendResponseSchema,
+  ReconcileResultSchema,
+  StoredGroupSchema,
+} from '../../src/api/schemas.js';
+import type { DynamoTestServer } from '../helpers/dynalite.js';
+import { apiEvent, bodyOf } from './api-event.js';
+import { type ApiHarness, cattle, createHarness, startServer } from './harness.js';
+
+let server: DynamoTestServer;
+let h: ApiHarness;
+
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server.stop();
+});
+beforeEach(async () => {
+  h = await createHarness(server);
+});
+
+async function put(id: string, body: unknown, headers: Record<string, string> = {}) {
+  return h.api(apiEvent('PUT', `/groups/${id}`, { body: body as object, headers }));
+}
+
+function expectError(result: { statusCode?: number; body?: string }, status: number, code: string) {
+  expect(result.statusCode).toBe(status);
+  const body = ErrorResponseSchema.parse(bodyOf(result));
+  expect(body.error.code).toBe(code);
+  return body.error;
+}
+
+describe('PUT /groups/{id}', () => {
+  it('creates a group with defaults filled in, returns 201 with ETag and asks for a reconcile', async () => {
+    const res = await put('web', cattle('web', 2));
+    expect(res.statusCode).toBe(201);
+    const body = StoredGroupSchema.parse(bodyOf(res));
+    expect(body.version).toBe(1);
+    expect(res.headers?.etag).toBe(body.etag);
+    expect(res.headers?.location).toBe('/groups/web');
+    expect(body.spec.update.maxSurge).toBe(1);
+    expect(h.reconcileRequests).toEqual([{ groupIds: ['web'], reason: 'group created' }]);
+    expect((await h.store.getGroup('web'))?.version).toBe(1);
+  });
+
+  it('accepts YAML by Content-Type and takes the id from the path when the body has none', async () => {
+    const yaml = 'allocation:\n  size: 3\ninstance:\n  provider: fake\n';
+    const res = await put('from-yaml', yaml, { 'content-type': 'application/x-yaml' });
+    expect(res.statusCode).toBe(201);
+    expect(StoredGroupSchema.parse(bodyOf(res)).spec).toMatchObject({
+      id: 'from-yaml',
+      allocation: { size: 3 },
+    });
+  });
+
+  it('accepts an InfraKit-format group, base64-encoded, without a Content-Type', async () => {
+    const infrakit = {
+      ID: 'legacy',
+      Properties: {
+        Allocation: { Size: 1 },
+        Instance: { Plugin: 'instance-process', Properties: { command: '/bin/sleep', args: ['60'] } },
+        Flavor: { Plugin: 'flavor-vanilla', Properties: { Init: ['echo hi'] } },
+      },
+    };
+    const res = await h.api(
+      apiEvent('PUT', '/groups/legacy', { body: JSON.stringify(infrakit), base64: true }),
+    );
+    expect(res.statusCode).toBe(201);
+    const { spec } = StoredGroupSchema.parse(bodyOf(res));
+    expect(spec.instance.provider).toBe('process');
+    expect(spec.flavor.properties).toMatchObject({ init: ['echo hi'] });
+  });
+
+  it('refuses an id in the body that differs from the path, writing nothing', async () => {
+    const before = await h.scan();
+    const err = expectError(await put('web', cattle('other')), 400, 'invalid-spec');
+    expect(err.issues?.map((i) => i.path)).toEqual(['id']);
+    expect(await h.scan()).toBe(before);
+  });
+
+  it('names every invalid field, including the provider and flavor properties (prefixed)', async () => {
+    const spec = {
+      id: 'bad',
+      allocation: { size: 1 },
+      instance: { provider: 'process', properties: { args: 'not-a-list' } },
+      flavor: { kind: 'vanilla', properties: { init: 'echo' } },
+    };
+    const err = expectError(await put('bad', spec), 400, 'invalid-spec');
+    const paths = err.issues?.map((i) => i.path) ?? [];
+    expect(paths.some((p) => p.startsWith('instance.properties.'))).toBe(true);
+    expect(paths).toContain('flavor.properties.init');
+    const both = expectError(
+      await put('bad', { ...cattle('bad'), allocation: { size: 1, logicalIds: ['a'] } }),
+      400,
+      'invalid-spec',
+    );
+    expect(both.message).toMatch(/exactly one of size or logicalIds/);
+    const unknown = expectError(
+      await put('bad', { ...cattle('bad'), instance: { provider: 'nope' } }),
+      400,
+      'invalid-spec',
+    );
+    expect(unknown.issues).toEqual([
+      { path: 'instance.provider', message: expect.stringMatching(/unknown provider nope/) },
+    ]);
+    expect(await h.store.getGroup('bad')).toBeUndefined();
+  });
+
+  it('honours If-Match and If-None-Match, answering 412 without writing', async () => {
+    const created = StoredGroupSchema.parse(bodyOf(await put('web', cattle('web', 2))));
+    const before = await h.scan();
+    expectError(await put('web', cattle('web', 3), { 'if-match': '"stale"' }), 412, 'precondition-failed');
+    expectError(await put('web', cattle('web', 3), { 'if-none-match': '*' }), 412, 'precondition-failed');
+    expectError(
+      await put('nope', cattle('nope', 3), { 'if-match': created.etag }),
+      412,
+      'precondition-failed',
+    );
+    expect(await h.scan()).toBe(before);
+    const ok = await put('web', cattle('web', 3), { 'if-match': created.etag });
+    expect(ok.statusCode).toBe(200);
+    expect(StoredGroupSchema.parse(bodyOf(ok)).version).toBe(2);
+  });
+
+  it('writes nothing when the spec is unchanged', async () => {
+    await put('web', cattle('web', 2));
+    const before = await h.scan();
+    const res = await put('web', { ...cattle('web', 2), update: { maxSurge: 1 } });
+    expect(res.statusCode).toBe(200);
+    expect(StoredGroupSchema.parse(bodyOf(res)).version).toBe(1);
+    expect(await h.scan()).toBe(before);
+    expect(h.reconcileRequests).toHaveLength(1);
+  });
+
+  it('returns the plan against the live instances with ?pretend=true and writes nothing', async () => {
+    const before = await h.scan();
+    const res = await h.api(
+      apiEvent('PUT', '/groups/web', { body: cattle('web', 3), query: { pretend: 'true' } }),
+    );
+    expect(res.statusCode).toBe(200);
+    const { plan } = PretendResponseSchema.parse(bodyOf(res));
+    expect(plan.actions).toEqual([{ kind: 'launch', count: 3, reason: 'scale-up' }]);
+    expect(plan.summary).not.toBe('');
+    expect(await h.scan()).toBe(before);
+    expect(h.provider.calls.provision).toHaveLength(0);
+    expect(h.reconcileRequests).toHaveLength(0);
+  });
+});
+
+describe('group lifecycle', () => {
+  it('reconciles, reports status, resizes, keeps history and rolls back', async () => {
+    await put('web', cattle('web', 2));
+    const rec = await h.api(apiEvent('POST', '/groups/web/reconcile'));
+    expect(rec.statusCode).toBe(200);
+    expect(ReconcileResultSchema.parse(bodyOf(rec))).toMatchObject({ outcome: 'acted', launched: 2 });
+
+    const got = await h.api(apiEvent('GET', '/groups/web'));
+    const doc = GroupDocumentSchema.parse(bodyOf(got));
+    expect(doc.status.instances).toHaveLength(2);
+    expect(doc.status.instances.every((i) => i.health === 'healthy')).toBe(true);
+    expect(doc.status.converged).toBe(true);
+    expect(got.headers?.etag).toBe(doc.etag);
+
+    const resized = await h.api(
+      apiEvent('PATCH', '/groups/web/size', { body: { size: 4 }, headers: { 'if-match': doc.etag } }),
+    );
+    expect(resized.statusCode).toBe(200);
+    expect(StoredGroupSchema.parse(bodyOf(resized))).toMatchObject({
+      version: 2,
+      spec: { allocation: { size: 4 } },
+    });
+    expect(h.reconcileRequests.at(-1)).toEqual({ groupIds: ['web'], reason: 'size set to 4' });
+    expectError(
+      await h.api(
+        apiEvent('PATCH', '/groups/web/size', { body: { size: 5 }, headers: { 'if-match': doc.etag } }),
+      ),
+      412,
+      'precondition-failed',
+    );
+
+    const history = HistoryPageSchema.parse(bodyOf(await h.api(apiEvent('GET', '/groups/web/history'))));
+    expect(history.versions.map((v) => v.version)).toEqual([2, 1]);
+
+    const rolled = await h.api(apiEvent('POST', '/groups/web/rollback', { body: { version: 1 } }));
+    expect(rolled.statusCode).toBe(200);
+    expect(StoredGroupSchema.parse(bodyOf(rolled))).toMatchObject({
+      version: 3,
+      spec: { allocation: { size: 2 } },
+    });
+    expectError(
+      await h.api(apiEvent('POST', '/groups/web/rollback', { body: { version: 9 } })),
+      404,
+      'not-found',
+    );
+
+    const list = GroupListSchema.parse(bodyOf(await h.api(apiEvent('GET', '/groups'))));
+    expect(list.groups).toMatchObject([
+      { id: 'web', version: 3, desired: 2, pets: false, lifecycle: 'active' },
+    ]);
+  });
+
+  it('refuses to resize a pets group with 409', async () => {
+    await put('zk', { ...cattle('zk'), allocation: { logicalIds: ['zk1', 'zk2'] } });
+    const before = await h.scan();
+    expectError(await h.api(apiEvent('PATCH', '/groups/zk/size', { body: { size: 3 } })), 409, 'conflict');
+    expectError(
+      await h.api(apiEvent('PATCH', '/groups/zk/size', { body: { size: -1 } })),
+      400,
+      'invalid-request',
+    );
+    expect(await h.scan()).toBe(before);
+  });
+
+  it('pages the event log newest first', async () => {
+    await put('web', cattle('web', 3));
+    await h.api(apiEvent('POST', '/groups/web/reconcile'));
+    const all = EventPageSchema.parse(bodyOf(await h.api(apiEvent('GET', '/groups/web/events'))));
+    expect(all.events.length).toBeGreaterThan(0);
+    const times = all.events.map((e) => e.at);
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    const first = EventPageSchema.parse(
+      bodyOf(await h.api(apiEvent('GET', '/groups/web/events', { query: { limit: '1' } }))),
+    );
+    expect(first.events).toHaveLength(1);
+    if (all.events.length > 1) {
+      expect(first.next).toBeDefined();
+      const second = await h.api(
+        apiEvent('GET', '/groups/web/events', { query: { limit: '1', cursor: first.next ?? '' } }),
+      );
+      expect(EventPageSchema.parse(bodyOf(second)).events[0]).toEqual(all.events[1]);
+    }
+    expectError(
+      await h.api(apiEvent('GET', '/groups/web/events', { query: { limit: 'x' } })),
+      400,
+      'invalid-request',
+    );
+    expectError(
+      await h.api(apiEvent('GET', '/groups/web/events', { query: { cursor: 'not-a-cursor' } })),
+      400,
+      'invalid-request',
+    );
+  });
+
+  it('destroys: 202 destroying, refuses changes meanwhile, then terminates and removes the group', async () => {
+    await put('web', cattle('web', 2));
+    await h.api(apiEvent('POST', '/groups/web/reconcile'));
+    const del = await h.api(apiEvent('DELETE', '/groups/web'));
+    expect(del.statusCode).toBe(202);
+    expect(GroupDocumentSchema.parse(bodyOf(del)).lifecycle).toBe('destroying');
+    expect(h.reconcileRequests.at(-1)?.groupIds).toEqual(['web']);
+    expectError(await put('web', cattle('web', 5)), 409, 'conflict');
+    const got = GroupDocumentSchema.parse(bodyOf(await h.api(apiEvent('GET', '/groups/web'))));
+    expect(got.status.lifecycle).toBe('destroying');
+    for (let i = 0; i < 5 && (await h.store.getGroup('web')); i++) await h.engine.reconcileGroup('web');
+    expect(h.provider.ofGroup('web')).toHaveLength(0);
+    expectError(await h.api(apiEvent('GET', '/groups/web')), 404, 'not-found');
+  });
+
+  it('frees a group: the record goes, the instances stay', async () => {
+    await put('web', cattle('web', 2));
+    await h.api(apiEvent('POST', '/groups/web/reconcile'));
+    const res = await h.api(apiEvent('POST', '/groups/web/free'));
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res)).toMatchObject({ id: 'web', freed: true });
+    expect(await h.store.getGroup('web')).toBeUndefined();
+    expect(h.provider.ofGroup('web')).toHaveLength(2);
+    expect(h.provider.calls.destroy).toHaveLength(0);
+  });
+});
+
+describe('protocol errors', () => {
+  it('answers unknown groups and routes with 404 and wrong methods with 405 and Allow', async () => {
+    expectError(await h.api(apiEvent('GET', '/groups/nope')), 404, 'not-found');
+    expectError(await h.api(apiEvent('GET', '/nothing/here')), 404, 'not-found');
+    expectError(await h.api(apiEvent('GET', '/groups/%E0%A4%A')), 404, 'not-found');
+    const res = await h.api(apiEvent('POST', '/groups/web'));
+    expectError(res, 405, 'method-not-allowed');
+    expect(res.headers?.allow).toBe('DELETE, GET, PUT');
+  });
+
+  it('refuses other media types with 415 and bodies over 256 KiB with 413', async () => {
+    const before = await h.scan();
+    expectError(
+      await put('web', JSON.stringify(cattle('web')), { 'content-type': 'text/plain' }),
+      415,
+      'unsupported-media-type',
+    );
+    const huge = JSON.stringify({ ...cattle('web'), paused: false, pad: 'x'.repeat(300 * 1024) });
+    expectError(await put('web', huge, { 'content-type': 'application/json' }), 413, 'payload-too-large');
+    expectError(
+      await put('web', '{"id": "web", ', { 'content-type': 'application/json' }),
+      400,
+      'invalid-spec',
+    );
+    expect(await h.scan()).toBe(before);
+  });
+});
