@@ -102,16 +102,15 @@ export function planCattle(ctx: GroupContext, size: number): GroupOutcome {
   }
 
   // 4. Scale down keepers above size (unobserved launches cannot be chosen: they come next pass).
+  // A protected instance passed over is named in a note.
   let excess = slotsFilled - size;
-  const candidates = keepers.filter((a) => !a.instance.protected).sort(order);
-  for (const a of candidates) {
+  for (const a of [...keepers].sort(order)) {
     if (excess <= 0) break;
-    if (!budget.take(a, bounds.minAvailable)) continue;
-    actions.terminate('after', 'scale-down', a.instance.id);
-    excess -= 1;
-  }
-  if (excess > 0) {
-    for (const a of keepers) if (a.instance.protected) skips.skip(a.instance.id, 'scale-down');
+    if (a.instance.protected) skips.skip(a.instance.id, 'scale-down');
+    else if (budget.take(a, bounds.minAvailable)) {
+      actions.terminate('after', 'scale-down', a.instance.id);
+      excess -= 1;
+    }
   }
 
   return outcome(ctx, size, countBefore, pendingCurrent + pendingOld, leaving, pendingOld);
