@@ -86,12 +86,20 @@ export class Ec2Provider implements InstanceProvider {
   }
 
   /** Ownership re-checked by tag first; `NotOwnedError` before anything is terminated. Idempotent. */
-  destroy(ids: readonly string[], groupId: string, _reason: string): Promise<DestroyResult> {
-    return destroyInstances(this.api, ids, groupId);
+  async destroy(ids: readonly string[], groupId: string, _reason: string): Promise<DestroyResult> {
+    try {
+      return await destroyInstances(this.api, ids, groupId);
+    } catch (err) {
+      throw toProviderError(err, 'destroying instances');
+    }
   }
 
   /** CreateTags; unknown or terminated instances are skipped. Idempotent. */
-  label(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void> {
-    return labelInstances(this.api, ids, tags);
+  async label(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void> {
+    try {
+      await labelInstances(this.api, ids, tags);
+    } catch (err) {
+      throw toProviderError(err, 'labelling instances');
+    }
   }
 }
