@@ -72,8 +72,10 @@ async function planBatches(
   const free = requests.filter((r) => !pinned.has(r));
   const placed = new Map<ProvisionRequest, string | undefined>();
   const byGroup = new Map<string, ProvisionRequest[]>();
-  for (const r of free)
-    byGroup.set(r.tags[TAG_GROUP] ?? '', [...(byGroup.get(r.tags[TAG_GROUP] ?? '') ?? []), r]);
+  for (const r of free) {
+    const group = r.tags[TAG_GROUP] ?? '';
+    byGroup.set(group, [...(byGroup.get(group) ?? []), r]);
+  }
   for (const [group, rs] of byGroup) {
     const load =
       subnetIds.length > 1 && group !== '' ? await subnetLoad(api, group) : new Map<string, number>();
