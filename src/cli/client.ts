@@ -1,5 +1,11 @@
 import type { FieldIssue } from '../errors.js';
-import { createSigV4Signer, isLoopback, type RequestSigner, type SignerOptions } from './sign.js';
+import {
+  createSigV4Signer,
+  isLoopback,
+  type OutgoingRequest,
+  type RequestSigner,
+  type SignerOptions,
+} from './sign.js';
 
 /**
  * The HTTP client of the InfraKit API (DESIGN §6), the same against the local controller and a
@@ -135,6 +141,18 @@ export class InfrakitClient {
     return this.request('POST', ['groups', id, 'rollback'], { json: { version } });
   }
 
+  private async sign(signer: RequestSigner, request: OutgoingRequest): Promise<Record<string, string>> {
+    try {
+      return await signer(request);
+    } catch (err) {
+      throw new Error(
+        `cannot sign the request for ${this.base.host} with SigV4: ${err instanceof Error ? err.message : String(err)} ` +
+          '(configure AWS credentials: AWS_PROFILE, aws sso login, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)',
+        { cause: err },
+      );
+    }
+  }
+
   /** One request; throws `ApiError` on a non-2xx answer and `UnreachableError` when none came. */
   async request<T = Json>(
     method: string,
@@ -152,7 +170,12 @@ export class InfrakitClient {
     let headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.json !== undefined) headers['content-type'] = 'application/json';
     if (this.signer)
-      headers = await this.signer({ method, url, headers, ...(body !== undefined ? { body } : {}) });
+      headers = await this.sign(this.signer, {
+        method,
+        url,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
 
     let res: Response;
     try {
@@ -214,12 +237,14 @@ function toApiError(status: number, parsed: unknown, text: string): ApiError {
 function networkReason(err: unknown): string {
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timed out';
   let cur: unknown = err;
+  let deepest = err instanceof Error ? err.message : String(err);
   for (let depth = 0; depth < 5 && cur instanceof Error; depth++) {
     const code = (cur as Error & { code?: unknown }).code;
     if (typeof code === 'string') return code === 'ECONNREFUSED' ? 'connection refused' : code;
+    deepest = cur.message || deepest;
     cur = cur.cause;
   }
-  return err instanceof Error ? err.message : String(err);
+  return deepest;
 }
 
 export function isObject(v: unknown): v is Json {

@@ -31,7 +31,7 @@ export function errorLine(err: unknown): string {
       case 403:
         return `forbidden (403): ${err.message}; check the AWS credentials and their execute-api:Invoke permission`;
       case 412:
-        return `${err.message}; re-read the group (infrakit group get ID) and retry`;
+        return `${err.message.replace(/[;:]? *re-read it and retry$/, '')}; re-read the group (infrakit group get ID) and retry`;
       default:
         return `${detail} (HTTP ${err.status})`;
     }

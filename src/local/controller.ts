@@ -1,0 +1,202 @@
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { type Api, createApi, type Log } from '../api/index.js';
+import { isLoopback } from '../cli/sign.js';
+import { messageOf } from '../errors.js';
+import type { Flavor } from '../flavors/types.js';
+import { vanillaFlavor } from '../flavors/vanilla/index.js';
+import { Ec2Provider } from '../providers/ec2/index.js';
+import { ProcessProvider } from '../providers/process/index.js';
+import type { InstanceProvider } from '../providers/types.js';
+import { createEngine } from '../reconcile/index.js';
+import type { Engine } from '../reconcile/types.js';
+import { DynamoGroupStore } from '../store/dynamo.js';
+import type { GroupStore } from '../store/types.js';
+import { DUMMY_CREDENTIALS, openLocalDynamo } from './dynamo.js';
+import { commitExamples, type ExampleOutcome } from './examples.js';
+import { serveGateway } from './http-adapter.js';
+import type { LocalOptions } from './options.js';
+import { Reporter } from './reporter.js';
+import { ReconcileScheduler } from './scheduler.js';
+import { WatchedProvider } from './watched-provider.js';
+
+/**
+ * Local mode wired together: DynamoDB (embedded or external), the store, the process provider
+ * (and EC2 against an emulator when asked), the engine, the API on loopback, a sweep timer playing
+ * the EventBridge schedule, and process exits playing EC2 state-change events.
+ */
+
+/** Shorter than in AWS: a local pass is quick, and a killed controller's lease should free up fast. */
+const LOCAL_LEASE_TTL_MS = 15_000;
+/** Process and emulator launches are visible at once; an intent unseen for this long is lost. */
+const LOCAL_LAUNCH_SETTLE_MS = 10_000;
+
+export interface LocalController {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly engine: Engine;
+  readonly store: GroupStore;
+  readonly api: Api;
+  readonly examples: readonly ExampleOutcome[];
+  /** Stops sweeping and serving, waits for passes under way; instances keep running. */
+  stop(): Promise<void>;
+}
+
+export interface LocalControllerDeps {
+  /** Where readable output goes (one line per call). @default console.log */
+  readonly print?: (line: string) => void;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+function ec2Provider(endpoint: string, env: Readonly<Record<string, string | undefined>>): Ec2Provider {
+  const client = new EC2Client({
+    endpoint,
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(isLoopback(new URL(endpoint)) ? { credentials: DUMMY_CREDENTIALS } : {}),
+  });
+  return new Ec2Provider({ client });
+}
+
+/** Log lines of the API worth a person's attention; debug and info stay quiet. */
+function apiLog(reporter: Reporter): Log {
+  return {
+    debug() {},
+    info() {},
+    warn: (message, attrs) =>
+      reporter.line(`api: ${message} ${attrs ? JSON.stringify(attrs) : ''}`.trimEnd()),
+    error: (message, attrs) =>
+      reporter.line(`api error: ${message} ${attrs ? JSON.stringify(attrs) : ''}`.trimEnd()),
+  };
+}
+
+export async function startLocalController(
+  options: LocalOptions,
+  deps: LocalControllerDeps = {},
+): Promise<LocalController> {
+  const env = deps.env ?? process.env;
+  const print = deps.print ?? ((line: string) => console.log(line));
+  await mkdir(options.dataDir, { recursive: true });
+  const dynamo = await openLocalDynamo({
+    dataDir: options.dataDir,
+    tableName: options.tableName,
+    ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}),
+    env,
+  });
+  const store = new DynamoGroupStore({ client: dynamo.client, tableName: options.tableName });
+
+  const processes = new ProcessProvider({ dataDir: join(options.dataDir, 'process') });
+  const watched = new WatchedProvider(processes);
+  const providers = new Map<string, InstanceProvider>([[watched.name, watched]]);
+  if (options.ec2Endpoint) providers.set('ec2', ec2Provider(options.ec2Endpoint, env));
+  const flavors = new Map<string, Flavor>([[vanillaFlavor.kind, vanillaFlavor]]);
+
+  const engine = createEngine({
+    store,
+    providers,
+    flavors,
+    owner: `local:${hostname()}:${process.pid}`,
+    leaseTtlMs: LOCAL_LEASE_TTL_MS,
+    launchSettleMs: LOCAL_LAUNCH_SETTLE_MS,
+  });
+  const reporter = new Reporter({ engine, store }, print);
+  const scheduler = new ReconcileScheduler({
+    reconcile: (id) => engine.reconcileGroup(id),
+    onResult: (result, reasons) => {
+      reporter.result(result, reasons);
+      if (result.outcome !== 'busy') void reporter.refresh([result.groupId]);
+    },
+    onError: (id, err) => reporter.line(`${id}  reconcile failed: ${messageOf(err)}`),
+  });
+
+  const api = createApi({
+    store,
+    engine,
+    providers,
+    flavors,
+    requestReconcile: async (ids, reason) => scheduler.request(ids, reason),
+    log: apiLog(reporter),
+  });
+
+  let server: Server | undefined;
+  let stopping = false;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> | undefined;
+
+  const sweepOnce = async () => {
+    try {
+      const report = await engine.sweep({ concurrency: 4 });
+      for (const result of report.results) reporter.result(result, ['sweep']);
+      // Work that needs several passes (rolling update, destroy) goes on without waiting a sweep.
+      const acted = report.results.filter((r) => r.outcome === 'acted').map((r) => r.groupId);
+      if (acted.length > 0) scheduler.request(acted, 'follow-up');
+      await reporter.refresh(report.results.map((r) => r.groupId));
+    } catch (err) {
+      reporter.line(`sweep failed: ${messageOf(err)}`);
+    }
+  };
+  const scheduleSweep = (delayMs: number) => {
+    if (stopping) return;
+    if (sweepTimer) clearTimeout(sweepTimer);
+    sweepTimer = setTimeout(() => {
+      sweepTimer = undefined;
+      if (sweeping) return scheduleSweep(100);
+      sweeping = sweepOnce().finally(() => {
+        sweeping = undefined;
+        scheduleSweep(options.sweepIntervalSeconds * 1000);
+      });
+    }, delayMs);
+  };
+
+  const unsubscribe = processes.onExit((exit) => {
+    const group = watched.groupOf(exit.id);
+    const terminated = watched.terminationReason(exit.id);
+    watched.forget(exit.id);
+    // Our own terminations are reported by the pass that made them.
+    if (terminated !== undefined || stopping) return;
+    const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+    reporter.line(`${group ?? '?'}  instance ${exit.id} (pid ${exit.pid}) exited (${how})`);
+    if (group) return scheduler.request([group], 'instance exited');
+    // Exited before its launch was recorded: ask the store's index, else sweep now.
+    void store
+      .groupOfInstance(exit.id)
+      .then((g) => (g ? scheduler.request([g], 'instance exited') : scheduleSweep(0)))
+      .catch(() => scheduleSweep(0));
+  });
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    if (sweepTimer) clearTimeout(sweepTimer);
+    unsubscribe();
+    server?.close();
+    server?.closeAllConnections();
+    // Passes under way finish (and release their leases) before the store goes away.
+    await Promise.allSettled([sweeping, scheduler.stop()]);
+    await dynamo.close();
+  };
+
+  try {
+    const examples = options.examples
+      ? await commitExamples({ store, providers, flavors, now: Date.now })
+      : [];
+    const served = await serveGateway(api, {
+      host: options.host,
+      port: options.port,
+      onError: (err) => reporter.line(`http: ${messageOf(err)}`),
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE'
+        ? new Error(`port ${options.port} on ${options.host} is in use (another controller?): pass --port`)
+        : err;
+    });
+    server = served.server;
+    // First sweep at once: adopt what survived the last run and heal what died meanwhile.
+    scheduleSweep(0);
+    return { url: served.url, engine, store, api, examples, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

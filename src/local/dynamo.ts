@@ -1,0 +1,80 @@
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { isLoopback } from '../cli/sign.js';
+import { messageOf } from '../errors.js';
+import { ensureTable } from '../store/table.js';
+
+/** Credentials for emulators on this machine; never sent anywhere else. */
+export const DUMMY_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+export interface LocalDynamo {
+  readonly client: DynamoDBClient;
+  /** What the startup banner shows. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+function clientFor(endpoint: string, env: Readonly<Record<string, string | undefined>>): DynamoDBClient {
+  const loopback = isLoopback(new URL(endpoint));
+  return new DynamoDBClient({
+    endpoint,
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    // Dummy credentials only for an emulator on this machine; anything else uses the real chain.
+    ...(loopback ? { credentials: DUMMY_CREDENTIALS } : {}),
+    maxAttempts: 3,
+  });
+}
+
+/**
+ * The DynamoDB local mode uses: an external endpoint when given (shared by several controllers),
+ * else dynalite embedded in this process with its LevelDB files under `<dataDir>/dynamodb`, which
+ * survive restarts and SIGKILL (every write reaches the files before it is acknowledged).
+ */
+export async function openLocalDynamo(options: {
+  dataDir: string;
+  tableName: string;
+  endpoint?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+}): Promise<LocalDynamo> {
+  const env = options.env ?? process.env;
+  if (options.endpoint) {
+    const client = clientFor(options.endpoint, env);
+    try {
+      await ensureTable(client, options.tableName);
+    } catch (err) {
+      client.destroy();
+      throw new Error(`cannot use DynamoDB at ${options.endpoint}: ${messageOf(err)}`, { cause: err });
+    }
+    return { client, description: `external ${options.endpoint}`, close: async () => client.destroy() };
+  }
+
+  const path = join(options.dataDir, 'dynamodb');
+  await mkdir(path, { recursive: true });
+  const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const client = clientFor(`http://127.0.0.1:${port}`, env);
+  const close = async () => {
+    client.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  try {
+    await ensureTable(client, options.tableName);
+  } catch (err) {
+    await close();
+    // LevelDB allows one process per folder: the usual cause is a second controller on this data dir.
+    throw new Error(
+      `cannot open the embedded DynamoDB in ${path} (${messageOf(err)}); if another controller uses this data dir, ` +
+        'give this one its own --data-dir, or run them all against one --dynamodb-endpoint',
+      { cause: err },
+    );
+  }
+  return { client, description: `embedded dynalite (${path})`, close };
+}

@@ -1,0 +1,64 @@
+import { relative } from 'node:path';
+import { CommanderError } from 'commander';
+import { messageOf } from '../errors.js';
+import { startLocalController } from './controller.js';
+import { type LocalOptions, parseLocalOptions } from './options.js';
+
+/**
+ * `npm start`: the controller on this machine. Prints a banner, then one line per change; Ctrl-C
+ * or SIGTERM stops it cleanly (instances keep running and are adopted by the next start).
+ */
+
+function banner(options: LocalOptions, url: string, dynamo: string): string[] {
+  const dataDir = relative(process.cwd(), options.dataDir) || '.';
+  return [
+    'InfraKit-serverless local controller',
+    `  API        ${url}   (try: npx infrakit group ls)`,
+    `  data       ${dataDir}`,
+    `  DynamoDB   ${dynamo}`,
+    `  providers  process${options.ec2Endpoint ? `, ec2 at ${options.ec2Endpoint}` : ''}`,
+    `  sweep      every ${options.sweepIntervalSeconds} s`,
+  ];
+}
+
+async function main(): Promise<void> {
+  let options: LocalOptions;
+  try {
+    options = parseLocalOptions(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    throw err;
+  }
+  const controller = await startLocalController(options).catch((err: unknown) => {
+    console.error(`error: ${messageOf(err)}`);
+    process.exit(1);
+  });
+  const dynamo = options.dynamodbEndpoint ? `external ${options.dynamodbEndpoint}` : 'embedded dynalite';
+  for (const line of banner(options, controller.url, dynamo)) console.log(line);
+  for (const e of controller.examples) {
+    console.log(`  example    ${e.file}: ${e.id ?? ''} ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`);
+  }
+  // Tests and scripts wait for this exact line.
+  console.log(`ready: listening on ${controller.url}`);
+
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    console.log(`${signal}: stopping (instances keep running; the next start adopts them)…`);
+    controller.stop().then(
+      () => {
+        console.log('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        console.error(`error while stopping: ${messageOf(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+await main();

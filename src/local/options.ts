@@ -1,0 +1,114 @@
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+/** Local mode's settings, from flags or their environment variables (flags win). */
+export interface LocalOptions {
+  /** Always loopback: local mode never listens on another interface. */
+  readonly host: '127.0.0.1';
+  /** API port; 0 picks a free one. @default 8787 */
+  readonly port: number;
+  /** Absolute path of the data folder (dynalite files, process state and logs). @default .infrakit */
+  readonly dataDir: string;
+  /** Seconds between sweeps (the safety net behind exit notifications). @default 5 */
+  readonly sweepIntervalSeconds: number;
+  /** Also register the EC2 provider against this endpoint (moto or any compatible one). */
+  readonly ec2Endpoint?: string;
+  /** Use this DynamoDB-compatible endpoint instead of the embedded dynalite. */
+  readonly dynamodbEndpoint?: string;
+  /** Commit the groups of `examples/` on start when they do not exist yet. @default true */
+  readonly examples: boolean;
+  /** DynamoDB table name. @default infrakit */
+  readonly tableName: string;
+}
+
+/** The flags, their environment variables and defaults, as the docs list them. */
+export const LOCAL_FLAGS = [
+  { flag: '--port <port>', env: 'INFRAKIT_PORT', default: '8787', doc: 'API port on 127.0.0.1' },
+  { flag: '--data-dir <dir>', env: 'INFRAKIT_DATA_DIR', default: '.infrakit', doc: 'data folder' },
+  {
+    flag: '--sweep-interval <seconds>',
+    env: 'INFRAKIT_SWEEP_INTERVAL',
+    default: '5',
+    doc: 'seconds between sweeps',
+  },
+  {
+    flag: '--ec2-endpoint <url>',
+    env: 'INFRAKIT_EC2_ENDPOINT',
+    doc: 'also manage `ec2` groups against this endpoint',
+  },
+  {
+    flag: '--dynamodb-endpoint <url>',
+    env: 'INFRAKIT_DYNAMODB_ENDPOINT',
+    doc: 'external DynamoDB-compatible endpoint',
+  },
+  { flag: '--table <name>', env: 'INFRAKIT_TABLE', default: 'infrakit', doc: 'DynamoDB table name' },
+] as const;
+
+function port(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+function seconds(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0.1 || n > 3600)
+    throw new InvalidArgumentError('must be between 0.1 and 3600 seconds');
+  return n;
+}
+
+function url(text: string): string {
+  if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) {
+    throw new InvalidArgumentError('must be an http(s) URL');
+  }
+  return text.replace(/\/$/, '');
+}
+
+const PARSERS: Record<string, (text: string) => string | number> = {
+  '--port <port>': port,
+  '--sweep-interval <seconds>': seconds,
+  '--ec2-endpoint <url>': url,
+  '--dynamodb-endpoint <url>': url,
+};
+
+/** The `npm start` command line (commander); `parseLocalOptions` turns its result into options. */
+export function localCommand(): Command {
+  const cmd = new Command('infrakit-local')
+    .description('Run the InfraKit-serverless controller on this machine (loopback only).')
+    .allowExcessArguments(false);
+  for (const f of LOCAL_FLAGS) {
+    const option = new Option(f.flag, f.doc).env(f.env);
+    const parse = PARSERS[f.flag];
+    if (parse) option.argParser(parse);
+    if ('default' in f) option.default(parse ? parse(f.default) : f.default);
+    cmd.addOption(option);
+  }
+  cmd.option('--no-examples', 'do not commit the example groups on start');
+  return cmd;
+}
+
+/** Parses `argv` (user arguments only); commander prints usage errors and throws or exits. */
+export function parseLocalOptions(argv: readonly string[], cwd = process.cwd()): LocalOptions {
+  const cmd = localCommand();
+  cmd.parse([...argv], { from: 'user' });
+  const o = cmd.opts<{
+    port: number;
+    dataDir: string;
+    sweepInterval: number;
+    ec2Endpoint?: string;
+    dynamodbEndpoint?: string;
+    table: string;
+    examples: boolean;
+  }>();
+  return {
+    host: '127.0.0.1',
+    port: o.port,
+    dataDir: resolve(cwd, o.dataDir),
+    sweepIntervalSeconds: o.sweepInterval,
+    ...(o.ec2Endpoint ? { ec2Endpoint: o.ec2Endpoint } : {}),
+    ...(o.dynamodbEndpoint ? { dynamodbEndpoint: o.dynamodbEndpoint } : {}),
+    examples: o.examples,
+    tableName: o.table,
+  };
+}

@@ -1,0 +1,75 @@
+import { countsOf, statusLine, when } from '../cli/format.js';
+import { messageOf } from '../errors.js';
+import type { Plan } from '../plan/types.js';
+import type { Engine, ReconcileResult } from '../reconcile/types.js';
+import { configHash } from '../spec/index.js';
+import type { GroupStore } from '../store/types.js';
+
+/**
+ * What local mode prints: one status line per group whenever it changes, each launch and
+ * termination with its reason, exits of instances, and problems. Lines are prefixed with the time.
+ */
+export class Reporter {
+  private readonly lastLine = new Map<string, string>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: { engine: Engine; store: GroupStore },
+    private readonly write: (line: string) => void,
+  ) {}
+
+  /** Prints a line with a timestamp. */
+  line(text: string): void {
+    this.write(`${when(Date.now()).slice(11)}  ${text}`);
+  }
+
+  /** The actions of a pass that acted, or why it could not. */
+  result(result: ReconcileResult, reasons: readonly string[] = []): void {
+    const id = result.groupId;
+    const why = reasons.length > 0 ? ` [${reasons.join(', ')}]` : '';
+    if (result.outcome === 'acted' && result.plan) {
+      for (const text of actionLines(result.plan)) this.line(`${id}  ${text}${why}`);
+    }
+    if (result.outcome === 'removed') this.line(`${id}  removed (destroyed)`);
+    if (result.outcome === 'observe-failed' || result.outcome === 'failed') {
+      this.line(`${id}  ${result.outcome}: ${result.error ?? result.plan?.summary ?? 'unknown error'}`);
+    } else if (result.error) {
+      this.line(`${id}  error: ${result.error}`);
+    }
+  }
+
+  /** Re-reads the groups and prints a status line for each one that changed (serialized). */
+  refresh(ids: readonly string[]): Promise<void> {
+    this.queue = this.queue
+      .then(() => this.refreshNow(ids))
+      .catch((err) => this.line(`status failed: ${messageOf(err)}`));
+    return this.queue;
+  }
+
+  private async refreshNow(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      const record = await this.deps.store.getGroup(id);
+      if (!record) {
+        if (this.lastLine.delete(id)) this.line(`${id}  gone`);
+        continue;
+      }
+      const status = await this.deps.engine.status(id);
+      const desired = record.spec.allocation.size ?? record.spec.allocation.logicalIds?.length ?? 0;
+      const view = status ? { ...status, lifecycle: record.lifecycle } : undefined;
+      const line = statusLine(id, countsOf(desired, view, configHash(record.spec)), view);
+      if (this.lastLine.get(id) !== line) {
+        this.lastLine.set(id, line);
+        this.line(line);
+      }
+    }
+  }
+}
+
+/** `launch 2 (scale-up)`, `terminate p-1, p-2 (unhealthy)`. */
+export function actionLines(plan: Plan): string[] {
+  return plan.actions.map((a) =>
+    a.kind === 'launch'
+      ? `launch ${a.count}${a.logicalIds ? ` [${a.logicalIds.join(', ')}]` : ''} (${a.reason})`
+      : `terminate ${a.ids.join(', ')} (${a.reason})`,
+  );
+}
