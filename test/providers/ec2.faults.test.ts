@@ -1,4 +1,5 @@
 import {
+  CreateTagsCommand,
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
   EC2Client,
@@ -217,6 +218,54 @@ describe('describe', () => {
     expect(ec2.commandCalls(DescribeInstanceStatusCommand)[0]?.args[0].input.InstanceIds).toEqual([
       'i-1',
       'i-2',
+    ]);
+  });
+});
+
+describe('status checks of a region shared with foreign instances', () => {
+  it('stops listing the region after ⌈n/100⌉ pages and asks for the rest by id', async () => {
+    const ours = Array.from({ length: 150 }, (_, i) => owned(`i-ours-${i}`));
+    const foreignPage = (n: number) =>
+      Array.from({ length: 1000 }, (_, i) => ({
+        InstanceId: `i-foreign-${n}-${i}`,
+        InstanceStatus: { Status: 'ok' },
+      }));
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: ours }] });
+    ec2.on(DescribeInstanceStatusCommand).callsFake((input) =>
+      input.InstanceIds
+        ? {
+            InstanceStatuses: input.InstanceIds.map((id: string) => ({
+              InstanceId: id,
+              InstanceStatus: { Status: 'impaired' },
+              SystemStatus: { Status: 'ok' },
+            })),
+          }
+        : {
+            InstanceStatuses: foreignPage(input.NextToken ? 2 : 1),
+            NextToken: `after-${input.NextToken ?? 'start'}`,
+          },
+    );
+    const seen = await provider.describe({ tags: { [TAG_GROUP]: 'web' } });
+    expect(seen.every((d) => d.health.status === 'impaired')).toBe(true);
+    const calls = ec2
+      .commandCalls(DescribeInstanceStatusCommand)
+      .map((c) => c.args[0].input.InstanceIds?.length ?? 'page');
+    expect(calls).toEqual(['page', 'page', 100, 50]);
+  });
+});
+
+describe('label', () => {
+  it('skips ids EC2 no longer knows and still tags the others', async () => {
+    ec2.on(CreateTagsCommand).callsFake((input) => {
+      // EC2 fails the whole call when one resource is unknown.
+      if (input.Resources.includes('i-gone')) throw awsError('InvalidInstanceID.NotFound');
+      return {};
+    });
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [owned('i-1')] }] });
+    await provider.label(['i-1', 'i-gone'], { owner: 'ops' });
+    expect(ec2.commandCalls(CreateTagsCommand).map((c) => c.args[0].input.Resources)).toEqual([
+      ['i-1', 'i-gone'],
+      ['i-1'],
     ]);
   });
 });
