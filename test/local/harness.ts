@@ -1,0 +1,178 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { run } from '../../src/cli/main.js';
+
+/**
+ * Test harness for local mode and the CLI: controllers as real child processes, the CLI in-process,
+ * and instance processes found by a marker argument so that every one can be counted and killed.
+ */
+
+const execFileP = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export interface CliOutcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI in-process against `endpoint`. */
+export async function cli(endpoint: string, ...argv: string[]): Promise<CliOutcome> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(['--endpoint', endpoint, ...argv], {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    env: {},
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs the CLI and parses its `--json` output; throws with stderr when it failed. */
+export async function cliJson<T>(endpoint: string, ...argv: string[]): Promise<T> {
+  const out = await cli(endpoint, '--json', ...argv);
+  if (out.code !== 0) throw new Error(`infrakit ${argv.join(' ')} failed (${out.code}): ${out.stderr}`);
+  return JSON.parse(out.stdout) as T;
+}
+
+export interface ControllerProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  output(): string;
+  /** Sends `signal` and waits for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `src/local/main.ts` as `npm start` would, and waits for its ready line. */
+export async function startController(args: string[]): Promise<ControllerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/local/main.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`controller not ready in 30 s:\n${output}`)), 30_000);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const m = /ready: listening on (\S+)/.exec(output);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`controller exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    child,
+    url,
+    output: () => output,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** A unique marker put on every instance's command line by `processSpec`. */
+export function newMarker(): string {
+  return `ikmark${process.pid}x${Date.now().toString(36)}x${Math.floor(Math.random() * 1e6)}`;
+}
+
+/** A YAML spec of `size` idle Node.js processes carrying `marker` on their command line. */
+export async function writeProcessSpec(
+  dir: string,
+  id: string,
+  marker: string,
+  options: { size: number; tick?: number },
+): Promise<string> {
+  const file = join(dir, `${id}.yaml`);
+  const yaml = [
+    `id: ${id}`,
+    'allocation:',
+    `  size: ${options.size}`,
+    'instance:',
+    '  provider: process',
+    '  properties:',
+    '    command: node',
+    `    args: ['-e', 'setInterval(() => {}, ${options.tick ?? 1e9})', '${marker}']`,
+    'health:',
+    '  gracePeriodSeconds: 0',
+    '',
+  ].join('\n');
+  await writeFile(file, yaml);
+  return file;
+}
+
+/** Pids of live (non-zombie) processes whose command line contains `marker`. */
+export async function markedPids(marker: string): Promise<number[]> {
+  const { stdout } = await execFileP('ps', ['-eo', 'pid=,stat=,args=']);
+  return stdout
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line))
+    .filter(
+      (m): m is RegExpExecArray => m !== null && !m[2]?.startsWith('Z') && (m[3] ?? '').includes(marker),
+    )
+    .filter((m) => !(m[3] ?? '').startsWith('ps '))
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+/** SIGKILLs every live process carrying `marker` (cleanup). */
+export async function killMarked(marker: string): Promise<void> {
+  for (const pid of await markedPids(marker)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+interface InstanceJson {
+  readonly id: string;
+  readonly details?: { readonly pid?: number };
+}
+
+/** Pids of a group's instances as `group get --json` reports them, sorted. */
+export async function groupPids(endpoint: string, id: string): Promise<number[]> {
+  const body = await cliJson<{ status: { instances: InstanceJson[] } }>(endpoint, 'group', 'get', id);
+  return body.status.instances.map((i) => Number(i.details?.pid)).sort((a, b) => a - b);
+}
