@@ -1,0 +1,255 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EventDeps } from '../../src/events/context.js';
+import { dispatchEvent } from '../../src/events/registry.js';
+import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
+import type { ProvisionRequest } from '../../src/providers/types.js';
+import { createEngine } from '../../src/reconcile/index.js';
+import type { Engine } from '../../src/reconcile/types.js';
+import { validateSpec } from '../../src/spec/index.js';
+import { DynamoGroupStore } from '../../src/store/index.js';
+import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { FakeProvider } from '../helpers/fake-provider.js';
+import { fixtureEvent } from './fixtures.js';
+
+/** The fake provider, also recording the order of launches and terminations across calls. */
+class OrderedFakeProvider extends FakeProvider {
+  readonly order: string[] = [];
+  override async provision(properties: Record<string, unknown>, requests: readonly ProvisionRequest[]) {
+    this.order.push(`launch ${requests.length}`);
+    return super.provision(properties, requests);
+  }
+  override async destroy(ids: readonly string[], groupId: string, reason: string) {
+    this.order.push(`terminate ${[...ids].sort().join(',')}`);
+    return super.destroy(ids, groupId, reason);
+  }
+}
+
+let server: DynamoTestServer;
+let store: DynamoGroupStore;
+let provider: OrderedFakeProvider;
+let engine: Engine;
+let engineCalls: string[];
+let lookups: string[];
+let lookupAnswer: string | undefined;
+let deps: EventDeps;
+
+beforeAll(async () => {
+  server = await startDynalite();
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+beforeEach(async () => {
+  store = new DynamoGroupStore({ client: server.client(), tableName: await server.newTable('events') });
+  provider = new OrderedFakeProvider({ name: 'fake', interleave: false });
+  const real = createEngine({
+    store,
+    providers: new Map([['fake', provider]]),
+    flavors: new Map([['vanilla', vanillaFlavor]]),
+    owner: 'events-test',
+  });
+  engineCalls = [];
+  engine = {
+    ...real,
+    reconcileGroup: (id) => {
+      engineCalls.push(`reconcile ${id}`);
+      return real.reconcileGroup(id);
+    },
+    sweep: (options) => {
+      engineCalls.push(`sweep ${[...(options?.ids ?? [])].join(',')}`);
+      return real.sweep(options);
+    },
+  };
+  lookups = [];
+  lookupAnswer = undefined;
+  deps = {
+    store,
+    engine,
+    lookupInstanceGroup: async (id) => {
+      lookups.push(id);
+      return lookupAnswer;
+    },
+    busyRetryDelaysMs: [],
+  };
+});
+
+async function createGroup(id: string, size: number, extra: Record<string, unknown> = {}) {
+  const spec = validateSpec({ id, allocation: { size }, instance: { provider: 'fake' }, ...extra });
+  await store.putSpec(spec, { createOnly: true, now: Date.now() });
+  await engine.reconcileGroup(id);
+  engineCalls.length = 0;
+  provider.order.length = 0;
+  return provider.ofGroup(id).map((i) => i.id);
+}
+
+const nowIso = () => new Date().toISOString();
+
+describe('EC2 Instance State-change Notification', () => {
+  it('terminated: finds the group through the instance index and launches the replacement now', async () => {
+    const [victim] = await createGroup('web', 2);
+    provider.kill(victim ?? '');
+    const outcome = await dispatchEvent(
+      fixtureEvent('aws.ec2', 'state-change-terminated', { instanceId: victim ?? '' }),
+      deps,
+    );
+    expect(outcome).toMatchObject({ action: 'reconciled', groupIds: ['web'] });
+    expect(outcome.results[0]).toMatchObject({ outcome: 'acted', launched: 1 });
+    expect(provider.ofGroup('web')).toHaveLength(2);
+    expect(lookups).toEqual([]);
+  });
+
+  it.each(['stopping', 'stopped', 'shutting-down'])('%s: reconciles the group', async (state) => {
+    const [victim] = await createGroup('web', 1);
+    const outcome = await dispatchEvent(
+      fixtureEvent('aws.ec2', `state-change-${state}`, { instanceId: victim ?? '' }),
+      deps,
+    );
+    expect(outcome.action).toBe('reconciled');
+    expect(engineCalls).toEqual(['reconcile web']);
+  });
+
+  it('falls back to one provider lookup for an instance the index does not know', async () => {
+    await createGroup('web', 1);
+    lookupAnswer = 'web';
+    const outcome = await dispatchEvent(
+      fixtureEvent('aws.ec2', 'state-change-terminated', { instanceId: 'i-0feed' }),
+      deps,
+    );
+    expect(lookups).toEqual(['i-0feed']);
+    expect(outcome.action).toBe('reconciled');
+  });
+
+  it('an instance that is not ours costs one lookup and nothing more', async () => {
+    await createGroup('web', 1);
+    const before = store.stats.writes;
+    const outcome = await dispatchEvent(fixtureEvent('aws.ec2', 'state-change-terminated'), deps);
+    expect(outcome.action).toBe('not-ours');
+    expect(lookups).toEqual(['i-1234567890abcdef0']);
+    expect(engineCalls).toEqual([]);
+    expect(store.stats.writes).toBe(before);
+  });
+
+  it('pending and running need nothing, not even a lookup', async () => {
+    for (const state of ['pending', 'running']) {
+      const outcome = await dispatchEvent(fixtureEvent('aws.ec2', `state-change-${state}`), deps);
+      expect(outcome.action).toBe('ignored');
+    }
+    expect(lookups).toEqual([]);
+    expect(engineCalls).toEqual([]);
+  });
+
+  it('retries shortly when another reconciler holds the lease', async () => {
+    const [victim] = await createGroup('web', 1);
+    let first = true;
+    const busyOnce: Engine = {
+      ...engine,
+      reconcileGroup: async (id) => {
+        if (!first) return engine.reconcileGroup(id);
+        first = false;
+        return { groupId: id, outcome: 'busy', launched: 0, terminated: 0 };
+      },
+    };
+    provider.kill(victim ?? '');
+    const event = fixtureEvent('aws.ec2', 'state-change-terminated', { instanceId: victim ?? '' });
+    const outcome = await dispatchEvent(event, { ...deps, engine: busyOnce, busyRetryDelaysMs: [1] });
+    expect(outcome.results[0]).toMatchObject({ outcome: 'acted', launched: 1 });
+  });
+});
+
+describe('Spot interruption and rebalance', () => {
+  it('spot warning: the replacement launch is issued before the doomed instance is terminated', async () => {
+    const [doomed] = await createGroup('web', 2);
+    const event = fixtureEvent('aws.ec2', 'spot-interruption-warning', {
+      instanceId: doomed ?? '',
+      time: nowIso(),
+    });
+    const outcome = await dispatchEvent(event, deps);
+    expect(outcome.results[0]).toMatchObject({ outcome: 'acted', launched: 1 });
+    // Later passes (the next event or sweep) finish the job once the replacement is healthy.
+    for (let i = 0; i < 3 && provider.instances.has(doomed ?? ''); i++) await engine.reconcileGroup('web');
+    expect(provider.order[0]).toBe('launch 1');
+    expect(provider.order).toContain(`terminate ${doomed}`);
+    expect(provider.order.indexOf(`terminate ${doomed}`)).toBeGreaterThan(0);
+    expect(provider.ofGroup('web')).toHaveLength(2);
+    expect(provider.instances.has(doomed ?? '')).toBe(false);
+  });
+
+  it('rebalance: ignored for groups that did not opt in', async () => {
+    const [instance] = await createGroup('web', 1);
+    const event = fixtureEvent('aws.ec2', 'rebalance-recommendation', {
+      instanceId: instance ?? '',
+      time: nowIso(),
+    });
+    const outcome = await dispatchEvent(event, deps);
+    expect(outcome.action).toBe('ignored');
+    expect((await store.getGroup('web'))?.state.retiring).toEqual({});
+    expect(provider.order).toEqual([]);
+  });
+
+  it('rebalance: replaced launch-first for groups with health.replaceOnRebalance', async () => {
+    const [instance] = await createGroup('web', 1, { health: { replaceOnRebalance: true } });
+    const event = fixtureEvent('aws.ec2', 'rebalance-recommendation', {
+      instanceId: instance ?? '',
+      time: nowIso(),
+    });
+    const outcome = await dispatchEvent(event, deps);
+    expect(outcome.results[0]).toMatchObject({ launched: 1 });
+    expect(provider.order[0]).toBe('launch 1');
+    expect(Object.keys((await store.getGroup('web'))?.state.retiring ?? {})).toEqual([instance]);
+  });
+});
+
+describe('AWS Health and own events', () => {
+  it('scheduledChange for EC2: affected instances retire by the start time, replacements launch now', async () => {
+    const [instance] = await createGroup('web', 1);
+    const startTime = new Date(Date.now() + 86_400_000).toUTCString();
+    const event = fixtureEvent('aws.health', 'scheduled-change-ec2', {
+      instanceId: instance ?? '',
+      startTime,
+    });
+    const outcome = await dispatchEvent(event, deps);
+    expect(outcome).toMatchObject({ action: 'reconciled', groupIds: ['web'] });
+    expect((await store.getGroup('web'))?.state.retiring).toEqual({
+      [instance ?? '']: Date.parse(startTime),
+    });
+    expect(provider.order[0]).toBe('launch 1');
+  });
+
+  it('other Health events are ignored', async () => {
+    const outcome = await dispatchEvent(fixtureEvent('aws.health', 'issue-ec2'), deps);
+    expect(outcome.action).toBe('ignored');
+    expect(lookups).toEqual([]);
+  });
+
+  it('the project events reconcile the named groups', async () => {
+    await createGroup('web', 1);
+    await createGroup('db', 1);
+    const one = await dispatchEvent(fixtureEvent('infrakit', 'group-spec-changed'), deps);
+    expect(one.groupIds).toEqual(['web']);
+    expect(engineCalls).toEqual(['reconcile web']);
+    const many = await dispatchEvent(fixtureEvent('infrakit', 'reconcile-requested'), deps);
+    expect(many.results.map((r) => r.groupId).sort()).toEqual(['db', 'web']);
+    expect(engineCalls.at(-1)).toBe('sweep web,db');
+  });
+
+  it('unknown and malformed events are ignored; store failures propagate for a retry', async () => {
+    expect((await dispatchEvent(fixtureEvent('aws.s3', 'object-created'), deps)).action).toBe('ignored');
+    expect((await dispatchEvent(fixtureEvent('aws.ec2', 'state-change-malformed'), deps)).action).toBe(
+      'ignored',
+    );
+    expect((await dispatchEvent({ hello: 'world' }, deps)).action).toBe('ignored');
+    expect(engineCalls).toEqual([]);
+    const failing = {
+      ...deps,
+      store: Object.assign(Object.create(store) as DynamoGroupStore, {
+        groupOfInstance: async () => {
+          throw new Error('DynamoDB unavailable');
+        },
+      }),
+    };
+    await expect(dispatchEvent(fixtureEvent('aws.ec2', 'state-change-terminated'), failing)).rejects.toThrow(
+      'DynamoDB unavailable',
+    );
+  });
+});
