@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProcessProvider } from '../../src/providers/process/index.js';
+import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { runTrial } from './trial.js';
+
+const TRIALS = 10;
+
+let server: DynamoTestServer;
+let dataDir: string;
+beforeAll(async () => {
+  server = await startDynalite();
+  dataDir = await mkdtemp(join(tmpdir(), 'infrakit-engine-trial-'));
+});
+afterAll(async () => {
+  await server.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('concurrency trial on the real process provider', () => {
+  it(`ends ${TRIALS} trials with exactly the declared processes`, { timeout: 180_000 }, async () => {
+    for (let n = 0; n < TRIALS; n++) {
+      const dir = join(dataDir, `trial-${n}`);
+      const v = await runTrial(server, 0x5eed + n, {
+        engines: 4,
+        provider: (clock) => new ProcessProvider({ dataDir: dir, stopGraceMs: 200, now: clock.now }),
+        // The image string only changes the config hash: every instance is a harmless sleep.
+        properties: (image) => ({ command: 'sleep', args: ['600'], env: { IMAGE: image } }),
+        cleanup: async (provider, live) => {
+          const groups = new Set(live.map((i) => i.tags['infrakit.group'] ?? ''));
+          for (const g of groups)
+            await provider.destroy(
+              live.filter((i) => i.tags['infrakit.group'] === g).map((i) => i.id),
+              g,
+              'trial over',
+            );
+        },
+      });
+      expect({
+        seed: v.seed,
+        duplicates: v.duplicates,
+        leaks: v.leaks,
+        mismatches: v.mismatches,
+        staleLeases: v.staleLeases,
+      }).toEqual({
+        seed: 0x5eed + n,
+        duplicates: 0,
+        leaks: 0,
+        mismatches: [],
+        staleLeases: 0,
+      });
+    }
+  });
+});
