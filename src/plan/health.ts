@@ -53,7 +53,10 @@ export function timingsOf(spec: GroupSpec): Timings {
 
 const FAILED_STATES: ReadonlySet<string> = new Set(['stopped', 'stopping', 'shutting-down']);
 
-/** Classifies one instance; pure, `now` explicit. */
+/**
+ * Classifies one instance; pure, `now` explicit. Every result has the same shape (absent times are
+ * `undefined`), which keeps this hot path monomorphic when a sweep plans 100,000 instances.
+ */
 export function assess(
   instance: ObservedInstance,
   timings: Timings,
@@ -61,21 +64,28 @@ export function assess(
   now: number,
   retiringAt: number | undefined,
 ): Assessed {
-  const base = { instance, outdated: instance.configHash !== configHash || instance.configHash === '' };
-  const withRetiring = retiringAt === undefined ? base : { ...base, retiringAt };
-  if (FAILED_STATES.has(instance.state)) return { ...withRetiring, condition: 'failed' };
-  if (instance.health === 'healthy') {
+  const outdated = instance.configHash !== configHash || instance.configHash === '';
+  let condition: Condition;
+  let changesAt: number | undefined;
+  if (FAILED_STATES.has(instance.state)) condition = 'failed';
+  else if (instance.health === 'healthy') {
     const availableAt = instance.healthSince + timings.minHealthyMs;
-    return now >= availableAt
-      ? { ...withRetiring, condition: 'available' }
-      : { ...withRetiring, condition: 'warming', changesAt: availableAt };
+    condition = now >= availableAt ? 'available' : 'warming';
+    if (condition === 'warming') changesAt = availableAt;
+  } else {
+    const graceEnd = instance.launchedAt + timings.graceMs;
+    // The timeout starts when the grace period ends: an instance still booting is not "unhealthy".
+    const dueAt = Math.max(instance.healthSince, graceEnd) + timings.timeoutMs;
+    if (now < graceEnd) {
+      condition = 'starting';
+      changesAt = graceEnd;
+    } else if (now >= dueAt) condition = 'unhealthy-due';
+    else {
+      condition = 'unhealthy-waiting';
+      changesAt = dueAt;
+    }
   }
-  const graceEnd = instance.launchedAt + timings.graceMs;
-  // The timeout starts when the grace period ends: an instance still booting is not "unhealthy".
-  const dueAt = Math.max(instance.healthSince, graceEnd) + timings.timeoutMs;
-  if (now < graceEnd) return { ...withRetiring, condition: 'starting', changesAt: graceEnd };
-  if (now >= dueAt) return { ...withRetiring, condition: 'unhealthy-due' };
-  return { ...withRetiring, condition: 'unhealthy-waiting', changesAt: dueAt };
+  return { instance, condition, outdated, retiringAt, changesAt };
 }
 
 /** Failed or unhealthy past its timeout: what remediation acts on (and what `maxUnhealthyPercent` counts). */

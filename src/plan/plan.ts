@@ -13,13 +13,23 @@ function byId(a: ObservedInstance, b: ObservedInstance): number {
 
 /** Earliest future moment at which some instance's condition changes on its own, or a deadline falls. */
 function nextCheck(observed: readonly Assessed[], now: number): number | undefined {
-  let next: number | undefined;
+  let next = Number.POSITIVE_INFINITY;
   for (const a of observed) {
-    for (const t of [a.changesAt, a.retiringAt]) {
-      if (t !== undefined && t > now && (next === undefined || t < next)) next = t;
-    }
+    if (a.changesAt !== undefined && a.changesAt > now && a.changesAt < next) next = a.changesAt;
+    if (a.retiringAt !== undefined && a.retiringAt > now && a.retiringAt < next) next = a.retiringAt;
   }
-  return next;
+  return next === Number.POSITIVE_INFINITY ? undefined : next;
+}
+
+/** The instances sorted by id (copied only when the caller's order differs), duplicates dropped. */
+function sortedUnique(instances: readonly ObservedInstance[]): readonly ObservedInstance[] {
+  let sorted = true;
+  for (let i = 1; i < instances.length && sorted; i += 1) {
+    sorted = byId(instances[i - 1] as ObservedInstance, instances[i] as ObservedInstance) < 0;
+  }
+  if (sorted) return instances;
+  // A double report of one instance is still one instance: adjacent after sorting.
+  return [...instances].sort(byId).filter((x, i, all) => i === 0 || all[i - 1]?.id !== x.id);
 }
 
 function pausedPlan(input: PlanInput, observed: readonly Assessed[]): Plan {
@@ -42,15 +52,13 @@ function pausedPlan(input: PlanInput, observed: readonly Assessed[]): Plan {
 export function plan(input: PlanInput, now: number): Plan {
   const { spec } = input;
   const timings = timingsOf(spec);
-  const goingIds = new Set(input.pending.terminations);
+  const goingIds = input.pending.terminations.length > 0 ? new Set(input.pending.terminations) : undefined;
+  const retiring = input.retiring !== undefined && input.retiring.size > 0 ? input.retiring : undefined;
   const observed: Assessed[] = [];
   const going: ObservedInstance[] = [];
-  const seen = new Set<string>();
-  for (const instance of [...input.instances].sort(byId)) {
-    if (seen.has(instance.id)) continue; // a double report of one instance is still one instance
-    seen.add(instance.id);
-    if (goingIds.has(instance.id)) going.push(instance);
-    else observed.push(assess(instance, timings, input.configHash, now, input.retiring?.get(instance.id)));
+  for (const instance of sortedUnique(input.instances)) {
+    if (goingIds?.has(instance.id)) going.push(instance);
+    else observed.push(assess(instance, timings, input.configHash, now, retiring?.get(instance.id)));
   }
   if (spec.paused) return pausedPlan(input, observed);
 
