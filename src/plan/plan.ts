@@ -44,6 +44,19 @@ function pausedPlan(input: PlanInput, observed: readonly Assessed[]): Plan {
 }
 
 /**
+ * Decisions where the issue leaves room, as an EC2 Auto Scaling / Cluster API operator expects:
+ *
+ * - Remediation limit (`maxUnhealthyPercent`) counts failed plus unhealthy-past-timeout over the
+ *   observed instances, rounded up to whole instances (a group of 1 can repair its only instance;
+ *   0 turns remediation off). Above it only remediation stops, as CAPI's short-circuit does:
+ *   scaling to size and rolling updates go on, like an ASG keeping its desired count.
+ * - Protected instances keep their slot (they count toward size) and are never chosen; every one
+ *   passed over is named in `notes`.
+ * - Pets cannot surge, so with `maxUnavailable: 0` they are replaced one at a time (noted).
+ * - A retiring instance's replacement is launched within `maxSurge`; the instance goes once the
+ *   group stays at `size` available without it, or at its deadline.
+ * - `unknown` health past the grace period counts as unhealthy.
+ *
  * The planner: what to launch and terminate so that the observed instances become the declared
  * ones, within the spec's update and health bounds. Pure and deterministic: no I/O, no clock
  * (`now` is passed in), and the same input (in any instance order) gives the same plan, with ids

@@ -88,7 +88,10 @@ export interface Plan {
    * health check short-circuits only remediation.
    */
   readonly blocked?: { readonly reason: string };
-  /** Earliest epoch ms at which a grace, timeout or minHealthy window ends and the plan may change. */
+  /**
+   * Earliest epoch ms (after `now`) at which a grace, timeout or minHealthy window ends, or a
+   * retiring instance's deadline falls, so the plan may change; undefined when nothing waits on time.
+   */
   readonly nextCheckAt?: number;
   /** One human line: what the plan does and why (shown by pretend and the CLI). */
   readonly summary: string;

@@ -98,6 +98,8 @@ const cases: Case[] = [
     instances: sickFleet(6, 4),
     actions: ['launch:scale-up:2'],
     blocked: '4 of 10 instances unhealthy (40%) exceeds maxUnhealthyPercent 30: remediation stopped',
+    summary:
+      'launch 2 (scale-up 10→12); blocked: 4 of 10 instances unhealthy (40%) exceeds maxUnhealthyPercent 30: remediation stopped',
   },
   {
     desc: 'remediates when the unhealthy share equals maxUnhealthyPercent: launch-first within maxSurge, the rest terminate-first',

@@ -128,6 +128,12 @@ const cases: Case[] = [
     summary: 'steady: 0/0 healthy',
   },
   {
+    desc: 'counts an instance reported twice only once',
+    spec: { size: 3 },
+    instances: [...fleet(2), inst('i-1', { launchedAt: NOW - 120 * MINUTE })],
+    actions: ['launch:scale-up:1'],
+  },
+  {
     desc: 'is steady when exactly the declared instances are healthy',
     spec: { size: 5 },
     instances: fleet(5),
