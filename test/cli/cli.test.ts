@@ -1,0 +1,281 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalController, startLocalController } from '../../src/local/controller.js';
+import { freePort } from '../helpers/moto.js';
+import {
+  cli,
+  cliJson,
+  groupPids,
+  killMarked,
+  newMarker,
+  waitFor,
+  writeProcessSpec,
+} from '../local/harness.js';
+
+/**
+ * Every CLI command against a real local controller running in this process (dynalite in memory
+ * under a temp data dir, the process provider), plus the main errors. One test spawns the real
+ * `bin/infrakit.js`.
+ */
+
+const execFileP = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+describe('infrakit CLI', () => {
+  const marker = newMarker();
+  let dir: string;
+  let controller: LocalController;
+  let url: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'infrakit-cli-'));
+    controller = await startLocalController(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        dataDir: join(dir, 'data'),
+        sweepIntervalSeconds: 1,
+        examples: false,
+        tableName: 'infrakit',
+      },
+      { print: () => {} },
+    );
+    url = controller.url;
+    // Tests run shuffled: the empty listing can only be seen here, before any of them.
+    expect((await cli(url, 'group', 'ls')).stdout).toBe('no groups\n');
+  });
+
+  afterAll(async () => {
+    await controller?.stop();
+    await killMarked(marker);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('commits, lists, gets, scales, watches, and shows events, history and a rollback', async () => {
+    const file = await writeProcessSpec(dir, 'cli-cattle', marker, { size: 2 });
+
+    const commit = await cli(url, 'group', 'commit', file);
+    expect(commit.code).toBe(0);
+    expect(commit.stdout).toMatch(/group cli-cattle committed: version 1/);
+    expect(
+      (await cli(url, 'group', 'watch', 'cli-cattle', '--timeout', '30', '--interval', '0.2')).code,
+    ).toBe(0);
+
+    const ls = await cli(url, 'group', 'ls');
+    expect(ls.stdout).toMatch(/^ID\s+VERSION/);
+    expect(ls.stdout).toMatch(/cli-cattle\s+1\s+cattle\s+process\s+2/);
+
+    const get = await cli(url, 'group', 'get', 'cli-cattle');
+    expect(get.stdout).toContain('cli-cattle  desired 2  running 2  healthy 2  updating 0  converged');
+    const pids = await groupPids(url, 'cli-cattle');
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(get.stdout).toContain(String(pid));
+
+    const scale = await cli(url, 'group', 'scale', 'cli-cattle', '3');
+    expect(scale.stdout).toContain('scaled to 3: version 2');
+    expect(
+      (await cli(url, 'group', 'watch', 'cli-cattle', '--timeout', '30', '--interval', '0.2')).code,
+    ).toBe(0);
+    expect(await groupPids(url, 'cli-cattle')).toHaveLength(3);
+
+    const events = await cli(url, 'group', 'events', 'cli-cattle');
+    expect(events.stdout).toMatch(/launch\s+launched 1 \(scale-up\)/);
+    const history = await cliJson<{ versions: { version: number }[] }>(url, 'group', 'history', 'cli-cattle');
+    expect(history.versions.map((v) => v.version)).toEqual([2, 1]);
+    expect((await cli(url, 'group', 'history', 'cli-cattle')).stdout).toMatch(/2\s.*\(current\)/);
+
+    const rollback = await cli(url, 'group', 'rollback', 'cli-cattle', '1');
+    expect(rollback.stdout).toContain('now version 3');
+    const afterRollback = await cliJson<{ version: number; spec: { allocation: { size: number } } }>(
+      url,
+      'group',
+      'get',
+      'cli-cattle',
+    );
+    expect(afterRollback).toMatchObject({ version: 3, spec: { allocation: { size: 2 } } });
+  });
+
+  it('shows a rolling update under --pretend as launches and terminations with reasons, saving nothing', async () => {
+    const file = await writeProcessSpec(dir, 'cli-roll', marker, { size: 2 });
+    expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
+    expect((await cli(url, 'group', 'watch', 'cli-roll', '--timeout', '30', '--interval', '0.2')).code).toBe(
+      0,
+    );
+    const old = await groupPids(url, 'cli-roll');
+
+    // A new command line → a new config hash → a roll with maxSurge 1, maxUnavailable 1.
+    const changed = join(dir, 'cli-roll-v2.yaml');
+    const yaml = [
+      'id: cli-roll',
+      'allocation: { size: 2 }',
+      'instance:',
+      '  provider: process',
+      `  properties: { command: node, args: ['-e', 'setInterval(() => {}, 999999)', '${marker}'] }`,
+      'health: { gracePeriodSeconds: 0 }',
+      'update: { maxSurge: 1, maxUnavailable: 1 }',
+    ].join('\n');
+    await writeFile(changed, yaml);
+
+    const pretend = await cli(url, 'group', 'commit', changed, '--pretend');
+    expect(pretend.code).toBe(0);
+    expect(pretend.stdout).toContain('group cli-roll (pretend: nothing saved)');
+    expect(pretend.stdout).toMatch(/~ instance\.properties\.args: .*1000000000.* → .*999999/);
+    expect(pretend.stdout).toMatch(/~ update\.maxUnavailable: 0 → 1/);
+    expect(pretend.stdout).toMatch(/\+ launch \d {2}\(update\)/);
+    expect(pretend.stdout).toMatch(/- terminate p-[0-9a-f]+ {2}\(outdated\)/);
+    expect(pretend.stdout).toMatch(/summary: /);
+
+    const json = await cliJson<{ pretend: boolean; plan: { actions: { kind: string }[] } }>(
+      url,
+      'group',
+      'commit',
+      changed,
+      '--pretend',
+    );
+    expect(json.pretend).toBe(true);
+    expect(json.plan.actions.map((a) => a.kind).sort()).toEqual(['launch', 'terminate']);
+
+    // Nothing was saved and nothing was touched.
+    expect((await cliJson<{ version: number }>(url, 'group', 'get', 'cli-roll')).version).toBe(1);
+    expect(await groupPids(url, 'cli-roll')).toEqual(old);
+  });
+
+  it('commits an InfraKit-format JSON spec and a JSON spec', async () => {
+    const infrakit = join(dir, 'infrakit.json');
+    await writeFile(
+      infrakit,
+      JSON.stringify({
+        ID: 'cli-legacy',
+        Properties: {
+          Allocation: { Size: 1 },
+          Instance: {
+            Plugin: 'instance-process',
+            Properties: { command: 'node', args: ['-e', '0', marker] },
+          },
+          Flavor: { Plugin: 'flavor-vanilla', Properties: {} },
+        },
+      }),
+    );
+    const pretend = await cli(url, 'group', 'commit', infrakit, '--pretend');
+    expect(pretend.stdout).toContain('group cli-legacy (new; pretend: nothing saved)');
+    expect(pretend.stdout).toMatch(/\+ launch 1 {2}\(scale-up\)/);
+
+    const plain = join(dir, 'plain.json');
+    await writeFile(
+      plain,
+      JSON.stringify({
+        id: 'cli-json',
+        allocation: { size: 0 },
+        instance: { provider: 'process', properties: { command: 'true' } },
+      }),
+    );
+    expect((await cli(url, 'group', 'commit', plain, '--create-only')).code).toBe(0);
+    const again = await cli(url, 'group', 'commit', plain, '--create-only');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^error: .*already exists/);
+  });
+
+  it('frees a group (instances stay) and destroys one (instances go)', async () => {
+    const keep = await writeProcessSpec(dir, 'cli-free', marker, { size: 1 });
+    const gone = await writeProcessSpec(dir, 'cli-gone', marker, { size: 1 });
+    for (const f of [keep, gone]) expect((await cli(url, 'group', 'commit', f)).code).toBe(0);
+    for (const id of ['cli-free', 'cli-gone']) {
+      expect((await cli(url, 'group', 'watch', id, '--timeout', '30', '--interval', '0.2')).code).toBe(0);
+    }
+    const [freePid] = await groupPids(url, 'cli-free');
+    const [gonePid] = await groupPids(url, 'cli-gone');
+
+    const free = await cli(url, 'group', 'free', 'cli-free');
+    expect(free.stdout).toContain('no longer managed');
+    expect((await cli(url, 'group', 'get', 'cli-free')).code).toBe(1);
+    expect(() => process.kill(freePid as number, 0)).not.toThrow();
+
+    const destroy = await cli(url, 'group', 'destroy', 'cli-gone', '--wait', '--timeout', '30');
+    expect(destroy.stdout).toContain('group cli-gone destroyed');
+    await waitFor('the destroyed instance to exit', async () => {
+      try {
+        process.kill(gonePid as number, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    process.kill(freePid as number, 'SIGKILL');
+  });
+
+  it('fails with one line naming the fields of an invalid spec', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(
+      bad,
+      'id: cli-bad\nallocation: { size: 1 }\ninstance: { provider: process, properties: { comand: x } }\n',
+    );
+    const out = await cli(url, 'group', 'commit', bad);
+    expect(out.code).toBe(1);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toContain('invalid spec');
+    expect(out.stderr).toContain('instance.properties.comand: unknown field');
+
+    const noId = join(dir, 'noid.yaml');
+    await writeFile(noId, 'allocation: { size: -1 }\ninstance: { provider: process }\n');
+    const local = await cli(url, 'group', 'commit', noId);
+    expect(local.code).toBe(1);
+    expect(local.stderr).toMatch(/^error: invalid spec: .*id: .*allocation\.size/);
+  });
+
+  it('fails with a hint on a stale If-Match (412), on a missing group and on bad arguments', async () => {
+    const file = await writeProcessSpec(dir, 'cli-etag', marker, { size: 0 });
+    expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
+    const { etag } = await cliJson<{ etag: string }>(url, 'group', 'get', 'cli-etag');
+    expect((await cli(url, 'group', 'scale', 'cli-etag', '1')).code).toBe(0);
+
+    const stale = await cli(url, 'group', 'commit', file, '--if-match', etag);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/^error: .*re-read the group \(infrakit group get ID\) and retry\n$/);
+
+    const missing = await cli(url, 'group', 'get', 'no-such-group');
+    expect(missing).toMatchObject({ code: 1, stdout: '' });
+    expect(missing.stderr).toBe('error: group no-such-group not found (HTTP 404)\n');
+
+    expect((await cli(url, 'group', 'scale', 'cli-etag', 'lots')).stderr).toContain(
+      'size must be a whole number',
+    );
+    expect((await cli(url, 'group', 'nonsense')).code).not.toBe(0);
+  });
+
+  it('fails with one line when the endpoint is unreachable', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const out = await cli(closed, 'group', 'ls');
+    expect(out.code).toBe(1);
+    expect(out.stderr).toBe(
+      `error: cannot reach ${closed}: connection refused (is the local controller running? start it with npm start)\n`,
+    );
+  });
+
+  it('prints the JSON Schema without needing an endpoint', async () => {
+    const out = await cli('http://127.0.0.1:1', 'schema');
+    const schema = JSON.parse(out.stdout) as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['id', 'allocation', 'instance']));
+    expect(schema.required).toContain('id');
+  });
+
+  it('works as a real process through bin/infrakit.js', async () => {
+    const file = await writeProcessSpec(dir, 'cli-bin', marker, { size: 0 });
+    expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
+    const { stdout } = await execFileP(process.execPath, ['bin/infrakit.js', '--json', 'group', 'ls'], {
+      cwd: ROOT,
+      env: { ...process.env, INFRAKIT_ENDPOINT: url },
+    });
+    const ids = (JSON.parse(stdout) as { groups: { id: string }[] }).groups.map((g) => g.id);
+    expect(ids).toContain('cli-bin');
+
+    const failed = await execFileP(process.execPath, ['bin/infrakit.js', 'group', 'get', 'nope'], {
+      cwd: ROOT,
+      env: { ...process.env, INFRAKIT_ENDPOINT: url },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect(failed).toMatchObject({ code: 1, stderr: 'error: group nope not found (HTTP 404)\n' });
+  });
+});
