@@ -59,9 +59,9 @@ describe('SigV4 signing of API requests', () => {
     await new InfrakitClient({ endpoint: 'http://127.0.0.1:8787', fetch: local.fetchFn }).listGroups();
 
     expect(remote.calls[0]?.url).toBe(`${deployed}/groups`);
-    expect((remote.calls[0]?.init.headers as Record<string, string>).authorization).toMatch(
+    expect(((remote.calls[0]?.init.headers ?? {}) as Record<string, string>).authorization).toMatch(
       /^AWS4-HMAC-SHA256 /,
     );
-    expect((local.calls[0]?.init.headers as Record<string, string>).authorization).toBeUndefined();
+    expect(((local.calls[0]?.init.headers ?? {}) as Record<string, string>).authorization).toBeUndefined();
   });
 });
