@@ -12,7 +12,8 @@ import { InfraKitStack } from '../../infra/lib/stack.js';
 /** A handler file that exists, for synths that skip bundling (NodejsFunction checks the entry exists). */
 export const STUB_HANDLER = fileURLToPath(new URL('./fixtures/stub-handler.ts', import.meta.url));
 
-const STUB_ENTRIES = { api: STUB_HANDLER, reconcile: STUB_HANDLER, events: STUB_HANDLER };
+/** Stub entries for all three handlers. */
+export const STUB_ENTRIES = { api: STUB_HANDLER, reconcile: STUB_HANDLER, events: STUB_HANDLER };
 
 export interface SynthOptions {
   readonly props?: InfraKitControllerProps;
@@ -20,8 +21,6 @@ export interface SynthOptions {
   readonly bundle?: boolean;
   /** Register cdk-nag AwsSolutionsChecks, whose findings make synth throw. */
   readonly nag?: boolean;
-  /** Change the stack before synthesis (e.g. to plant a finding). */
-  readonly mutate?: (stack: InfraKitStack) => void;
 }
 
 export interface Synthesized {
@@ -43,7 +42,6 @@ export function synthStack(options: SynthOptions = {}): Synthesized {
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const handlerEntries = options.bundle ? undefined : STUB_ENTRIES;
   const stack = new InfraKitStack(app, 'InfraKit', { controller: { handlerEntries, ...options.props } });
-  options.mutate?.(stack);
   try {
     const assembly = app.synth();
     const template = Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template);
