@@ -23,9 +23,10 @@ function percent(part: number, whole: number): string {
  * dependency, an AZ outage), and replacing them would only churn. Remediation then stops and the
  * reason says why, with the numbers.
  *
- * The percentage is turned into a number of instances rounded up, so that a small group can
- * always repair one instance (1 of 1 with the default 40 % would otherwise block for ever);
- * `maxUnhealthyPercent: 0` turns remediation off, 100 never blocks.
+ * The share is compared literally (2 of 4 unhealthy is 50 %, which exceeds 40 %), with one
+ * exception: a single unhealthy instance may always be repaired, as EC2 Auto Scaling always
+ * replaces at least one at a time; otherwise 1 of 1 (or 1 of 2) with the default 40 % would block
+ * for ever. `maxUnhealthyPercent: 0` turns remediation off, 100 never blocks.
  */
 export function remediationLimit(
   observed: readonly Assessed[],
@@ -34,7 +35,8 @@ export function remediationLimit(
   let unhealthy = 0;
   for (const a of observed) if (needsRemediation(a)) unhealthy += 1;
   const total = observed.length;
-  const allowed = Math.ceil((total * maxUnhealthyPercent) / 100);
+  const byShare = Math.floor((total * maxUnhealthyPercent) / 100);
+  const allowed = maxUnhealthyPercent === 0 ? 0 : Math.max(1, byShare);
   if (unhealthy === 0 || unhealthy <= allowed) return { unhealthy, observed: total, allowed };
   return {
     unhealthy,

@@ -108,10 +108,23 @@ const cases: Case[] = [
     actions: ['terminate:unhealthy:i-u1,i-u2', 'launch:replace:3', 'terminate:unhealthy:i-u3'],
   },
   {
-    desc: 'lets a single-instance group repair its only instance (the limit rounds up to whole instances)',
+    desc: 'lets a single-instance group repair its only instance (one unhealthy instance may always be repaired)',
     spec: { size: 1 },
     instances: [sick('i-1', 10)],
     actions: ['launch:replace:1', 'terminate:unhealthy:i-1'],
+  },
+  {
+    desc: 'compares the unhealthy share literally: 2 of 4 (50%) exceeds 40',
+    spec: { size: 4, health: { maxUnhealthyPercent: 40 } },
+    instances: sickFleet(2, 2),
+    actions: [],
+    blocked: '2 of 4 instances unhealthy (50%) exceeds maxUnhealthyPercent 40: remediation stopped',
+  },
+  {
+    desc: 'repairs one unhealthy instance of two although that share (50%) exceeds 40',
+    spec: { size: 2, health: { maxUnhealthyPercent: 40 } },
+    instances: sickFleet(1, 1),
+    actions: ['launch:replace:1', 'terminate:unhealthy:i-u1'],
   },
   {
     desc: 'never remediates with maxUnhealthyPercent 0',
