@@ -31,8 +31,12 @@ import { WatchedProvider } from './watched-provider.js';
 
 /** Shorter than in AWS: a local pass is quick, and a killed controller's lease should free up fast. */
 const LOCAL_LEASE_TTL_MS = 15_000;
-/** Process and emulator launches are visible at once; an intent unseen for this long is lost. */
-const LOCAL_LAUNCH_SETTLE_MS = 10_000;
+/**
+ * The process provider (and an emulated EC2) shows a launch to `describe` at once, so a launched
+ * instance still invisible after this long has died: its intent is taken as lost and relaunched.
+ * The engine's default (minutes) is for real EC2's eventual consistency and is kept for that.
+ */
+const LOCAL_LAUNCH_SETTLE_MS = 1_000;
 
 export interface LocalController {
   /** `http://127.0.0.1:<port>` */
@@ -93,13 +97,14 @@ export async function startLocalController(
   if (options.ec2Endpoint) providers.set('ec2', ec2Provider(options.ec2Endpoint, env));
   const flavors = new Map<string, Flavor>([[vanillaFlavor.kind, vanillaFlavor]]);
 
+  const realEc2 = options.ec2Endpoint !== undefined && !isLoopback(new URL(options.ec2Endpoint));
   const engine = createEngine({
     store,
     providers,
     flavors,
     owner: `local:${hostname()}:${process.pid}`,
     leaseTtlMs: LOCAL_LEASE_TTL_MS,
-    launchSettleMs: LOCAL_LAUNCH_SETTLE_MS,
+    ...(realEc2 ? {} : { launchSettleMs: LOCAL_LAUNCH_SETTLE_MS }),
   });
   const reporter = new Reporter({ engine, store }, print);
   const scheduler = new ReconcileScheduler({
@@ -158,7 +163,12 @@ export async function startLocalController(
     if (terminated !== undefined || stopping) return;
     const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
     reporter.line(`${group ?? '?'}  instance ${exit.id} (pid ${exit.pid}) exited (${how})`);
-    if (group) return scheduler.request([group], 'instance exited');
+    if (group) {
+      scheduler.request([group], 'instance exited');
+      // Died before its launch was confirmed? Then it counts as pending until the settle time ends.
+      setTimeout(() => scheduler.request([group], 'instance exited'), LOCAL_LAUNCH_SETTLE_MS + 50).unref();
+      return;
+    }
     // Exited before its launch was recorded: ask the store's index, else sweep now.
     void store
       .groupOfInstance(exit.id)
