@@ -1,0 +1,137 @@
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as apiHandler } from '../../lambda/api.js';
+import { handler as eventsHandler } from '../../lambda/events.js';
+import { handler as reconcileHandler } from '../../lambda/reconcile.js';
+import { GroupDocumentSchema } from '../../src/api/schemas.js';
+import { resetAwsRuntime } from '../../src/runtime/aws.js';
+import { TAG_GROUP } from '../../src/tags.js';
+import { apiEvent, bodyOf } from '../api/api-event.js';
+import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
+import { fixtureEvent } from './fixtures.js';
+
+/**
+ * The three Lambda handlers exactly as Lambda calls them, wired from the environment the CDK
+ * stack sets, with the SDK's standard endpoint variables pointing at dynalite and moto.
+ */
+
+const AMI = 'ami-12c6146b';
+let dynamo: DynamoTestServer;
+let moto: MotoServer;
+let ec2: EC2Client;
+const savedEnv = { ...process.env };
+
+function lambdaContext(remainingMs = 60_000): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'infrakit-test',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:infrakit-test',
+    memoryLimitInMB: '512',
+    awsRequestId: `req-${Math.random().toString(36).slice(2)}`,
+    logGroupName: '/aws/lambda/infrakit-test',
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+async function liveInstances(groupId: string): Promise<string[]> {
+  const out = await ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: `tag:${TAG_GROUP}`, Values: [groupId] },
+        { Name: 'instance-state-name', Values: ['pending', 'running'] },
+      ],
+    }),
+  );
+  return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId ?? '');
+}
+
+describe.skipIf(!motoAvailable())('Lambda handlers on dynalite and moto', () => {
+  beforeAll(async () => {
+    [dynamo, moto] = await Promise.all([startDynalite(), startMoto()]);
+    const tableName = await dynamo.newTable('lambda');
+    Object.assign(process.env, {
+      TABLE_NAME: tableName,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      // Every client goes to an emulator, never to AWS.
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_EC2: moto.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+    resetAwsRuntime();
+    ec2 = new EC2Client({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  });
+
+  afterAll(async () => {
+    process.env = savedEnv;
+    resetAwsRuntime();
+    ec2?.destroy();
+    await Promise.all([dynamo?.stop(), moto?.stop()]);
+  });
+
+  it('API → sweep → state-change event heals → untagged instance ignored → fan-out near the deadline', async () => {
+    const spec = {
+      allocation: { size: 2 },
+      instance: { provider: 'ec2', properties: { imageId: AMI, instanceType: 't3.micro' } },
+    };
+    const put = await apiHandler(
+      apiEvent('PUT', '/groups/web', { body: { id: 'web', ...spec } }),
+      lambdaContext(),
+    );
+    expect(put.statusCode, put.body).toBe(201);
+
+    const sweep = await reconcileHandler({}, lambdaContext());
+    expect(sweep).toMatchObject({ groupsSeen: 1, results: 1, skipped: 0, fannedOutEvents: 0 });
+    const launched = await liveInstances('web');
+    expect(launched).toHaveLength(2);
+
+    const victim = launched[0] ?? '';
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [victim] }));
+    const healed = await eventsHandler(
+      fixtureEvent('aws.ec2', 'state-change-terminated', { instanceId: victim }),
+      lambdaContext(),
+    );
+    expect(healed).toMatchObject({ action: 'reconciled', groupIds: ['web'] });
+    expect(healed.outcomes[0]).toMatchObject({ outcome: 'acted', launched: 1 });
+    const after = await liveInstances('web');
+    expect(after).toHaveLength(2);
+    expect(after).not.toContain(victim);
+
+    const stranger = await ec2.send(new RunInstancesCommand({ ImageId: AMI, MinCount: 1, MaxCount: 1 }));
+    const strangerId = stranger.Instances?.[0]?.InstanceId ?? '';
+    const ignored = await eventsHandler(
+      fixtureEvent('aws.ec2', 'state-change-stopped', { instanceId: strangerId }),
+      lambdaContext(),
+    );
+    expect(ignored).toMatchObject({ action: 'not-ours', outcomes: [] });
+
+    const got = await apiHandler(apiEvent('GET', '/groups/web'), lambdaContext());
+    const doc = GroupDocumentSchema.parse(bodyOf(got));
+    expect(doc.status.instances.map((i) => i.id).sort()).toEqual([...after].sort());
+
+    // Too little time left for any group: all of them are fanned out as events.
+    const late = await reconcileHandler({}, lambdaContext(4_000));
+    expect(late).toMatchObject({ groupsSeen: 1, skipped: 1, fannedOutEvents: 1 });
+  });
+});
