@@ -1,3 +1,4 @@
+import type { ErrorClass } from '../errors.js';
 import type { FlavorRegistry } from '../flavors/types.js';
 import type { ObservedInstance, Plan } from '../plan/types.js';
 import type { ProviderRegistry } from '../providers/types.js';
@@ -52,6 +53,8 @@ export interface ReconcileResult {
   readonly launched: number;
   readonly terminated: number;
   readonly error?: string;
+  /** `classifyError(err)` of the failure behind `error`, for the `Errors` metric's `ErrorClass` dimension. */
+  readonly errorClass?: ErrorClass;
 }
 
 export interface SweepReport {

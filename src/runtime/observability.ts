@@ -35,10 +35,9 @@ export function asLog(logger: Logger): Log {
 
 /** The class of a failed pass, as the `ErrorClass` dimension of the `Errors` metric. */
 export function errorClassOf(result: ReconcileResult): string | undefined {
-  const explicit = (result as { errorClass?: string }).errorClass;
-  if (explicit) return explicit;
+  if (result.errorClass) return result.errorClass;
   if (result.outcome === 'observe-failed') return 'observe';
-  if ((result.outcome as string) === 'failed' || result.error !== undefined) return 'other';
+  if (result.outcome === 'failed' || result.error !== undefined) return 'other';
   return undefined;
 }
 
