@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GroupIdSchema, GroupSpecSchema, MAX_GROUP_SIZE } from '../spec/schema.js';
 
 /**

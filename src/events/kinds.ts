@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { DETAIL_TYPE_RECONCILE_REQUESTED, DETAIL_TYPE_SPEC_CHANGED, EVENT_SOURCE } from './constants.js';
 import type { EventDeps, EventOutcome } from './context.js';
 import { groupOfInstance, reconcileNow } from './healing.js';

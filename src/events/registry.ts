@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { toFieldIssues } from '../spec/validate.js';
 import type { EventDeps, EventOutcome } from './context.js';
 import { EVENT_KINDS, type EventKind } from './kinds.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GroupSpecSchema } from './schema.js';
 
 /** JSON Schema (draft 2020-12) of the spec as users write it, for editors and `infrakit schema`. */

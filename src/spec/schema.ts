@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The group spec (DESIGN §4). Every nested object is strict: an unknown key is an error, so a typo

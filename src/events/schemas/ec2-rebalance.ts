@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InstanceIdSchema } from './envelope.js';
 
 /** `aws.ec2` / `EC2 Instance Rebalance Recommendation`: a Spot instance at elevated risk. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The EventBridge envelope every event shares (`version: "0"`). Unknown fields are tolerated (AWS

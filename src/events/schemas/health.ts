@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `aws.health` / `AWS Health Event`; only EC2 `scheduledChange` events are acted on. */
 export const AWS_HEALTH_EVENT = 'AWS Health Event';

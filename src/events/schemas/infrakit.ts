@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GroupIdSchema } from '../../spec/schema.js';
 
 /** Detail of the project's own events (`Group Spec Changed`, `Reconcile Requested`). */

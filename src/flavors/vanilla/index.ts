@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseWith } from '../../spec/validate.js';
 import { isControllerTag } from '../../tags.js';
 import type { Flavor, Health } from '../types.js';

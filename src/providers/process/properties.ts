@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseWith } from '../../spec/validate.js';
 
 /** `instance.properties` of the `process` provider. Unknown keys are errors. */
