@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -54,6 +54,8 @@ export async function openLocalDynamo(options: {
 
   const path = join(options.dataDir, 'dynamodb');
   await mkdir(path, { recursive: true });
+  // dynalite crashes the process when its LevelDB folder is locked by another: check first.
+  const unlock = await lockFolder(path);
   const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -64,17 +66,53 @@ export async function openLocalDynamo(options: {
   const close = async () => {
     client.destroy();
     await new Promise<void>((r) => server.close(() => r()));
+    await unlock();
   };
   try {
     await ensureTable(client, options.tableName);
   } catch (err) {
     await close();
     // LevelDB allows one process per folder: the usual cause is a second controller on this data dir.
-    throw new Error(
-      `cannot open the embedded DynamoDB in ${path} (${messageOf(err)}); if another controller uses this data dir, ` +
-        'give this one its own --data-dir, or run them all against one --dynamodb-endpoint',
-      { cause: err },
-    );
+    throw new Error(`cannot open the embedded DynamoDB in ${path}: ${messageOf(err)}`, { cause: err });
   }
   return { client, description: `embedded dynalite (${path})`, close };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims `<folder>/controller.pid` for this process (exclusive create). A file left by a process
+ * that is gone (a SIGKILLed controller) is taken over; one held by a live process is refused with
+ * what to do instead. Returns the release function.
+ */
+export async function lockFolder(folder: string): Promise<() => Promise<void>> {
+  const file = join(folder, 'controller.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(file, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      throw new Error(
+        `the embedded DynamoDB in ${folder} is in use by another controller (pid ${holder}); ` +
+          'give this one its own --data-dir, or run them all against one --dynamodb-endpoint ' +
+          `(if no controller is running, delete ${file})`,
+      );
+    }
+    // Stale: its holder is gone. Remove it and try once more (another starter may win the race).
+    await rm(file, { force: true });
+  }
+  throw new Error(`could not lock ${folder}: another controller is starting on the same data dir`);
 }
