@@ -31,7 +31,13 @@ import type { EngineContext } from './context.js';
 import { LeaseKeeper } from './lease.js';
 import { type Observation, observeGroup } from './observe.js';
 import { type PreparedInput, preparePlanInput } from './plan-input.js';
-import { desiredState, rejectedConfigHash, type StatePatch, stateChanged } from './state-patch.js';
+import {
+  desiredState,
+  rejectedConfigHash,
+  type StatePatch,
+  stateChanged,
+  toStorePatch,
+} from './state-patch.js';
 import { type GroupTarget, resolveTarget } from './target.js';
 import type { ReconcileResult } from './types.js';
 
@@ -225,7 +231,10 @@ async function actHolding(
   if (acted || stateChanged(record.state, desired)) {
     await keeper.keep();
     ctx.step('update-state', id);
-    await store.updateState(id, keeper.current, { ...desired, lastReconcileAt: now });
+    await store.updateState(id, keeper.current, {
+      ...toStorePatch(record.state, desired),
+      lastReconcileAt: now,
+    });
   }
   if (events.length > 0) {
     ctx.step('append-events', id);

@@ -1,6 +1,6 @@
 import type { Plan } from '../plan/types.js';
 import { canonicalJson } from '../spec/hash.js';
-import type { GroupState } from '../store/types.js';
+import type { GroupState, StatePatch as StoreStatePatch } from '../store/types.js';
 import type { PreparedInput } from './plan-input.js';
 
 /**
@@ -52,4 +52,14 @@ export function stateChanged(state: GroupState, next: StatePatch): boolean {
     canonicalJson(state.healthSince) !== canonicalJson(next.healthSince) ||
     canonicalJson(state.retiring) !== canonicalJson(next.retiring)
   );
+}
+
+/**
+ * The store write for `next`: retiring marks are removed key by key (only those this pass saw go),
+ * never rewritten, so a mark an events handler merged during the pass survives.
+ */
+export function toStorePatch(state: GroupState, next: StatePatch): StoreStatePatch {
+  const { retiring, ...rest } = next;
+  const retiringRemove = Object.keys(state.retiring).filter((id) => !(id in retiring));
+  return { ...rest, ...(retiringRemove.length > 0 ? { retiringRemove } : {}) };
 }

@@ -14,6 +14,7 @@ import type {
   Intent,
   LeaseState,
   Page,
+  StatePatch,
   StoredSpec,
   StoreStats,
 } from './types.js';
@@ -85,11 +86,7 @@ export class DynamoGroupStore implements GroupStore {
   releaseLease(id: string, held: LeaseState): Promise<void> {
     return lease.releaseLease(this.ctx, id, held);
   }
-  updateState(
-    id: string,
-    held: LeaseState,
-    patch: Partial<Omit<GroupState, 'lease' | 'revision'>>,
-  ): Promise<void> {
+  updateState(id: string, held: LeaseState, patch: StatePatch): Promise<void> {
     return lease.updateState(this.ctx, id, held, patch);
   }
   markRetiring(id: string, instanceId: string, deadline: number): Promise<void> {

@@ -65,6 +65,11 @@ export class UpdateBuilder {
     this.sets.push(`${this.expr.name(attribute)}.${this.expr.name(mapKey)} = ${this.expr.value(value)}`);
     return this;
   }
+  /** Removes one key of a map attribute, leaving the other keys alone. */
+  removeMapKey(attribute: string, mapKey: string): this {
+    this.removes.push(`${this.expr.name(attribute)}.${this.expr.name(mapKey)}`);
+    return this;
+  }
   remove(attribute: string): this {
     this.removes.push(this.expr.name(attribute));
     return this;

@@ -7,7 +7,7 @@ import { GroupNotFoundError, LeaseLostError } from './errors.js';
 import { all, Expr, num, str, UpdateBuilder } from './expr.js';
 import { groupKey } from './keys.js';
 import { currentVersion } from './specs.js';
-import type { GroupState, LeaseState } from './types.js';
+import type { GroupState, LeaseState, StatePatch } from './types.js';
 
 /**
  * The lease and the reconcile state, kept on the group record. State writes touch only state
@@ -109,8 +109,6 @@ export async function releaseLease(ctx: StoreContext, id: string, lease: LeaseSt
   });
 }
 
-type StatePatch = Partial<Omit<GroupState, 'lease' | 'revision'>>;
-
 /** SET or REMOVE (when undefined / empty) each field present in `patch`. */
 function applyPatch(update: UpdateBuilder, patch: StatePatch): void {
   const optional = (name: string, value: AttributeValue | undefined) =>
@@ -131,10 +129,9 @@ function applyPatch(update: UpdateBuilder, patch: StatePatch): void {
     optional(ATTR.openIntents, tokens.length > 0 ? { SS: tokens } : undefined);
   }
   if ('healthSince' in patch) update.set(ATTR.healthSince, str(JSON.stringify(patch.healthSince ?? {})));
-  if ('retiring' in patch) {
-    const entries = Object.entries(patch.retiring ?? {}).map(([k, v]) => [k, num(v)] as const);
-    update.set(ATTR.retiring, { M: Object.fromEntries(entries) });
-  }
+  // Key by key, so a mark merged by an events handler during this pass is never lost.
+  for (const instanceId of new Set(patch.retiringRemove ?? []))
+    update.removeMapKey(ATTR.retiring, instanceId);
 }
 
 /** Writes state fields under the lease and bumps `revision`. */

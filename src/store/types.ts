@@ -44,6 +44,15 @@ export interface GroupState {
   readonly nextCheckAt?: number;
 }
 
+/**
+ * The state fields a lease holder writes. `retiring` is never rewritten as a whole: event handlers
+ * add marks without the lease at any moment, so a holder only removes the marks it has seen go
+ * (`retiringRemove`), and a mark added during its pass survives.
+ */
+export type StatePatch = Partial<Omit<GroupState, 'lease' | 'revision' | 'retiring'>> & {
+  readonly retiringRemove?: readonly string[];
+};
+
 /** One group as listed: current spec plus state. */
 export interface GroupRecord extends StoredSpec {
   readonly id: string;
@@ -122,11 +131,7 @@ export interface GroupStore {
   renewLease(id: string, lease: LeaseState, ttlMs: number, now: number): Promise<LeaseState>;
   releaseLease(id: string, lease: LeaseState): Promise<void>;
   /** Writes state fields, conditional on holding `lease`; bumps `revision`. */
-  updateState(
-    id: string,
-    lease: LeaseState,
-    patch: Partial<Omit<GroupState, 'lease' | 'revision'>>,
-  ): Promise<void>;
+  updateState(id: string, lease: LeaseState, patch: StatePatch): Promise<void>;
   /** Adds a retiring mark (events handler); unconditional merge of one map key, no lease needed. */
   markRetiring(id: string, instanceId: string, deadline: number): Promise<void>;
 

@@ -89,8 +89,8 @@ export function leaseCases(fx: StoreFixture): void {
       nextCheckAt: T0 + 60_000,
       openIntents: ['t1', 't2'],
       healthSince: { 'i-1': { health: 'unhealthy', since: T0 } },
-      retiring: { 'i-2': T0 + 120_000 },
     });
+    await store.markRetiring('web', 'i-2', T0 + 120_000);
     await store.putSpec(specOf('web', { allocation: { size: 5 } }), { expectedVersion: 1, now: T0 + 2 });
     let group = await store.getGroup('web');
     expect(group?.version).toBe(2);
@@ -129,6 +129,20 @@ export function leaseCases(fx: StoreFixture): void {
     });
     expect(await rejectionOf(store.markRetiring('ghost', 'i-1', T0))).toBeInstanceOf(GroupNotFoundError);
     expect(await store.getGroup('ghost')).toBeUndefined();
+  });
+
+  it('a holder removes only the retiring marks it prunes: a mark merged during its pass survives', async () => {
+    // Prepare: the holder read i-1 as retiring; an events handler marks i-2 while the pass runs.
+    const { store } = await fx.table();
+    await store.putSpec(specOf('web'), { createOnly: true, now: T0 });
+    await store.markRetiring('web', 'i-1', T0 + 1);
+    const lease = await store.acquireLease('web', 'a', TTL, T0);
+    if (!lease) throw new Error('no lease');
+    await store.markRetiring('web', 'i-2', T0 + 2);
+    // Act: i-1 is gone, so the holder prunes it.
+    await store.updateState('web', lease, { lastSummary: 'replaced i-1', retiringRemove: ['i-1', 'i-9'] });
+    // Assess
+    expect((await store.getGroup('web'))?.state.retiring).toStrictEqual({ 'i-2': T0 + 2 });
   });
 
   it('intents: recorded under the lease, progress kept, done ones leave the open list and the token set', async () => {
