@@ -21,12 +21,13 @@ export async function groupOfInstance(deps: EventDeps, instanceId: string): Prom
 async function reconcileOne(deps: EventDeps, groupId: string): Promise<ReconcileResult> {
   const delays = deps.busyRetryDelaysMs ?? [250, 750];
   const now = deps.now ?? Date.now;
-  let result = await deps.engine.reconcileGroup(groupId);
+  // An event says something changed: go straight to the lease (no lock-free pre-check).
+  let result = await deps.engine.reconcileGroup(groupId, { urgent: true });
   for (const delay of delays) {
     if (result.outcome !== 'busy') break;
     if (deps.deadline !== undefined && now() + delay >= deps.deadline) break;
     await sleep(delay);
-    result = await deps.engine.reconcileGroup(groupId);
+    result = await deps.engine.reconcileGroup(groupId, { urgent: true });
   }
   return result;
 }

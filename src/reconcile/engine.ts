@@ -4,7 +4,7 @@ import type { GroupRecord, GroupState, Intent } from '../store/types.js';
 import { type EngineContext, engineContext } from './context.js';
 import { guardedPass } from './guard.js';
 import { observeGroup } from './observe.js';
-import { decide, reconcileRecord } from './reconcile-group.js';
+import { decide, reconcileRecord, underLease } from './reconcile-group.js';
 import { sweepGroups } from './sweep.js';
 import { resolveTarget } from './target.js';
 import type { Engine, EngineDeps, GroupStatus } from './types.js';
@@ -26,8 +26,9 @@ async function observeAndPlan(ctx: EngineContext, record: GroupRecord) {
 export function createEngine(deps: EngineDeps): Engine {
   const ctx = engineContext(deps);
   return {
-    async reconcileGroup(id) {
+    async reconcileGroup(id, options = {}) {
       return guardedPass(id, async () => {
+        if (options.urgent) return underLease(ctx, id);
         ctx.step('read', id);
         const record = await ctx.store.getGroup(id);
         if (!record) return { groupId: id, outcome: 'missing', launched: 0, terminated: 0 };

@@ -136,7 +136,7 @@ export async function reconcileRecord(
 }
 
 /** t3-t7: everything that writes, under the group's lease. */
-async function underLease(ctx: EngineContext, id: string): Promise<ReconcileResult> {
+export async function underLease(ctx: EngineContext, id: string): Promise<ReconcileResult> {
   ctx.step('acquire-lease', id);
   let lease: Awaited<ReturnType<typeof ctx.store.acquireLease>>;
   try {

@@ -76,9 +76,18 @@ export interface GroupStatus {
   readonly summary?: string;
 }
 
+export interface ReconcileOptions {
+  /**
+   * Something is known to have happened (an instance stopped, a Spot notice): skip the lock-free
+   * pre-check and go straight to the lease, saving one read and one describe on the healing path.
+   * Costs the lease's two writes even when there turns out to be nothing to do. @default false
+   */
+  readonly urgent?: boolean;
+}
+
 export interface Engine {
   /** One full pass over one group: lease → observe → plan → intents → act → record → release. */
-  reconcileGroup(id: string): Promise<ReconcileResult>;
+  reconcileGroup(id: string, options?: ReconcileOptions): Promise<ReconcileResult>;
   /** All groups (or `ids`), bounded concurrency, one describe per provider, stops before `deadline`. */
   sweep(options?: { ids?: readonly string[]; deadline?: number; concurrency?: number }): Promise<SweepReport>;
   /** The plan for `spec` against the live observation; writes nothing. */

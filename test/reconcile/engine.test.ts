@@ -52,6 +52,24 @@ describe('reconcile engine: scaling and identity', () => {
     w.close();
   });
 
+  it('an urgent pass goes straight to the lease: one describe instead of two, same result', async () => {
+    // Prepare
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 3 }));
+    const engine = w.engine();
+    await settle(engine, w.clock);
+    const victim = w.provider.ofGroup('web')[0]?.id ?? '';
+    w.provider.kill(victim);
+    w.provider.resetCalls();
+    // Act
+    const result = await engine.reconcileGroup('web', { urgent: true });
+    // Assess
+    expect(result).toMatchObject({ outcome: 'acted', launched: 1 });
+    expect(w.provider.ofGroup('web')).toHaveLength(3);
+    expect(w.provider.calls.describe.filter((s) => s.tags?.[TAG_GROUP] === 'web')).toHaveLength(1);
+    w.close();
+  });
+
   it('scales down to the new size and terminates exactly the surplus', async () => {
     const w = await world();
     await w.put(fakeSpec('web', { size: 4 }));
