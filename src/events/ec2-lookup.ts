@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { type Ec2ClientSource, loadEc2Sdk, resolveEc2Client } from '../providers/ec2/sdk.js';
 import { TAG_GROUP } from '../tags.js';
 import type { InstanceGroupLookup } from './context.js';
 
@@ -9,10 +9,11 @@ const NOT_FOUND_CODES = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceI
  * `infrakit.group` tag (EC2 keeps terminated instances visible for about an hour). An unknown
  * instance, or one without our tag, is not ours.
  */
-export function ec2InstanceGroupLookup(client: EC2Client): InstanceGroupLookup {
+export function ec2InstanceGroupLookup(client: Ec2ClientSource): InstanceGroupLookup {
   return async (instanceId) => {
+    const [ec2, sdk] = await Promise.all([resolveEc2Client(client), loadEc2Sdk()]);
     try {
-      const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+      const out = await ec2.send(new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] }));
       const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find(
         (i) => i.InstanceId === instanceId,
       );

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { ApiDeps, Log } from '../api/types.js';
 import { ENV } from '../events/constants.js';
@@ -11,7 +10,7 @@ import { ec2InstanceGroupLookup } from '../events/ec2-lookup.js';
 import { EventPublisher, publishingRequestReconcile } from '../events/publisher.js';
 import type { FlavorRegistry } from '../flavors/types.js';
 import { vanillaFlavor } from '../flavors/vanilla/index.js';
-import { Ec2Provider } from '../providers/ec2/index.js';
+import { Ec2Provider, lazyEc2Client } from '../providers/ec2/index.js';
 import type { ProviderRegistry } from '../providers/types.js';
 import { createEngine } from '../reconcile/index.js';
 import type { Engine } from '../reconcile/types.js';
@@ -49,7 +48,8 @@ export function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): AwsRunti
   const tableName = required(env, ENV.tableName);
   const dynamo = new DynamoDBClient({});
   // The provider retries throttling itself (with its token bucket): no second layer of retries.
-  const ec2 = new EC2Client({ maxAttempts: 1 });
+  // Built on first use: the EC2 SDK is the heaviest import, and many invocations never need it.
+  const ec2 = lazyEc2Client({ maxAttempts: 1 });
   const events = new EventBridgeClient({});
   const store = new DynamoGroupStore({ client: dynamo, tableName });
   const providers: ProviderRegistry = new Map([['ec2', new Ec2Provider({ client: ec2 })]]);

@@ -9,7 +9,6 @@ import * as specs from './specs.js';
 import type {
   GroupEvent,
   GroupRecord,
-  GroupState,
   GroupStore,
   Intent,
   LeaseState,

@@ -7,7 +7,7 @@ import { GroupNotFoundError, LeaseLostError } from './errors.js';
 import { all, Expr, num, str, UpdateBuilder } from './expr.js';
 import { groupKey } from './keys.js';
 import { currentVersion } from './specs.js';
-import type { GroupState, LeaseState, StatePatch } from './types.js';
+import type { LeaseState, StatePatch } from './types.js';
 
 /**
  * The lease and the reconcile state, kept on the group record. State writes touch only state

@@ -1,25 +1,19 @@
-import {
-  CreateTagsCommand,
-  type CreateTagsCommandInput,
-  type CreateTagsCommandOutput,
-  DescribeInstanceStatusCommand,
-  type DescribeInstanceStatusCommandInput,
-  type DescribeInstanceStatusCommandOutput,
-  DescribeInstancesCommand,
-  type DescribeInstancesCommandInput,
-  type DescribeInstancesCommandOutput,
-  DescribeSubnetsCommand,
-  type DescribeSubnetsCommandInput,
-  type DescribeSubnetsCommandOutput,
-  type EC2Client,
-  RunInstancesCommand,
-  type RunInstancesCommandInput,
-  type RunInstancesCommandOutput,
-  TerminateInstancesCommand,
-  type TerminateInstancesCommandInput,
-  type TerminateInstancesCommandOutput,
+import type {
+  CreateTagsCommandInput,
+  CreateTagsCommandOutput,
+  DescribeInstanceStatusCommandInput,
+  DescribeInstanceStatusCommandOutput,
+  DescribeInstancesCommandInput,
+  DescribeInstancesCommandOutput,
+  DescribeSubnetsCommandInput,
+  DescribeSubnetsCommandOutput,
+  RunInstancesCommandInput,
+  RunInstancesCommandOutput,
+  TerminateInstancesCommandInput,
+  TerminateInstancesCommandOutput,
 } from '@aws-sdk/client-ec2';
 import { type RetryOptions, withRetry } from './retry.js';
+import { type Ec2ClientSource, type Ec2Sdk, type Ec2Sender, loadEc2Sdk, resolveEc2Client } from './sdk.js';
 import type { TokenBucket } from './token-bucket.js';
 
 /**
@@ -63,34 +57,40 @@ export class CallCounter {
 }
 
 export interface Ec2ApiOptions {
-  readonly client: Pick<EC2Client, 'send'>;
+  readonly client: Ec2ClientSource;
   readonly counter: CallCounter;
   readonly bucket: TokenBucket;
   readonly retry: RetryOptions;
 }
 
-/** Wraps an `EC2Client` (built elsewhere, with its endpoint and region) into the narrow port. */
+/** Wraps an `EC2Client` (built elsewhere, with its endpoint and region, now or on first use) into the narrow port. */
 export function createEc2Api({ client, counter, bucket, retry }: Ec2ApiOptions): Ec2Api {
-  const call = <O>(operation: string, send: () => Promise<O>, paced = false): Promise<O> =>
-    withRetry(
+  type Send<O> = (ec2: Ec2Sender, sdk: Ec2Sdk) => Promise<O>;
+  const call = async <O>(operation: string, send: Send<O>, paced = false): Promise<O> => {
+    // The SDK and the client load on the first call (see sdk.ts), not when the provider is built.
+    const [ec2, sdk] = await Promise.all([resolveEc2Client(client), loadEc2Sdk()]);
+    return withRetry(
       operation,
       async () => {
         // Every attempt, retries included, is a request against EC2's bucket: each takes a token.
         if (paced) await bucket.take();
         counter.record(operation);
-        return send();
+        return send(ec2, sdk);
       },
       retry,
     );
+  };
   return {
-    runInstances: (input) => call('RunInstances', () => client.send(new RunInstancesCommand(input)), true),
+    runInstances: (input) =>
+      call('RunInstances', (ec2, sdk) => ec2.send(new sdk.RunInstancesCommand(input)), true),
     describeInstances: (input) =>
-      call('DescribeInstances', () => client.send(new DescribeInstancesCommand(input))),
+      call('DescribeInstances', (ec2, sdk) => ec2.send(new sdk.DescribeInstancesCommand(input))),
     describeInstanceStatus: (input) =>
-      call('DescribeInstanceStatus', () => client.send(new DescribeInstanceStatusCommand(input))),
-    describeSubnets: (input) => call('DescribeSubnets', () => client.send(new DescribeSubnetsCommand(input))),
+      call('DescribeInstanceStatus', (ec2, sdk) => ec2.send(new sdk.DescribeInstanceStatusCommand(input))),
+    describeSubnets: (input) =>
+      call('DescribeSubnets', (ec2, sdk) => ec2.send(new sdk.DescribeSubnetsCommand(input))),
     terminateInstances: (input) =>
-      call('TerminateInstances', () => client.send(new TerminateInstancesCommand(input))),
-    createTags: (input) => call('CreateTags', () => client.send(new CreateTagsCommand(input))),
+      call('TerminateInstances', (ec2, sdk) => ec2.send(new sdk.TerminateInstancesCommand(input))),
+    createTags: (input) => call('CreateTags', (ec2, sdk) => ec2.send(new sdk.CreateTagsCommand(input))),
   };
 }

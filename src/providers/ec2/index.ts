@@ -15,4 +15,5 @@ export {
 export { type Ec2Properties, Ec2PropertiesSchema, parseEc2Properties } from './properties.js';
 export { Ec2Provider, type Ec2ProviderOptions } from './provider.js';
 export type { RetryOptions } from './retry.js';
+export { type Ec2ClientSource, type Ec2Sender, lazyEc2Client, loadEc2Sdk } from './sdk.js';
 export { realSleep, type Sleep, TokenBucket, type TokenBucketOptions } from './token-bucket.js';

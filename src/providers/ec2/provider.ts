@@ -1,4 +1,3 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
 import type {
   DescribeSelector,
   DestroyResult,
@@ -15,15 +14,16 @@ import { labelInstances } from './label.js';
 import { parseEc2Properties } from './properties.js';
 import { provisionInstances } from './provision.js';
 import type { RetryOptions } from './retry.js';
+import type { Ec2ClientSource } from './sdk.js';
 import { realSleep, type Sleep, TokenBucket } from './token-bucket.js';
 
 export interface Ec2ProviderOptions {
   /**
    * The EC2 client, built by the caller with its endpoint (AWS, moto, any compatible endpoint),
-   * region and credentials. Tip: `maxAttempts: 1` leaves retries to this provider alone, whose
+   * region and credentials; or a function building it on first use (`lazyEc2Client`). Tip: `maxAttempts: 1` leaves retries to this provider alone, whose
    * backoff and token bucket then see every attempt.
    */
-  readonly client: Pick<EC2Client, 'send'>;
+  readonly client: Ec2ClientSource;
   /** Epoch ms, for the token bucket. @default Date.now */
   readonly now?: () => number;
   /** Used by the token bucket and the retry backoff. @default setTimeout-based */
