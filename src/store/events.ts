@@ -4,16 +4,8 @@ import { ATTR, eventFromItem } from './codec.js';
 import { instanceFreeOrOurs, itemAbsent, itemExists } from './conditions.js';
 import { isConditionFailed, type StoreContext, ttlSeconds } from './context.js';
 import { Expr, num, str } from './expr.js';
-import {
-  decodeCursor,
-  EVENT_PREFIX,
-  encodeCursor,
-  eventKey,
-  groupPartition,
-  type ItemKey,
-  instanceKey,
-  pageLimit,
-} from './keys.js';
+import { decodeCursor, EVENT_PREFIX, eventKey, groupPartition, type ItemKey, instanceKey } from './keys.js';
+import { queryPage } from './query.js';
 import { TABLE_KEY, TTL_ATTRIBUTE } from './table.js';
 import type { GroupEvent, Page } from './types.js';
 
@@ -112,22 +104,14 @@ export async function listEvents(
   groupId: string,
   options: { limit?: number; cursor?: string } = {},
 ): Promise<Page<GroupEvent>> {
-  const e = new Expr();
-  const out = await ctx.read((c) =>
-    c.send(
-      new QueryCommand({
-        TableName: ctx.tableName,
-        KeyConditionExpression: eventsQuery(e, groupId),
-        ScanIndexForward: false,
-        ConsistentRead: true,
-        ...pageLimit(options.limit ?? 50),
-        ExclusiveStartKey: decodeCursor(options.cursor, groupPartition(groupId), EVENT_PREFIX),
-        ...e.attributes(),
-      }),
-    ),
-  );
-  const next = encodeCursor(out.LastEvaluatedKey);
-  return { items: (out.Items ?? []).map(eventFromItem), ...(next ? { next } : {}) };
+  const startKey = decodeCursor(options.cursor, groupPartition(groupId), EVENT_PREFIX);
+  const page = await queryPage(ctx, {
+    keyCondition: (e) => eventsQuery(e, groupId),
+    descending: true,
+    limit: options.limit ?? 50,
+    ...(startKey ? { startKey } : {}),
+  });
+  return { ...page, items: page.items.map(eventFromItem) };
 }
 
 /** Records instance id → group id (one conditional put per instance), expiring after a while. */

@@ -1,16 +1,16 @@
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ATTR, type Item, storedSpecFromItem } from './codec.js';
 import type { StoreContext } from './context.js';
-import { Expr, str } from './expr.js';
+import { str } from './expr.js';
 import {
   decodeCursor,
-  encodeCursor,
   groupPartition,
   pageLimit,
   VERSION_PREFIX,
   versionKey,
   versionSortKey,
 } from './keys.js';
+import { queryPage } from './query.js';
 import { getGroupItem } from './specs.js';
 import { TABLE_KEY } from './table.js';
 import type { Page, StoredSpec } from './types.js';
@@ -39,30 +39,22 @@ export async function listVersions(
 ): Promise<Page<StoredSpec>> {
   const partition = groupPartition(id);
   const exclusiveStartKey = decodeCursor(options.cursor, partition, VERSION_PREFIX);
-  const limit = pageLimit(options.limit);
+  pageLimit(options.limit); // a bad limit is a 400 even for a group that does not exist
   const record = await getGroupItem(ctx, id);
   if (!record) return { items: [] };
   const current = storedSpecFromItem(record);
   const createdAt = incarnationOf(record);
-  const e = new Expr();
-  const out = await ctx.read((c) =>
-    c.send(
-      new QueryCommand({
-        TableName: ctx.tableName,
-        KeyConditionExpression: `${e.name(TABLE_KEY.partition)} = ${e.value(str(partition))} AND ${e.name(TABLE_KEY.sort)} BETWEEN ${e.value(str(versionSortKey(1)))} AND ${e.value(str(versionSortKey(current.version)))}`,
-        ScanIndexForward: false,
-        ConsistentRead: true,
-        ...limit,
-        ExclusiveStartKey: exclusiveStartKey,
-        ...e.attributes(),
-      }),
-    ),
-  );
+  const page = await queryPage(ctx, {
+    keyCondition: (e) =>
+      `${e.name(TABLE_KEY.partition)} = ${e.value(str(partition))} AND ${e.name(TABLE_KEY.sort)} BETWEEN ${e.value(str(versionSortKey(1)))} AND ${e.value(str(versionSortKey(current.version)))}`,
+    descending: true,
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(exclusiveStartKey ? { startKey: exclusiveStartKey } : {}),
+  });
   // Filtered here rather than with a FilterExpression: moto and dynalite agree on plain Queries.
-  const items = (out.Items ?? []).filter((item) => sameIncarnation(item, createdAt)).map(storedSpecFromItem);
+  const items = page.items.filter((item) => sameIncarnation(item, createdAt)).map(storedSpecFromItem);
   if (!exclusiveStartKey && items[0]?.version !== current.version) items.unshift(current);
-  const next = encodeCursor(out.LastEvaluatedKey);
-  return { items, ...(next ? { next } : {}) };
+  return { ...page, items };
 }
 
 /** One version of the group's spec, or undefined when the group or that version does not exist. */

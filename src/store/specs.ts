@@ -2,7 +2,6 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { GroupSpec } from '../spec/schema.js';
@@ -11,7 +10,8 @@ import { atVersion, historyWritable, itemAbsent, itemExists } from './conditions
 import { isConditionFailed, type StoreContext } from './context.js';
 import { GroupExistsError, GroupNotFoundError, VersionConflictError } from './errors.js';
 import { Expr, num, str, UpdateBuilder } from './expr.js';
-import { decodeCursor, encodeCursor, GROUPS_PARTITION, groupKey, pageLimit, versionKey } from './keys.js';
+import { decodeCursor, GROUPS_PARTITION, groupKey, versionKey } from './keys.js';
+import { queryPage } from './query.js';
 import { TABLE_KEY } from './table.js';
 import type { GroupRecord, Page, StoredSpec } from './types.js';
 
@@ -183,21 +183,13 @@ export async function listGroups(
   ctx: StoreContext,
   options: { limit?: number; cursor?: string } = {},
 ): Promise<Page<GroupRecord>> {
-  const e = new Expr();
-  const out = await ctx.read((c) =>
-    c.send(
-      new QueryCommand({
-        TableName: ctx.tableName,
-        KeyConditionExpression: `${e.name(TABLE_KEY.partition)} = ${e.value(str(GROUPS_PARTITION))}`,
-        ConsistentRead: true,
-        ...pageLimit(options.limit),
-        ExclusiveStartKey: decodeCursor(options.cursor, GROUPS_PARTITION),
-        ...e.attributes(),
-      }),
-    ),
-  );
-  const next = encodeCursor(out.LastEvaluatedKey);
-  return { items: (out.Items ?? []).map(groupFromItem), ...(next ? { next } : {}) };
+  const startKey = decodeCursor(options.cursor, GROUPS_PARTITION);
+  const page = await queryPage(ctx, {
+    keyCondition: (e) => `${e.name(TABLE_KEY.partition)} = ${e.value(str(GROUPS_PARTITION))}`,
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(startKey ? { startKey } : {}),
+  });
+  return { ...page, items: page.items.map(groupFromItem) };
 }
 
 /** Marks the group `destroying`; idempotent. */
