@@ -1,9 +1,10 @@
-import {
-  type EventBridgeClient,
-  PutEventsCommand,
-  type PutEventsRequestEntry,
+import type {
+  EventBridgeClient,
+  EventBridgeClientConfig,
+  PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import { InfrakitError } from '../errors.js';
+import { type Deferred, onFirstUse, resolveDeferred } from '../lazy.js';
 import { type DETAIL_TYPE_RECONCILE_REQUESTED, DETAIL_TYPE_SPEC_CHANGED, EVENT_SOURCE } from './constants.js';
 
 /** PutEvents accepts at most 10 entries per call. */
@@ -11,10 +12,21 @@ export const MAX_ENTRIES_PER_PUT = 10;
 /** Group IDs per event: ~6.5 KB of detail, far below the 256 KB entry limit, and one sweep's worth. */
 export const DEFAULT_GROUPS_PER_EVENT = 50;
 
+/** Imported on first publish: only writes through the API and sweep fan-outs publish. */
+const loadEventBridgeSdk = onFirstUse(() => import('@aws-sdk/client-eventbridge'));
+
+type EventBridgeSender = Pick<EventBridgeClient, 'send'>;
+
+/** An `EventBridgeClient` built with `config` the first time an event is published. */
+export function lazyEventBridgeClient(config: EventBridgeClientConfig): () => Promise<EventBridgeSender> {
+  return onFirstUse(async () => new (await loadEventBridgeSdk()).EventBridgeClient(config));
+}
+
 export type OwnDetailType = typeof DETAIL_TYPE_SPEC_CHANGED | typeof DETAIL_TYPE_RECONCILE_REQUESTED;
 
 export interface EventPublisherOptions {
-  readonly client: EventBridgeClient;
+  /** A client, or a function building one on first use (`lazyEventBridgeClient`). */
+  readonly client: Deferred<EventBridgeSender>;
   /** @default 'default' */
   readonly eventBusName?: string;
   /** @default DEFAULT_GROUPS_PER_EVENT */
@@ -33,7 +45,7 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
  * PutEvents batches of at most 10 entries; entries EventBridge reports as failed are retried once.
  */
 export class EventPublisher {
-  private readonly client: EventBridgeClient;
+  private readonly client: Deferred<EventBridgeSender>;
   private readonly eventBusName: string;
   private readonly groupsPerEvent: number;
 
@@ -58,7 +70,8 @@ export class EventPublisher {
   }
 
   private async put(entries: PutEventsRequestEntry[], retry: boolean): Promise<void> {
-    const result = await this.client.send(new PutEventsCommand({ Entries: entries }));
+    const [client, sdk] = await Promise.all([resolveDeferred(this.client), loadEventBridgeSdk()]);
+    const result = await client.send(new sdk.PutEventsCommand({ Entries: entries }));
     if (!result.FailedEntryCount) return;
     // Result entries line up with request entries; failed ones carry an ErrorCode.
     const failed = entries.filter((_, i) => result.Entries?.[i]?.ErrorCode !== undefined);

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { ApiDeps, Log } from '../api/types.js';
 import { ENV } from '../events/constants.js';
 import type { InstanceGroupLookup } from '../events/context.js';
 import { ec2InstanceGroupLookup } from '../events/ec2-lookup.js';
-import { EventPublisher, publishingRequestReconcile } from '../events/publisher.js';
+import { EventPublisher, lazyEventBridgeClient, publishingRequestReconcile } from '../events/publisher.js';
 import type { FlavorRegistry } from '../flavors/types.js';
 import { vanillaFlavor } from '../flavors/vanilla/index.js';
 import { Ec2Provider, lazyEc2Client } from '../providers/ec2/index.js';
@@ -50,7 +49,7 @@ export function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): AwsRunti
   // The provider retries throttling itself (with its token bucket): no second layer of retries.
   // Built on first use: the EC2 SDK is the heaviest import, and many invocations never need it.
   const ec2 = lazyEc2Client({ maxAttempts: 1 });
-  const events = new EventBridgeClient({});
+  const events = lazyEventBridgeClient({});
   const store = new DynamoGroupStore({ client: dynamo, tableName });
   const providers: ProviderRegistry = new Map([['ec2', new Ec2Provider({ client: ec2 })]]);
   const flavors: FlavorRegistry = new Map([[vanillaFlavor.kind, vanillaFlavor]]);
