@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
+  classifyError,
+  type ErrorClass,
   InsufficientCapacityError,
   InvalidConfigurationError,
   messageOf,
@@ -31,6 +33,8 @@ export interface ActingPass {
   terminated: number;
   /** Set when the provider rejected the configuration in this pass. */
   rejection?: string;
+  /** The class of the first provider error of this pass, for metrics. */
+  errorClass?: ErrorClass;
 }
 
 /** Whether the pass may go on with its next action. */
@@ -70,6 +74,7 @@ async function step(pass: ActingPass, name: string): Promise<void> {
  */
 function onProviderError(pass: ActingPass, intent: Intent, err: unknown): boolean {
   const what = `${intent.kind} ${intent.token}`;
+  pass.errorClass ??= classifyError(err);
   if (err instanceof InvalidConfigurationError) {
     // Blocked until the spec changes: relaunching the same configuration would only fail again.
     pass.rejection = configRejection(pass.target.configHash, err.message);

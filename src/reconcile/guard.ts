@@ -1,4 +1,4 @@
-import { messageOf } from '../errors.js';
+import { classifyError, messageOf } from '../errors.js';
 import { PassAbandonedError } from './errors.js';
 import type { ReconcileResult } from './types.js';
 
@@ -15,6 +15,13 @@ export async function guardedPass(
     return await pass();
   } catch (err) {
     if (err instanceof PassAbandonedError) throw err;
-    return { groupId, outcome: 'failed', launched: 0, terminated: 0, error: messageOf(err) };
+    return {
+      groupId,
+      outcome: 'failed',
+      launched: 0,
+      terminated: 0,
+      error: messageOf(err),
+      errorClass: classifyError(err),
+    };
   }
 }

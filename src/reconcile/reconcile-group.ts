@@ -243,7 +243,12 @@ async function actHolding(
   ctx.step('release-lease', id);
   await store.releaseLease(id, keeper.current);
   const outcome = acted ? 'acted' : desired.blocked ? 'blocked' : 'steady';
-  return result(id, outcome, { plan: decision.plan, launched: pass.launched, terminated: pass.terminated });
+  return result(id, outcome, {
+    plan: decision.plan,
+    launched: pass.launched,
+    terminated: pass.terminated,
+    ...(pass.errorClass ? { errorClass: pass.errorClass } : {}),
+  });
 }
 
 /** The spec names an unknown provider or flavor, or invalid properties: block with the reason. */

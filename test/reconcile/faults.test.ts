@@ -108,7 +108,8 @@ describe('reconcile engine under provider faults', () => {
     await w.put(fakeSpec('web', { size: 2 }));
     const engine = w.engine();
     w.provider.faults.provisionError = new InsufficientCapacityError('no capacity in us-east-1a');
-    await engine.reconcileGroup('web');
+    const first = await engine.reconcileGroup('web');
+    expect(first.errorClass).toBe('capacity');
     expect((await w.store.listEvents('web')).items.map((e) => e.kind)).toContain('capacity');
     expect((await w.store.getGroup('web'))?.state.openIntents).toEqual([]);
     await settle(engine, w.clock);
