@@ -49,5 +49,11 @@ describe('real bundling with the local esbuild', () => {
     const lines = code.split('\n');
     expect(code.length / lines.length).toBeGreaterThan(1000);
     expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+    // The EC2 and EventBridge SDKs load on first use (src/lazy.ts): never a static import, which
+    // would put them in every cold start's init phase.
+    for (const client of ['client-ec2', 'client-eventbridge']) {
+      expect(code).not.toMatch(new RegExp(`from\\s*"@aws-sdk/${client}"`));
+      expect(code).toMatch(new RegExp(`import\\("@aws-sdk/${client}"\\)`));
+    }
   });
 });
