@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { plan } from '../../src/plan/index.js';
 import type { ObservedInstance, PendingLaunch, Plan, PlanInput } from '../../src/plan/types.js';
 import { type GroupSpec, type GroupSpecInput, validateSpec } from '../../src/spec/index.js';
@@ -95,6 +96,36 @@ export function shape(p: Plan): string[] {
       ? `launch:${a.reason}:${a.count}${a.logicalIds ? `:${a.logicalIds.join(',')}` : ''}`
       : `terminate:${a.reason}:${a.ids.join(',')}`,
   );
+}
+
+/** One table case of the planner: a spec, an observation, and what the plan must contain. */
+export interface PlanCase {
+  desc: string;
+  spec: SpecOptions;
+  instances: ObservedInstance[];
+  opts?: InputOptions;
+  /** `shape(plan)`: the actions as short strings, in order. */
+  actions: string[];
+  /** The exact blocked reason; checked when given. */
+  blocked?: string;
+  summary?: string;
+  notes?: string[];
+  nextCheckAt?: number;
+}
+
+/** Plans case `c` at NOW (with `defaults` under its options) and asserts what the case states. */
+export function expectCase(c: PlanCase, defaults: InputOptions = {}): Plan {
+  // Prepare
+  const s = spec(c.spec);
+  // Act
+  const p = plan(input(s, c.instances, { ...defaults, ...c.opts }), NOW);
+  // Assess
+  expect(shape(p)).toEqual(c.actions);
+  if (c.blocked !== undefined) expect(p.blocked?.reason).toBe(c.blocked);
+  if (c.summary !== undefined) expect(p.summary).toBe(c.summary);
+  if (c.notes !== undefined) expect(p.notes).toEqual(c.notes);
+  if (c.nextCheckAt !== undefined) expect(p.nextCheckAt).toBe(c.nextCheckAt);
+  return p;
 }
 
 export { type SimOptions, type SimResult, type SimStep, simulate } from './simulator.js';

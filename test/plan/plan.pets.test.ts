@@ -1,28 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservedInstance } from '../../src/plan/types.js';
 import {
+  expectCase,
   HASH,
-  type InputOptions,
   input,
   inst,
   MINUTE,
   NOW,
   OLD,
+  type PlanCase,
   plan,
-  type SpecOptions,
   shape,
   spec,
 } from './helpers.js';
 
-interface Case {
-  desc: string;
-  spec: SpecOptions;
-  instances: ObservedInstance[];
-  opts?: InputOptions;
-  actions: string[];
-  summary?: string;
-  notes?: string[];
-}
+type Case = PlanCase;
 
 const ZK = ['zk1', 'zk2', 'zk3'];
 const pet = (id: string, logicalId: string, o: Partial<ObservedInstance> = {}) =>
@@ -149,14 +141,7 @@ const cases: Case[] = [
 
 describe('plan: pets', () => {
   it.each(cases)('$desc', (c) => {
-    // Prepare
-    const s = spec(c.spec);
-    // Act
-    const p = plan(input(s, c.instances, c.opts), NOW);
-    // Assess
-    expect(shape(p)).toEqual(c.actions);
-    if (c.summary) expect(p.summary).toBe(c.summary);
-    if (c.notes) expect(p.notes).toEqual(c.notes);
+    expectCase(c);
   });
 
   it('stops remediating pets above maxUnhealthyPercent but still launches missing IDs', () => {

@@ -2,29 +2,20 @@ import { describe, expect, it } from 'vitest';
 import type { ObservedInstance } from '../../src/plan/types.js';
 import type { InstanceState } from '../../src/providers/types.js';
 import {
+  expectCase,
   fleet,
-  type InputOptions,
   input,
   inst,
   MINUTE,
   NOW,
+  type PlanCase,
   plan,
   SECOND,
-  type SpecOptions,
   shape,
   spec,
 } from './helpers.js';
 
-interface Case {
-  desc: string;
-  spec: SpecOptions;
-  instances: ObservedInstance[];
-  opts?: InputOptions;
-  actions: string[];
-  blocked?: string;
-  summary?: string;
-  nextCheckAt?: number;
-}
+type Case = PlanCase;
 
 /** Defaults: grace 300 s, timeout 120 s. Launched an hour ago, unhealthy for `minutes`. */
 const sick = (id: string, minutes: number, o: Partial<ObservedInstance> = {}) =>
@@ -208,15 +199,9 @@ const cases: Case[] = [
 
 describe('plan: remediation', () => {
   it.each(cases)('$desc', (c) => {
-    // Prepare
-    const s = spec(c.spec);
-    // Act
-    const p = plan(input(s, c.instances, c.opts), NOW);
-    // Assess
-    expect(shape(p)).toEqual(c.actions);
+    const p = expectCase(c);
+    // A case without a blocked reason asserts that the plan is not blocked.
     expect(p.blocked?.reason).toBe(c.blocked);
-    if (c.summary) expect(p.summary).toBe(c.summary);
-    if (c.nextCheckAt !== undefined) expect(p.nextCheckAt).toBe(c.nextCheckAt);
   });
 
   it.each<InstanceState>(['stopped', 'stopping', 'shutting-down'])(

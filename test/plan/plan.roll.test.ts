@@ -1,30 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { ObservedInstance } from '../../src/plan/types.js';
-import {
-  fleet,
-  HASH,
-  type InputOptions,
-  input,
-  inst,
-  MINUTE,
-  NOW,
-  OLD,
-  plan,
-  SECOND,
-  type SpecOptions,
-  shape,
-  spec,
-} from './helpers.js';
+import { expectCase, fleet, HASH, inst, MINUTE, NOW, OLD, type PlanCase, SECOND } from './helpers.js';
 
-interface Case {
-  desc: string;
-  spec: SpecOptions;
-  instances: ObservedInstance[];
-  opts?: InputOptions;
-  actions: string[];
-  summary?: string;
-  nextCheckAt?: number;
-}
+type Case = PlanCase;
 
 const old = (n: number) => fleet(n, { configHash: OLD });
 const fresh = (id: string, o: Partial<ObservedInstance> = {}) =>
@@ -126,13 +104,6 @@ const cases: Case[] = [
 
 describe('plan: rolling update', () => {
   it.each(cases)('$desc', (c) => {
-    // Prepare
-    const s = spec(c.spec);
-    // Act
-    const p = plan(input(s, c.instances, { configHash: HASH, ...c.opts }), NOW);
-    // Assess
-    expect(shape(p)).toEqual(c.actions);
-    if (c.summary) expect(p.summary).toBe(c.summary);
-    if (c.nextCheckAt !== undefined) expect(p.nextCheckAt).toBe(c.nextCheckAt);
+    expectCase(c, { configHash: HASH });
   });
 });

@@ -1,29 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { ObservedInstance } from '../../src/plan/types.js';
 import {
+  expectCase,
   fleet,
   HASH,
-  type InputOptions,
   input,
   inst,
   MINUTE,
   NOW,
   OLD,
+  type PlanCase,
   plan,
   SECOND,
-  type SpecOptions,
-  shape,
   spec,
 } from './helpers.js';
 
-interface Case {
-  desc: string;
-  spec: SpecOptions;
-  instances: ObservedInstance[];
-  opts?: InputOptions;
-  actions: string[];
-  summary?: string;
-}
+type Case = PlanCase;
 
 // An instance unhealthy for 30 s, well past its grace period but not yet past the 120 s timeout.
 const unhealthyRecently = { health: 'unhealthy' as const, healthSince: NOW - 30 * SECOND };
@@ -158,13 +149,7 @@ const cases: Case[] = [
 
 describe('plan: scaling', () => {
   it.each(cases)('$desc', (c) => {
-    // Prepare
-    const s = spec(c.spec);
-    // Act
-    const p = plan(input(s, c.instances, c.opts), NOW);
-    // Assess
-    expect(shape(p)).toEqual(c.actions);
-    if (c.summary) expect(p.summary).toBe(c.summary);
+    const p = expectCase(c);
     expect(p.blocked).toBeUndefined();
   });
 
