@@ -16,4 +16,12 @@ describe('JSON Schema export', () => {
     expect(schema.required).toEqual(expect.arrayContaining(['id', 'allocation', 'instance']));
     expect(schema.required).not.toContain('health');
   });
+
+  it('requires exactly one of size and logicalIds, as the zod schema does', () => {
+    const schema = groupSpecJsonSchema() as { properties: { allocation: { oneOf: unknown } } };
+    expect(schema.properties.allocation.oneOf).toEqual([
+      { required: ['size'] },
+      { required: ['logicalIds'] },
+    ]);
+  });
 });
