@@ -8,6 +8,7 @@ import { decodeCursor, EVENT_PREFIX, eventKey, groupPartition, type ItemKey, ins
 import { queryPage } from './query.js';
 import { TABLE_KEY, TTL_ATTRIBUTE } from './table.js';
 import type { GroupEvent, Page } from './types.js';
+import { putItemIf } from './write.js';
 
 /**
  * The per-group event log and the instance → group index.
@@ -122,26 +123,17 @@ export async function indexInstances(
   now: number,
 ): Promise<void> {
   for (const instanceId of new Set(instanceIds)) {
-    const e = new Expr();
-    try {
-      await ctx.write((c) =>
-        c.send(
-          new PutItemCommand({
-            TableName: ctx.tableName,
-            Item: {
-              ...instanceKey(instanceId),
-              [ATTR.groupId]: str(groupId),
-              [TTL_ATTRIBUTE]: num(ttlSeconds(now, ctx.limits.instanceIndexTtlSeconds)),
-            },
-            ConditionExpression: instanceFreeOrOurs(e, groupId),
-            ...e.attributes(),
-          }),
-        ),
-      );
-    } catch (err) {
-      // Already indexed under another group: instance ids are unique, so the first mapping stands.
-      if (!isConditionFailed(err)) throw err;
-    }
+    // A failed condition: already indexed under another group. Instance ids are unique, so the
+    // first mapping stands.
+    await putItemIf(
+      ctx,
+      {
+        ...instanceKey(instanceId),
+        [ATTR.groupId]: str(groupId),
+        [TTL_ATTRIBUTE]: num(ttlSeconds(now, ctx.limits.instanceIndexTtlSeconds)),
+      },
+      (e) => instanceFreeOrOurs(e, groupId),
+    );
   }
 }
 

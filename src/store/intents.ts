@@ -1,9 +1,4 @@
-import {
-  type AttributeValue,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ATTR, intentBody, intentFromItem } from './codec.js';
 import { intentOpen, itemAbsent, itemExists } from './conditions.js';
 import { isConditionFailed, type StoreContext, ttlSeconds } from './context.js';
@@ -12,6 +7,7 @@ import { groupPartition, INTENT_PREFIX, intentKey } from './keys.js';
 import { fencedUpdate } from './lease.js';
 import { TABLE_KEY, TTL_ATTRIBUTE } from './table.js';
 import type { Intent, LeaseState } from './types.js';
+import { putItemIf } from './write.js';
 
 /**
  * Intents: one item per intent, plus its token in the group record's `openIntents` set (so that a
@@ -36,28 +32,18 @@ export async function putIntent(ctx: StoreContext, intent: Intent, lease: LeaseS
   await fencedUpdate(ctx, intent.groupId, lease, (update) => {
     update.addToSet(ATTR.openIntents, [intent.token]).increment(ATTR.revision);
   });
-  const e = new Expr();
-  try {
-    await ctx.write((c) =>
-      c.send(
-        new PutItemCommand({
-          TableName: ctx.tableName,
-          Item: {
-            ...intentKey(intent.groupId, intent.token),
-            [ATTR.groupId]: str(intent.groupId),
-            [ATTR.intent]: str(intentBody(intent)),
-            ...(intent.launchedIds ? { [ATTR.launchedIds]: str(JSON.stringify(intent.launchedIds)) } : {}),
-          },
-          // Race: a retried putIntent must not reset the progress or the done mark of the first one.
-          ConditionExpression: itemAbsent(e),
-          ...e.attributes(),
-        }),
-      ),
-    );
-  } catch (err) {
-    // The intent with this (random, unique) token is already recorded: the call was a retry.
-    if (!isConditionFailed(err)) throw err;
-  }
+  // Race: a retried putIntent must not reset the progress or the done mark of the first one. A
+  // failed condition means the intent with this (random, unique) token is recorded: a retry.
+  await putItemIf(
+    ctx,
+    {
+      ...intentKey(intent.groupId, intent.token),
+      [ATTR.groupId]: str(intent.groupId),
+      [ATTR.intent]: str(intentBody(intent)),
+      ...(intent.launchedIds ? { [ATTR.launchedIds]: str(JSON.stringify(intent.launchedIds)) } : {}),
+    },
+    itemAbsent,
+  );
 }
 
 /** Records launch progress on an open intent, under the lease (best effort: tags are the truth). */

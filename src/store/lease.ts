@@ -1,51 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ATTR } from './codec.js';
 import { holdsLease, itemExists, leaseFree } from './conditions.js';
-import { isConditionFailed, type StoreContext } from './context.js';
+import type { StoreContext } from './context.js';
 import { GroupNotFoundError, LeaseLostError } from './errors.js';
-import { all, Expr, num, str, UpdateBuilder } from './expr.js';
-import { groupKey } from './keys.js';
+import { all, type Expr, num, str, type UpdateBuilder } from './expr.js';
 import { currentVersion } from './specs.js';
 import type { LeaseState, StatePatch } from './types.js';
+import { updateGroupRecord } from './write.js';
 
 /**
  * The lease and the reconcile state, kept on the group record. State writes touch only state
  * attributes and spec writes only spec attributes, so the API and the reconcilers never clobber
  * each other's fields; state writes are fenced by the lease token.
  */
-
-/**
- * One conditional UpdateItem on the group record. Returns the ConditionalCheckFailedException when
- * the condition failed (for the caller to turn into its typed error), undefined when written; every
- * other error is rethrown.
- */
-export async function updateGroupRecord(
-  ctx: StoreContext,
-  id: string,
-  build: (update: UpdateBuilder, e: Expr) => string,
-): Promise<unknown> {
-  const e = new Expr();
-  const update = new UpdateBuilder(e);
-  const condition = build(update, e);
-  try {
-    await ctx.write((c) =>
-      c.send(
-        new UpdateItemCommand({
-          TableName: ctx.tableName,
-          Key: groupKey(id),
-          UpdateExpression: update.toString(),
-          ConditionExpression: condition,
-          ...e.attributes(),
-        }),
-      ),
-    );
-    return undefined;
-  } catch (err) {
-    if (!isConditionFailed(err)) throw err;
-    return err;
-  }
-}
 
 /** Runs a lease-fenced update; LeaseLostError when the caller no longer holds the lease. */
 export async function fencedUpdate(

@@ -1,9 +1,4 @@
-import {
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { GroupSpec } from '../spec/schema.js';
 import { ATTR, etagOf, groupFromItem, type Item, storedSpecFromItem } from './codec.js';
 import { atVersion, historyWritable, itemAbsent, itemExists } from './conditions.js';
@@ -14,6 +9,7 @@ import { decodeCursor, GROUPS_PARTITION, groupKey, versionKey } from './keys.js'
 import { queryPage } from './query.js';
 import { TABLE_KEY } from './table.js';
 import type { GroupRecord, Page, StoredSpec } from './types.js';
+import { putItemIf, updateGroupRecord } from './write.js';
 
 /**
  * Specs: the group record's spec attributes and the immutable history.
@@ -59,31 +55,21 @@ async function writeHistory(
   stored: StoredSpec,
   createdAt: number,
 ): Promise<void> {
-  const e = new Expr();
-  try {
-    await ctx.write((c) =>
-      c.send(
-        new PutItemCommand({
-          TableName: ctx.tableName,
-          Item: {
-            ...versionKey(id, stored.version),
-            [ATTR.spec]: str(JSON.stringify(stored.spec)),
-            [ATTR.version]: num(stored.version),
-            [ATTR.etag]: str(stored.etag),
-            [ATTR.updatedAt]: num(stored.updatedAt),
-            [ATTR.createdAt]: num(createdAt),
-          },
-          // Race: a late writer of an earlier incarnation must not overwrite this one's history.
-          ConditionExpression: historyWritable(e, createdAt),
-          ...e.attributes(),
-        }),
-      ),
-    );
-  } catch (err) {
-    // Already written (a retry, or the repair of a version that has its entry), or a newer
-    // incarnation of the group owns this version number: either way nothing is missing.
-    if (!isConditionFailed(err)) throw err;
-  }
+  // Race: a late writer of an earlier incarnation must not overwrite this one's history. A failed
+  // condition means the entry is already written (a retry, or the repair of a version that has its
+  // entry), or a newer incarnation owns this version number: either way nothing is missing.
+  await putItemIf(
+    ctx,
+    {
+      ...versionKey(id, stored.version),
+      [ATTR.spec]: str(JSON.stringify(stored.spec)),
+      [ATTR.version]: num(stored.version),
+      [ATTR.etag]: str(stored.etag),
+      [ATTR.updatedAt]: num(stored.updatedAt),
+      [ATTR.createdAt]: num(createdAt),
+    },
+    (e) => historyWritable(e, createdAt),
+  );
 }
 
 /** Writes `spec` as version `expected + 1` (expected 0 = create). */
@@ -194,25 +180,12 @@ export async function listGroups(
 
 /** Marks the group `destroying`; idempotent. */
 export async function markDestroying(ctx: StoreContext, id: string, now: number): Promise<void> {
-  const e = new Expr();
-  const update = new UpdateBuilder(e).set(ATTR.lifecycle, str('destroying')).set(ATTR.updatedAt, num(now));
-  try {
-    await ctx.write((c) =>
-      c.send(
-        new UpdateItemCommand({
-          TableName: ctx.tableName,
-          Key: groupKey(id),
-          UpdateExpression: update.toString(),
-          // Race: the group was deleted meanwhile; do not resurrect a half-item.
-          ConditionExpression: itemExists(e),
-          ...e.attributes(),
-        }),
-      ),
-    );
-  } catch (err) {
-    if (!isConditionFailed(err)) throw err;
-    throw new GroupNotFoundError(id, { cause: err });
-  }
+  const conflict = await updateGroupRecord(ctx, id, (update, e) => {
+    update.set(ATTR.lifecycle, str('destroying')).set(ATTR.updatedAt, num(now));
+    // Race: the group was deleted meanwhile; do not resurrect a half-item.
+    return itemExists(e);
+  });
+  if (conflict) throw new GroupNotFoundError(id, { cause: conflict });
 }
 
 /** Removes the group record at `expectedVersion`. */
