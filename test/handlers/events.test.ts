@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { EventDeps } from '../../src/events/context.js';
 import { dispatchEvent } from '../../src/events/registry.js';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
@@ -7,7 +7,7 @@ import { createEngine } from '../../src/reconcile/index.js';
 import type { Engine } from '../../src/reconcile/types.js';
 import { validateSpec } from '../../src/spec/index.js';
 import { DynamoGroupStore } from '../../src/store/index.js';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { useDynalite } from '../helpers/dynalite.js';
 import { FakeProvider } from '../helpers/fake-provider.js';
 import { fixtureEvent } from './fixtures.js';
 
@@ -24,7 +24,7 @@ class OrderedFakeProvider extends FakeProvider {
   }
 }
 
-let server: DynamoTestServer;
+const server = useDynalite();
 let store: DynamoGroupStore;
 let provider: OrderedFakeProvider;
 let engine: Engine;
@@ -33,15 +33,8 @@ let lookups: string[];
 let lookupAnswer: string | undefined;
 let deps: EventDeps;
 
-beforeAll(async () => {
-  server = await startDynalite();
-});
-afterAll(async () => {
-  await server.stop();
-});
-
 beforeEach(async () => {
-  store = new DynamoGroupStore({ client: server.client(), tableName: await server.newTable('events') });
+  store = new DynamoGroupStore({ client: server().client(), tableName: await server().newTable('events') });
   provider = new OrderedFakeProvider({ name: 'fake', interleave: false });
   const real = createEngine({
     store,

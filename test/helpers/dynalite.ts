@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { afterAll, beforeAll } from 'vitest';
 import { ensureTable } from '../../src/store/table.js';
 
 export interface DynamoTestServer {
@@ -57,4 +58,22 @@ export async function startDynalite(path?: string): Promise<DynamoTestServer> {
 /** A DynamoDB test server backed by an already running moto server. */
 export function motoDynamo(endpoint: string): DynamoTestServer {
   return serverFor(endpoint, async () => {});
+}
+
+/**
+ * One in-process dynalite for the calling test file: started before its tests, stopped after.
+ * Returns an accessor, valid inside tests and hooks.
+ */
+export function useDynalite(): () => DynamoTestServer {
+  let server: DynamoTestServer | undefined;
+  beforeAll(async () => {
+    server = await startDynalite();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('dynalite is not started: call the accessor inside a test or hook');
+    return server;
+  };
 }

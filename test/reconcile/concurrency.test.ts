@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { describe, expect, it } from 'vitest';
+import { useDynalite } from '../helpers/dynalite.js';
 import { runTrial } from './trial.js';
 
 const TRIALS = 200;
 const BASE_SEED = 0x1f2e3d;
 
-let server: DynamoTestServer;
-beforeAll(async () => {
-  server = await startDynalite();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useDynalite();
 
 describe('concurrency trial: 8 reconcilers, one table, one provider, a crash anywhere', () => {
   it(`ends every one of ${TRIALS} trials with exactly the declared instances`, {
@@ -19,7 +13,7 @@ describe('concurrency trial: 8 reconcilers, one table, one provider, a crash any
   }, async () => {
     let crashes = 0;
     for (let n = 0; n < TRIALS; n++) {
-      const v = await runTrial(server, BASE_SEED + n);
+      const v = await runTrial(server(), BASE_SEED + n);
       if (v.crashed) crashes += 1;
       // The seed in the message replays a failing trial on its own.
       expect({

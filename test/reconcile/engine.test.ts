@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configHash, validateSpec } from '../../src/spec/index.js';
 import { TAG_CONFIG_HASH, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../../src/tags.js';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { useDynalite } from '../helpers/dynalite.js';
 import type { FakeProvider } from '../helpers/fake-provider.js';
 import { fakeSpec, newWorld, settle, type World } from './harness.js';
 
-let server: DynamoTestServer;
-beforeAll(async () => {
-  server = await startDynalite();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useDynalite();
 
 async function world(): Promise<World & { provider: FakeProvider }> {
-  return newWorld(server);
+  return newWorld(server());
 }
 
 describe('reconcile engine: scaling and identity', () => {

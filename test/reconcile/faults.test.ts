@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InsufficientCapacityError, InvalidConfigurationError } from '../../src/errors.js';
 import { PassAbandonedError } from '../../src/reconcile/index.js';
 import { TAG_INTENT } from '../../src/tags.js';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { useDynalite } from '../helpers/dynalite.js';
 import type { FakeProvider } from '../helpers/fake-provider.js';
 import { fakeSpec, LEASE_TTL_MS, newWorld, settle, type World } from './harness.js';
 
-let server: DynamoTestServer;
-beforeAll(async () => {
-  server = await startDynalite();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useDynalite();
 
 async function world(): Promise<World & { provider: FakeProvider }> {
-  return newWorld(server);
+  return newWorld(server());
 }
 
 describe('reconcile engine under provider faults', () => {
