@@ -10,7 +10,7 @@ import type { BenchSuite, Figure } from '../types.js';
 const INIT_RUNS = 7;
 
 /**
- * Time to import modules (a bundle) in a fresh Node process in a fresh Node process, measured inside it (process start excluded), the
+ * Time to import modules (a bundle) in a fresh Node process, measured inside it (process start excluded), the
  * way Lambda's init phase loads the handler. `--enable-source-maps` as the functions run with it.
  * The bundle sits inside the repository so its external `@aws-sdk/*` imports resolve to
  * node_modules, as they resolve to the runtime's own SDK in Lambda.
