@@ -8,7 +8,7 @@ const available = motoAvailable();
 storeSuite(
   'DynamoGroupStore on moto server',
   async () => {
-    const moto: MotoServer = await startMoto();
+    const moto: MotoServer = await startMoto({ serial: true });
     const server = motoDynamo(moto.endpoint);
     return {
       ...server,
