@@ -17,6 +17,7 @@ import { DynamoGroupStore } from '../store/dynamo.js';
 import type { GroupStore } from '../store/types.js';
 import { DUMMY_CREDENTIALS, openLocalDynamo } from './dynamo.js';
 import { commitExamples, type ExampleOutcome } from './examples.js';
+import { type Expiry, startExpiry } from './expiry.js';
 import { serveGateway } from './http-adapter.js';
 import type { LocalOptions } from './options.js';
 import { Reporter } from './reporter.js';
@@ -126,6 +127,7 @@ export async function startLocalController(
   });
 
   let server: Server | undefined;
+  let expiry: Expiry | undefined;
   let stopping = false;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
@@ -184,7 +186,7 @@ export async function startLocalController(
     server?.close();
     server?.closeAllConnections();
     // Passes under way finish (and release their leases) before the store goes away.
-    await Promise.allSettled([sweeping, scheduler.stop()]);
+    await Promise.allSettled([sweeping, scheduler.stop(), expiry?.stop()]);
     await dynamo.close();
   };
 
@@ -204,6 +206,11 @@ export async function startLocalController(
     server = served.server;
     // First sweep at once: adopt what survived the last run and heal what died meanwhile.
     scheduleSweep(0);
+    expiry = startExpiry({
+      client: dynamo.client,
+      tableName: options.tableName,
+      report: (l) => reporter.line(l),
+    });
     return { url: served.url, engine, store, api, examples, stop };
   } catch (err) {
     await stop();

@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { SpecValidationError } from '../../src/errors.js';
-import type { GroupEvent } from '../../src/store/types.js';
+import { expireItems } from '../../src/store/expire.js';
+import type { GroupEvent, Intent } from '../../src/store/types.js';
 import { rejectionOf, type StoreFixture, specOf } from './fixture.js';
 
 const T0 = 1_800_000_000_000;
@@ -119,5 +120,41 @@ export function logCases(fx: StoreFixture): void {
     expect(await store.groupOfInstance('i-2')).toBe('web');
     expect(await store.groupOfInstance('i-3')).toBe('db');
     expect(await store.groupOfInstance('i-404')).toBeUndefined();
+  });
+
+  it('expiring, as TTL would where the emulator has none, deletes only what has expired', async () => {
+    const limits = { eventTtlSeconds: 100, instanceIndexTtlSeconds: 200, doneIntentTtlSeconds: 300 };
+    const { store, tableName } = await fx.table(limits);
+    await store.putSpec(specOf('web'), { createOnly: true, now: T0 });
+    const lease = await store.acquireLease('web', 'a', 60_000, T0);
+    if (!lease) throw new Error('no lease');
+    const done: Intent = {
+      groupId: 'web',
+      token: 'tok-1',
+      kind: 'launch',
+      count: 1,
+      reason: 'scale up',
+      createdAt: T0,
+    };
+    const open: Intent = { ...done, token: 'tok-2', createdAt: T0 + 1 };
+    await store.putIntent(done, lease);
+    await store.putIntent(open, lease);
+    await store.completeIntent(done, lease, T0);
+    await store.appendEvents([eventAt('web', 0), eventAt('web', 1)]);
+    await store.indexInstances('web', ['i-1'], T0);
+    const raw = fx.rawClient();
+
+    // Past the events' lifetime only.
+    expect(await expireItems(raw, tableName, T0 + 150_000)).toBe(2);
+    expect((await store.listEvents('web')).items).toStrictEqual([]);
+    expect(await store.groupOfInstance('i-1')).toBe('web');
+    // Past every lifetime: the index entry and the done intent go; the open intent, the spec, its
+    // history and the group state never expire.
+    expect(await expireItems(raw, tableName, T0 + 1_000_000)).toBe(2);
+    expect(await store.groupOfInstance('i-1')).toBeUndefined();
+    expect(await store.listOpenIntents('web')).toStrictEqual([open]);
+    expect((await store.getGroup('web'))?.state.openIntents).toStrictEqual(['tok-2']);
+    expect(await store.getVersion('web', 1)).toBeDefined();
+    expect(await expireItems(raw, tableName, T0 + 1_000_000)).toBe(0);
   });
 }
