@@ -33,20 +33,24 @@ export function regionFromHost(hostname: string): string | undefined {
 }
 
 export interface SignerOptions {
-  /** Explicit region; else AWS_REGION / AWS_DEFAULT_REGION from `env`, else parsed from the host. */
+  /** Explicit region; else the region of an `execute-api` host, else AWS_REGION / AWS_DEFAULT_REGION. */
   readonly region?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Credentials; default the standard AWS chain (env, profile, SSO, instance role, …). */
   readonly credentials?: Credentials;
 }
 
-/** Resolves the signing region or throws with a one-line reason. */
+/**
+ * Resolves the signing region or throws with a one-line reason. An `execute-api` host names the
+ * only region its signature is valid for, so it wins over the environment, which may well point
+ * at another region; the environment serves custom domain names.
+ */
 export function resolveRegion(endpoint: URL, options: SignerOptions = {}): string {
   const env = options.env ?? process.env;
   const region =
-    options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? regionFromHost(endpoint.hostname);
+    options.region ?? regionFromHost(endpoint.hostname) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) {
-    throw new Error(`cannot tell the AWS region for ${endpoint.host}: set AWS_REGION`);
+    throw new Error(`cannot tell the AWS region of ${endpoint.host} (a custom domain): set AWS_REGION`);
   }
   return region;
 }

@@ -26,11 +26,15 @@ describe('SigV4 signing of API requests', () => {
     expect(isLoopback(new URL(deployed))).toBe(false);
   });
 
-  it('takes the region from AWS_REGION, else from the execute-api host, else refuses', () => {
+  it('takes the region from the execute-api host, else from AWS_REGION, else refuses', () => {
     expect(regionFromHost('abc123.execute-api.eu-west-1.amazonaws.com')).toBe('eu-west-1');
     expect(resolveRegion(new URL(deployed), { env: {} })).toBe('eu-west-1');
-    expect(resolveRegion(new URL(deployed), { env: { AWS_REGION: 'us-west-2' } })).toBe('us-west-2');
-    expect(() => resolveRegion(new URL('https://api.example.com'), { env: {} })).toThrow(/set AWS_REGION/);
+    // The host's region is the only one its signature is valid for, whatever the shell says.
+    expect(resolveRegion(new URL(deployed), { env: { AWS_REGION: 'us-west-2' } })).toBe('eu-west-1');
+    const custom = new URL('https://api.example.com');
+    expect(resolveRegion(custom, { env: { AWS_REGION: 'us-west-2' } })).toBe('us-west-2');
+    expect(resolveRegion(custom, { env: { AWS_DEFAULT_REGION: 'ap-south-1' } })).toBe('ap-south-1');
+    expect(() => resolveRegion(custom, { env: {} })).toThrow(/set AWS_REGION/);
   });
 
   it('signs for execute-api in the endpoint region, covering host and body', async () => {
