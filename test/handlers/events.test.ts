@@ -43,11 +43,13 @@ beforeEach(async () => {
     owner: 'events-test',
   });
   engineCalls = [];
+  // Records each call and hands it on unchanged, options included: the tests run exactly the
+  // passes the handler asks for (urgent ones go straight to the lease).
   engine = {
     ...real,
-    reconcileGroup: (id) => {
-      engineCalls.push(`reconcile ${id}`);
-      return real.reconcileGroup(id);
+    reconcileGroup: (id, options) => {
+      engineCalls.push(`reconcile ${id}${options?.urgent ? ' urgent' : ''}`);
+      return real.reconcileGroup(id, options);
     },
     sweep: (options) => {
       engineCalls.push(`sweep ${[...(options?.ids ?? [])].join(',')}`);
@@ -88,6 +90,7 @@ describe('EC2 Instance State-change Notification', () => {
     );
     expect(outcome).toMatchObject({ action: 'reconciled', groupIds: ['web'] });
     expect(outcome.results[0]).toMatchObject({ outcome: 'acted', launched: 1 });
+    expect(engineCalls).toEqual(['reconcile web urgent']);
     expect(provider.ofGroup('web')).toHaveLength(2);
     expect(lookups).toEqual([]);
   });
@@ -99,7 +102,7 @@ describe('EC2 Instance State-change Notification', () => {
       deps,
     );
     expect(outcome.action).toBe('reconciled');
-    expect(engineCalls).toEqual(['reconcile web']);
+    expect(engineCalls).toEqual(['reconcile web urgent']);
   });
 
   it('falls back to one provider lookup for an instance the index does not know', async () => {
@@ -111,6 +114,7 @@ describe('EC2 Instance State-change Notification', () => {
     );
     expect(lookups).toEqual(['i-0feed']);
     expect(outcome.action).toBe('reconciled');
+    expect(engineCalls).toEqual(['reconcile web urgent']);
   });
 
   it('an instance that is not ours costs one lookup and nothing more', async () => {
@@ -137,9 +141,10 @@ describe('EC2 Instance State-change Notification', () => {
     let first = true;
     const busyOnce: Engine = {
       ...engine,
-      reconcileGroup: async (id) => {
-        if (!first) return engine.reconcileGroup(id);
+      reconcileGroup: async (id, options) => {
+        if (!first) return engine.reconcileGroup(id, options);
         first = false;
+        engineCalls.push(`busy ${id}${options?.urgent ? ' urgent' : ''}`);
         return { groupId: id, outcome: 'busy', launched: 0, terminated: 0 };
       },
     };
@@ -147,6 +152,7 @@ describe('EC2 Instance State-change Notification', () => {
     const event = fixtureEvent('aws.ec2', 'state-change-terminated', { instanceId: victim ?? '' });
     const outcome = await dispatchEvent(event, { ...deps, engine: busyOnce, busyRetryDelaysMs: [1] });
     expect(outcome.results[0]).toMatchObject({ outcome: 'acted', launched: 1 });
+    expect(engineCalls).toEqual(['busy web urgent', 'reconcile web urgent']);
   });
 });
 
@@ -159,6 +165,9 @@ describe('Spot interruption and rebalance', () => {
     });
     const outcome = await dispatchEvent(event, deps);
     expect(outcome.results[0]).toMatchObject({ outcome: 'acted', launched: 1 });
+    expect(engineCalls).toEqual(['reconcile web urgent']);
+    expect(provider.order).toEqual(['launch 1']);
+    expect(provider.instances.has(doomed ?? '')).toBe(true);
     // Later passes (the next event or sweep) finish the job once the replacement is healthy.
     for (let i = 0; i < 3 && provider.instances.has(doomed ?? ''); i++) await engine.reconcileGroup('web');
     expect(provider.order[0]).toBe('launch 1');
@@ -188,6 +197,7 @@ describe('Spot interruption and rebalance', () => {
     });
     const outcome = await dispatchEvent(event, deps);
     expect(outcome.results[0]).toMatchObject({ launched: 1 });
+    expect(engineCalls).toEqual(['reconcile web urgent']);
     expect(provider.order[0]).toBe('launch 1');
     expect(Object.keys((await store.getGroup('web'))?.state.retiring ?? {})).toEqual([instance]);
   });
@@ -203,6 +213,7 @@ describe('AWS Health and own events', () => {
     });
     const outcome = await dispatchEvent(event, deps);
     expect(outcome).toMatchObject({ action: 'reconciled', groupIds: ['web'] });
+    expect(engineCalls).toEqual(['reconcile web urgent']);
     expect((await store.getGroup('web'))?.state.retiring).toEqual({
       [instance ?? '']: Date.parse(startTime),
     });
@@ -220,7 +231,7 @@ describe('AWS Health and own events', () => {
     await createGroup('db', 1);
     const one = await dispatchEvent(fixtureEvent('infrakit', 'group-spec-changed'), deps);
     expect(one.groupIds).toEqual(['web']);
-    expect(engineCalls).toEqual(['reconcile web']);
+    expect(engineCalls).toEqual(['reconcile web urgent']);
     const many = await dispatchEvent(fixtureEvent('infrakit', 'reconcile-requested'), deps);
     expect(many.results.map((r) => r.groupId).sort()).toEqual(['db', 'web']);
     expect(engineCalls.at(-1)).toBe('sweep web,db');
