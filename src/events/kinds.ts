@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { GroupNotFoundError } from '../store/errors.js';
 import { DETAIL_TYPE_RECONCILE_REQUESTED, DETAIL_TYPE_SPEC_CHANGED, EVENT_SOURCE } from './constants.js';
 import type { EventDeps, EventOutcome } from './context.js';
 import { groupOfInstance, reconcileNow } from './healing.js';
@@ -34,11 +35,44 @@ const notOurs = (instanceId: string) => ({
 });
 
 /**
+ * An instance whose group record is gone: the group was freed (its instances keep running, no
+ * longer managed) or removed after DELETE, while the instance index or the instance's own tag
+ * still names it. Not ours any more; retrying the event would not change that.
+ */
+function groupGone(deps: EventDeps, groupId: string, instanceId: string) {
+  logGroupGone(deps, groupId, instanceId);
+  return {
+    action: 'not-ours' as const,
+    reason: `instance ${instanceId} was of group ${groupId}, which no longer exists`,
+    groupIds: [],
+    results: [],
+  };
+}
+
+function logGroupGone(deps: EventDeps, groupId: string, instanceId: string): void {
+  deps.log?.debug('instance of a group that no longer exists; ignored', { groupId, instanceId });
+}
+
+/**
+ * Merges a retiring mark; false when the group record is gone (the store refuses to create a
+ * record holding only the mark). Any other store failure propagates, so Lambda retries the event.
+ */
+async function markRetiring(deps: EventDeps, groupId: string, instanceId: string, deadline: number) {
+  try {
+    await deps.store.markRetiring(groupId, instanceId, deadline);
+    return true;
+  } catch (err) {
+    if (err instanceof GroupNotFoundError) return false;
+    throw err;
+  }
+}
+
+/**
  * Marks an instance as retiring (AWS will take it at `deadline`) and reconciles its group: the
  * planner launches the replacement first within maxSurge, then the engine drains and terminates it.
  */
 async function retireAndReconcile(deps: EventDeps, groupId: string, instanceId: string, deadline: number) {
-  await deps.store.markRetiring(groupId, instanceId, deadline);
+  if (!(await markRetiring(deps, groupId, instanceId, deadline))) return groupGone(deps, groupId, instanceId);
   deps.log?.info('instance retiring', { groupId, instanceId, deadline: new Date(deadline).toISOString() });
   return { action: 'reconciled' as const, groupIds: [groupId], results: await reconcileNow(deps, [groupId]) };
 }
@@ -81,7 +115,8 @@ const rebalance = defineKind({
     const groupId = await groupOfInstance(deps, instanceId);
     if (!groupId) return notOurs(instanceId);
     const record = await deps.store.getGroup(groupId);
-    if (!record?.spec.health.replaceOnRebalance) {
+    if (!record) return groupGone(deps, groupId, instanceId);
+    if (!record.spec.health.replaceOnRebalance) {
       return { ...ignored(`group ${groupId} does not replace on rebalance`), groupIds: [groupId] };
     }
     return retireAndReconcile(deps, groupId, instanceId, eventTime(envelope, now(deps)) + REBALANCE_GRACE_MS);
@@ -105,8 +140,8 @@ const healthScheduledChange = defineKind({
     for (const instanceId of new Set(instanceIds)) {
       const groupId = await groupOfInstance(deps, instanceId);
       if (!groupId) continue;
-      await deps.store.markRetiring(groupId, instanceId, deadline);
-      groups.add(groupId);
+      if (await markRetiring(deps, groupId, instanceId, deadline)) groups.add(groupId);
+      else logGroupGone(deps, groupId, instanceId);
     }
     if (groups.size === 0)
       return { ...notOurs(instanceIds.join(', ') || '(none)'), reason: 'no affected instance is ours' };

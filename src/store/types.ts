@@ -132,7 +132,10 @@ export interface GroupStore {
   releaseLease(id: string, lease: LeaseState): Promise<void>;
   /** Writes state fields, conditional on holding `lease`; bumps `revision`. */
   updateState(id: string, lease: LeaseState, patch: StatePatch): Promise<void>;
-  /** Adds a retiring mark (events handler); unconditional merge of one map key, no lease needed. */
+  /**
+   * Adds a retiring mark (events handler): merges one map key, no lease needed.
+   * `GroupNotFoundError` when the group record is gone (never creates a record).
+   */
   markRetiring(id: string, instanceId: string, deadline: number): Promise<void>;
 
   // ---- intents ----

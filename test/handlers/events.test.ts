@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { Log } from '../../src/api/types.js';
 import type { EventDeps } from '../../src/events/context.js';
 import { dispatchEvent } from '../../src/events/registry.js';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
@@ -200,6 +201,89 @@ describe('Spot interruption and rebalance', () => {
     expect(engineCalls).toEqual(['reconcile web urgent']);
     expect(provider.order[0]).toBe('launch 1');
     expect(Object.keys((await store.getGroup('web'))?.state.retiring ?? {})).toEqual([instance]);
+  });
+});
+
+describe('instances of a group whose record is gone (freed, or removed after DELETE)', () => {
+  /** A logger keeping every entry, to check how the event was reported. */
+  function recordingLog() {
+    const entries: { level: string; message: string }[] = [];
+    const at =
+      (level: string) =>
+      (message: string): void => {
+        entries.push({ level, message });
+      };
+    const log: Log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+    return { log, entries };
+  }
+
+  /** Removes the group record as `POST /free` does; the instance index and the instances stay. */
+  async function forget(id: string) {
+    const record = await store.getGroup(id);
+    await store.deleteGroup(id, record?.version ?? 0);
+  }
+
+  it('spot warning: not ours, a debug line, no reconcile, no stray record', async () => {
+    const [doomed] = await createGroup('old', 1);
+    await forget('old');
+    const { log, entries } = recordingLog();
+    const event = fixtureEvent('aws.ec2', 'spot-interruption-warning', {
+      instanceId: doomed ?? '',
+      time: nowIso(),
+    });
+    const outcome = await dispatchEvent(event, { ...deps, log });
+    expect(outcome).toMatchObject({ action: 'not-ours', groupIds: [], results: [] });
+    expect(outcome.reason).toMatch(/group old, which no longer exists/);
+    expect(engineCalls).toEqual([]);
+    expect(entries.filter((e) => e.level !== 'debug')).toEqual([]);
+    expect(entries.map((e) => e.message)).toContain('instance of a group that no longer exists; ignored');
+    expect(await store.getGroup('old')).toBeUndefined();
+    expect(provider.order).toEqual([]);
+  });
+
+  it('rebalance: not ours when the group is gone, also when it goes between the read and the mark', async () => {
+    const [instance] = await createGroup('old', 1, { health: { replaceOnRebalance: true } });
+    const stale = await store.getGroup('old');
+    await forget('old');
+    const event = fixtureEvent('aws.ec2', 'rebalance-recommendation', {
+      instanceId: instance ?? '',
+      time: nowIso(),
+    });
+    const gone = await dispatchEvent(event, deps);
+    expect(gone).toMatchObject({ action: 'not-ours', groupIds: [] });
+    // Race: the handler read the record just before the group was freed.
+    const racing = Object.assign(Object.create(store) as DynamoGroupStore, {
+      getGroup: async () => stale,
+    });
+    const raced = await dispatchEvent(event, { ...deps, store: racing });
+    expect(raced).toMatchObject({ action: 'not-ours', groupIds: [] });
+    expect(engineCalls).toEqual([]);
+    expect(await store.getGroup('old')).toBeUndefined();
+  });
+
+  it('Health scheduledChange: the instances of a gone group are skipped, the others retire', async () => {
+    const [orphan] = await createGroup('old', 1);
+    await forget('old');
+    const [live] = await createGroup('web', 1);
+    const startTime = new Date(Date.now() + 86_400_000).toUTCString();
+    const event = fixtureEvent('aws.health', 'scheduled-change-ec2', { startTime });
+    const both = {
+      ...event,
+      detail: { ...event.detail, affectedEntities: [{ entityValue: orphan }, { entityValue: live }] },
+    };
+    const outcome = await dispatchEvent(both, deps);
+    expect(outcome).toMatchObject({ action: 'reconciled', groupIds: ['web'] });
+    expect(engineCalls).toEqual(['reconcile web urgent']);
+    expect(Object.keys((await store.getGroup('web'))?.state.retiring ?? {})).toEqual([live]);
+    expect(await store.getGroup('old')).toBeUndefined();
+
+    engineCalls.length = 0;
+    const onlyOrphan = fixtureEvent('aws.health', 'scheduled-change-ec2', {
+      instanceId: orphan ?? '',
+      startTime,
+    });
+    expect(await dispatchEvent(onlyOrphan, deps)).toMatchObject({ action: 'not-ours', groupIds: [] });
+    expect(engineCalls).toEqual([]);
   });
 });
 
