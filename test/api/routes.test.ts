@@ -78,6 +78,41 @@ describe('PUT /groups/{id}', () => {
     expect(spec.flavor.properties).toMatchObject({ init: ['echo hi'] });
   });
 
+  it('answers 400 naming each InfraKit field that cannot be mapped, writing nothing', async () => {
+    const infrakit = {
+      ID: 'legacy',
+      Properties: {
+        Allocation: { Size: 2 },
+        Instance: {
+          Plugin: 'aws/ec2-instance',
+          Properties: {
+            RunInstancesInput: {
+              ImageId: 'ami-0c55b159cbfafe1f0',
+              InstanceType: 't3.micro',
+              UserData: 'IyEvYmluL3NoCmVjaG8gaGk=',
+              Placement: { AvailabilityZone: 'us-east-1a' },
+            },
+          },
+        },
+        Flavor: { Plugin: 'flavor-vanilla', Properties: { Attachments: [{ ID: 'vol1', Type: 'ebs' }] } },
+      },
+    };
+    const before = await h.scan();
+    const err = expectError(await put('legacy', infrakit), 400, 'invalid-spec');
+    const run = 'Properties.Instance.Properties.RunInstancesInput';
+    expect(err.issues).toEqual([
+      { path: `${run}.UserData`, message: expect.stringMatching(/^cannot be mapped: .*Init/) },
+      { path: `${run}.Placement`, message: expect.stringMatching(/^cannot be mapped: /) },
+      {
+        path: 'Properties.Flavor.Properties.Attachments',
+        message: expect.stringMatching(/^cannot be mapped: /),
+      },
+    ]);
+    expect(err.message).toContain(`${run}.UserData: cannot be mapped`);
+    expect(await h.scan()).toBe(before);
+    expect(h.reconcileRequests).toEqual([]);
+  });
+
   it('refuses an id in the body that differs from the path, writing nothing', async () => {
     const before = await h.scan();
     const err = expectError(await put('web', cattle('other')), 400, 'invalid-spec');

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SpecValidationError } from '../../src/errors.js';
-import { parseSpecText } from '../../src/spec/index.js';
+import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
+import { parseEc2Properties } from '../../src/providers/ec2/properties.js';
+import { fromInfrakit, parseSpecText, validateSpec } from '../../src/spec/index.js';
 
 const infrakitCattle = {
   ID: 'workers',
@@ -87,5 +89,285 @@ describe("import of InfraKit's group JSON", () => {
   it('requires an allocation', () => {
     const bad = { ID: 'x', Properties: { Instance: { Plugin: 'aws' } } };
     expect(() => parseSpecText(JSON.stringify(bad))).toThrowError(/Allocation/);
+  });
+});
+
+/** A realistic group for InfraKit's AWS plugin, every field of it mappable. */
+const infrakitAws = {
+  ID: 'Workers',
+  Properties: {
+    Allocation: { Size: 3 },
+    Instance: {
+      Plugin: 'aws/ec2-instance',
+      Properties: {
+        RunInstancesInput: {
+          ImageId: 'ami-0c55b159cbfafe1f0',
+          InstanceType: 't3.medium',
+          KeyName: 'ops',
+          SubnetId: 'subnet-0a1b2c3d4e5f60718',
+          SecurityGroupIds: ['sg-0123456789abcdef0'],
+          IamInstanceProfile: { Name: 'workers', Arn: 'arn:aws:iam::123456789012:instance-profile/workers' },
+          BlockDeviceMappings: [
+            {
+              DeviceName: '/dev/xvda',
+              Ebs: { VolumeSize: 50, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
+            },
+            { DeviceName: '/dev/sdb', Ebs: { VolumeSize: 200, SnapshotId: 'snap-0123456789abcdef0' } },
+            { DeviceName: '/dev/sdc', VirtualName: 'ephemeral0' },
+            { DeviceName: '/dev/sdd', NoDevice: '' },
+          ],
+          MetadataOptions: { HttpTokens: 'optional' },
+          InstanceMarketOptions: {
+            MarketType: 'spot',
+            SpotOptions: { MaxPrice: '0.05', SpotInstanceType: 'one-time' },
+          },
+          Monitoring: { Enabled: false },
+          DisableApiTermination: false,
+          MinCount: 1,
+          MaxCount: 1,
+        },
+        Tags: { env: 'prod', team: 'platform' },
+      },
+    },
+    Flavor: {
+      Plugin: 'flavor-vanilla',
+      Properties: { Init: ['#!/bin/sh', 'docker swarm join --token T 10.0.0.2'], Tags: { role: 'worker' } },
+    },
+    Updating: { Duration: '2m' },
+  },
+};
+
+const RUN = 'Properties.Instance.Properties.RunInstancesInput';
+
+/** A deep copy of `doc` with `value` set at the dotted `path` (numeric segments index lists). */
+function withValue(doc: object, path: string, value: unknown): Record<string, unknown> {
+  const copy = structuredClone(doc) as Record<string, unknown>;
+  const keys = path.split('.');
+  let at: Record<string, unknown> = copy;
+  for (const key of keys.slice(0, -1)) {
+    at[key] ??= {};
+    at = at[key] as Record<string, unknown>;
+  }
+  at[keys.at(-1) as string] = value;
+  return copy;
+}
+
+/** Table rows named by the path they set (`%s` in a test name is never truncated). */
+function withNames<R extends { set: readonly [string, unknown] }>(rows: readonly R[]): [string, R][] {
+  return rows.map((row) => [`${row.set[0]} = ${JSON.stringify(row.set[1])}`, row]);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function issuesOf(run: () => unknown): readonly { path: string; message: string }[] {
+  try {
+    run();
+  } catch (err) {
+    expect(err).toBeInstanceOf(SpecValidationError);
+    return (err as SpecValidationError).issues;
+  }
+  return expect.unreachable('expected a SpecValidationError');
+}
+
+describe("import of InfraKit's AWS group JSON", () => {
+  it('maps every field of a realistic group to a spec the schema, provider and flavor accept', () => {
+    // Act
+    const spec = fromInfrakit(infrakitAws);
+    // Assess
+    expect(spec).toEqual({
+      id: 'workers',
+      allocation: { size: 3 },
+      instance: {
+        provider: 'ec2',
+        properties: {
+          imageId: 'ami-0c55b159cbfafe1f0',
+          instanceType: 't3.medium',
+          keyName: 'ops',
+          subnetIds: ['subnet-0a1b2c3d4e5f60718'],
+          securityGroupIds: ['sg-0123456789abcdef0'],
+          iamInstanceProfile: 'arn:aws:iam::123456789012:instance-profile/workers',
+          blockDeviceMappings: [
+            {
+              deviceName: '/dev/xvda',
+              ebs: { volumeSize: 50, volumeType: 'gp3', encrypted: true, deleteOnTermination: true },
+            },
+            { deviceName: '/dev/sdb', ebs: { volumeSize: 200, snapshotId: 'snap-0123456789abcdef0' } },
+            { deviceName: '/dev/sdc', virtualName: 'ephemeral0' },
+            { deviceName: '/dev/sdd', noDevice: true },
+          ],
+          metadataOptions: { httpTokens: 'optional' },
+          spot: { maxPrice: '0.05' },
+          tags: { env: 'prod', team: 'platform' },
+        },
+      },
+      flavor: {
+        kind: 'vanilla',
+        properties: {
+          init: ['#!/bin/sh', 'docker swarm join --token T 10.0.0.2'],
+          tags: { role: 'worker' },
+        },
+      },
+      update: { minHealthySeconds: 120 },
+    });
+    const valid = validateSpec(spec);
+    expect(() => parseEc2Properties(valid.instance.properties)).not.toThrow();
+    expect(() => vanillaFlavor.validate(valid.flavor.properties, valid.allocation)).not.toThrow();
+  });
+
+  const mappable = [
+    {
+      name: 'a launch template reference',
+      set: [`${RUN}.LaunchTemplate`, { LaunchTemplateName: 'workers', Version: '$Latest' }],
+      expected: { launchTemplate: { name: 'workers', version: '$Latest' } },
+    },
+    {
+      name: 'an instance profile by name alone',
+      set: [`${RUN}.IamInstanceProfile`, { Name: 'workers' }],
+      expected: { iamInstanceProfile: 'workers' },
+    },
+    {
+      name: 'a Spot request that stops interrupted instances (persistent)',
+      set: [
+        `${RUN}.InstanceMarketOptions.SpotOptions`,
+        { InstanceInterruptionBehavior: 'stop', SpotInstanceType: 'persistent' },
+      ],
+      expected: { spot: { interruptionBehavior: 'stop' } },
+    },
+  ] as const;
+  it.each(mappable.map((row) => [row.name, row] as const))('maps %s', (_name, { set, expected }) => {
+    const spec = fromInfrakit(withValue(infrakitAws, set[0], set[1])) as {
+      instance: { properties: Record<string, unknown> };
+    };
+    expect(spec.instance.properties).toMatchObject(expected);
+  });
+
+  it.each(
+    withNames([
+      {
+        set: [`${RUN}.UserData`, 'IyEvYmluL3NoCmVjaG8gaGk='],
+        reason: /Properties\.Flavor\.Properties\.Init/,
+      },
+      {
+        set: [`${RUN}.Placement`, { AvailabilityZone: 'us-east-1a', Tenancy: 'dedicated' }],
+        reason: /placement/,
+      },
+      {
+        set: [`${RUN}.NetworkInterfaces`, [{ DeviceIndex: 0, AssociatePublicIpAddress: true }]],
+        reason: /network interface/,
+      },
+      { set: [`${RUN}.SecurityGroups`, ['default']], reason: /SecurityGroupIds/ },
+      { set: [`${RUN}.PrivateIpAddress`, '10.0.0.5'], reason: /LogicalIDs/ },
+      {
+        set: [`${RUN}.TagSpecifications`, [{ ResourceType: 'instance', Tags: [{ Key: 'a', Value: 'b' }] }]],
+        reason: /Properties\.Instance\.Properties\.Tags/,
+      },
+      { set: [`${RUN}.ClientToken`, 'abc'], reason: /client token/ },
+      { set: [`${RUN}.EbsOptimized`, true], reason: /EBS-optimization/ },
+      { set: [`${RUN}.InstanceInitiatedShutdownBehavior`, 'terminate'], reason: /shutdown/ },
+      { set: [`${RUN}.CreditSpecification`, { CpuCredits: 'unlimited' }], reason: /not a field of/ },
+      { set: [`${RUN}.Monitoring`, { Enabled: true }], reason: /unless \{"Enabled":false\}.*monitoring/ },
+      { set: [`${RUN}.DisableApiTermination`, true], reason: /termination protection/ },
+      { set: [`${RUN}.DryRun`, true], reason: /dry run/ },
+      { set: [`${RUN}.MaxCount`, 3], reason: /unless 1/ },
+      { set: [`${RUN}.BlockDeviceMappings.0.Ebs.OutpostArn`, 'arn:x'], reason: /EBS volume/ },
+      {
+        set: [`${RUN}.IamInstanceProfile.Arn`, 'arn:aws:iam::123456789012:instance-profile/other'],
+        path: `${RUN}.IamInstanceProfile.Name`,
+        reason: /another profile/,
+      },
+      { set: [`${RUN}.InstanceMarketOptions.SpotOptions.BlockDurationMinutes`, 60], reason: /Spot blocks/ },
+      {
+        set: [`${RUN}.InstanceMarketOptions.SpotOptions.SpotInstanceType`, 'persistent'],
+        reason: /one-time/,
+      },
+      { set: [`${RUN}.InstanceMarketOptions.MarketType`, 'capacity-block'], reason: /only spot/ },
+      {
+        set: ['Properties.Instance.Properties.AttachVolumeInputs', [{ Device: '/dev/sdf' }]],
+        reason: /volumes/,
+      },
+      { set: ['Properties.Instance.Properties.Region', 'us-east-1'], reason: /AWS instance properties/ },
+      { set: ['Properties.Instance.Options', { Cmd: 'infrakit-instance-aws' }], reason: /built into/ },
+      { set: ['Properties.Flavor.Properties.Attachments', [{ ID: 'vol1', Type: 'ebs' }]], reason: /attach/ },
+      { set: ['Properties.Flavor.Properties.InitScriptTemplateURL', 'file:///init.tpl'], reason: /rendered/ },
+      { set: ['Properties.Flavor.Properties.init', ['echo']], reason: /vanilla flavor properties/ },
+      { set: ['Properties.Flavor.Options', {}], reason: /built into/ },
+      { set: ['Properties.Updating.SkipBeforeInstanceDestroy', 'drain'], reason: /drain always runs/ },
+      { set: ['Properties.Allocation.Min', 1], reason: /allocation/ },
+      { set: ['Properties.Scaling', { Max: 10 }], reason: /group properties/ },
+      { set: ['Kind', 'group'], reason: /InfraKit group/ },
+    ] as const),
+  )('reports %s', (_name, row) => {
+    // Arrange
+    const [setPath, value] = row.set;
+    const path = 'path' in row ? row.path : setPath;
+    // Act
+    const issues = issuesOf(() => fromInfrakit(withValue(infrakitAws, setPath, value)));
+    // Assess
+    expect(issues).toEqual([{ path, message: expect.stringMatching(/^cannot be mapped\b/) }]);
+    expect(issues[0]?.message).toMatch(row.reason);
+  });
+
+  it.each(
+    withNames([
+      { set: ['Properties.Instance.Plugin', 'aws/ec2-spot-instance'], message: /has no equivalent here/ },
+      {
+        set: ['Properties.Updating', { Count: '3' }],
+        message: /must be an integer/,
+        path: 'Properties.Updating.Count',
+      },
+      { set: ['Properties.Updating.Count', 3], message: /Count and Duration cannot both be set/ },
+      { set: ['Properties.Flavor.Properties.Init', 'echo hi'], message: /must be a list of strings/ },
+      { set: ['Properties.Instance.Properties.Tags', { n: 1 }], message: /string values/ },
+      { set: [`${RUN}.BlockDeviceMappings`, { DeviceName: '/dev/xvda' }], message: /must be a list/ },
+      {
+        set: ['Properties.Allocation.LogicalIDs', ['10.0.0.4']],
+        message: /not both/,
+        path: 'Properties.Allocation',
+      },
+    ] as const),
+  )('refuses %s instead of dropping it', (_name, row) => {
+    const [setPath, value] = row.set;
+    const issues = issuesOf(() => fromInfrakit(withValue(infrakitAws, setPath, value)));
+    expect(issues).toEqual([
+      { path: 'path' in row ? row.path : setPath, message: expect.stringMatching(row.message) },
+    ]);
+  });
+
+  it('collects every issue rather than stopping at the first', () => {
+    let doc: object = infrakitAws;
+    doc = withValue(doc, `${RUN}.UserData`, 'IyEvYmluL3No');
+    doc = withValue(doc, `${RUN}.Placement`, { AvailabilityZone: 'us-east-1a' });
+    doc = withValue(doc, 'Properties.Instance.Properties.AttachVolumeInputs', []);
+    doc = withValue(doc, 'Properties.Flavor.Properties.Attachments', []);
+    const issues = issuesOf(() => parseSpecText(JSON.stringify(doc)));
+    expect(issues.map((i) => i.path).sort()).toEqual(
+      [
+        `${RUN}.UserData`,
+        `${RUN}.Placement`,
+        'Properties.Instance.Properties.AttachVolumeInputs',
+        'Properties.Flavor.Properties.Attachments',
+      ].sort(),
+    );
+  });
+
+  it('is pure: reads a frozen input, shares nothing with it, and never returns a partial spec', () => {
+    // Arrange
+    const good = deepFreeze(structuredClone(infrakitAws));
+    const bad = deepFreeze(withValue(infrakitAws, `${RUN}.Placement`, { Tenancy: 'dedicated' }));
+    const badBefore = structuredClone(bad);
+    // Act
+    const spec = fromInfrakit(good) as { instance: { properties: { securityGroupIds: string[] } } };
+    spec.instance.properties.securityGroupIds.push('sg-0fedcba9876543210');
+    // Assess
+    expect(good.Properties.Instance.Properties.RunInstancesInput.SecurityGroupIds).toHaveLength(1);
+    expect(() => fromInfrakit(bad)).toThrowError(SpecValidationError);
+    expect(bad).toEqual(badBefore);
+    expect(fromInfrakit(good)).toEqual(fromInfrakit(structuredClone(infrakitAws)));
   });
 });
