@@ -17,7 +17,7 @@ import type { EngineContext } from './context.js';
 import { PassAbandonedError } from './errors.js';
 import type { LeaseKeeper } from './lease.js';
 import { describeWithTimeout } from './observe.js';
-import { launchedUnder, remainderOf } from './plan-input.js';
+import { remainderOf } from './plan-input.js';
 import { configRejection } from './state-patch.js';
 import type { GroupTarget } from './target.js';
 
@@ -148,6 +148,23 @@ async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: reado
   await complete(pass, intent);
 }
 
+/** `call` bounded by the engine's provider-call timeout; a late call rejects (and is not waited for). */
+async function withCallTimeout<T>(pass: ActingPass, what: string, call: Promise<T>): Promise<T> {
+  const ms = pass.ctx.providerCallTimeoutMs;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${pass.target.provider.name} ${what} timed out after ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([call, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function provisionFor(
   pass: ActingPass,
   intent: Intent,
@@ -159,7 +176,11 @@ async function provisionFor(
   let failure: { err: unknown } | undefined;
   await step(pass, 'provision');
   try {
-    const result = await target.provider.provision(target.providerProperties, requests);
+    const result = await withCallTimeout(
+      pass,
+      'provision',
+      target.provider.provision(target.providerProperties, requests),
+    );
     launchedIds = result.launched.map((i) => i.id);
   } catch (err) {
     failure = { err };
@@ -199,10 +220,14 @@ async function destroyFor(pass: ActingPass, intent: Intent, ids: readonly string
     }
     if (doomed.length > 0) {
       await step(pass, 'destroy');
-      const result = await target.provider.destroy(
-        doomed.map((i) => i.id),
-        target.groupId,
-        intent.reason,
+      const result = await withCallTimeout(
+        pass,
+        'destroy',
+        target.provider.destroy(
+          doomed.map((i) => i.id),
+          target.groupId,
+          intent.reason,
+        ),
       );
       const gone = result.destroyed.filter((id) => ids.includes(id));
       pass.terminated += gone.length;
@@ -236,17 +261,19 @@ export async function resumeIntent(pass: ActingPass, intent: Intent): Promise<St
     const still = (intent.ids ?? []).filter((id) => pass.instances.some((i) => i.id === id));
     return destroyFor(pass, intent, still);
   }
-  const mine = new Set(launchedUnder(intent.token, pass.instances).map((i) => i.id));
-  const invisible = (intent.launchedIds ?? []).filter((id) => !mine.has(id));
-  if (invisible.length > 0 && ctx.now() - intent.createdAt < ctx.launchSettleMs) return 'continue';
   const rest = remainderOf(intent, pass.instances);
   // A launch for an older configuration, or for a group being destroyed, is not worth finishing:
-  // the planner launches what the current spec needs.
+  // the planner launches what the current spec needs (and removes what still lands of this one).
   const stale = target.destroying || (intent.configHash ?? target.configHash) !== target.configHash;
   if (rest.count === 0 || stale) {
     await complete(pass, intent);
     return 'continue';
   }
+  // Race: the intent's remainder may still be on the way. Its creator may be stalled inside
+  // `provision` with its lease taken over (nothing recorded yet), or EC2 may not show fresh
+  // instances yet. Relaunching now could duplicate them; until the settle time has passed they
+  // count as pending, and afterwards whatever landed carries the token and is subtracted.
+  if (ctx.now() - intent.createdAt < ctx.launchSettleMs) return 'continue';
   return provisionFor(pass, intent, rest);
 }
 

@@ -18,6 +18,7 @@ export interface EngineContext {
   readonly leaseTtlMs: number;
   readonly describeTimeoutMs: number;
   readonly launchSettleMs: number;
+  readonly providerCallTimeoutMs: number;
   /** Marks the start of a protocol step; throws `PassAbandonedError` when a fault is injected there. */
   step(name: string, groupId: string): void;
 }
@@ -33,6 +34,8 @@ export function engineContext(deps: EngineDeps): EngineContext {
     leaseTtlMs: deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
     describeTimeoutMs: deps.describeTimeoutMs ?? DEFAULT_DESCRIBE_TIMEOUT_MS,
     launchSettleMs: deps.launchSettleMs ?? DEFAULT_LAUNCH_SETTLE_MS,
+    providerCallTimeoutMs:
+      deps.providerCallTimeoutMs ?? Math.floor((deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS) / 2),
     step(name, groupId) {
       if (!faults) return;
       try {

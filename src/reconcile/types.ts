@@ -19,10 +19,18 @@ export interface EngineDeps {
   /** A provider `describe` taking longer than this counts as failed. @default 20_000 */
   readonly describeTimeoutMs?: number;
   /**
-   * How long a launched instance may stay invisible to `describe` (EC2 is eventually consistent)
-   * before its launch intent is considered lost and its remainder relaunched. @default 120_000
+   * How long an unfinished launch intent is left alone before its remainder is relaunched: its
+   * instances may still be on the way (a holder stalled inside `provision`, or EC2's eventual
+   * consistency hiding fresh instances from `describe`). Until then they count as pending.
+   * Keep it above `providerCallTimeoutMs` plus the provider's visibility lag. @default 120_000
    */
   readonly launchSettleMs?: number;
+  /**
+   * A provider `provision` or `destroy` taking longer than this fails the pass (the intent stays
+   * open). Calls start with at least two thirds of the lease left, so with the default a holder
+   * stops waiting before its lease can expire. @default half of `leaseTtlMs`
+   */
+  readonly providerCallTimeoutMs?: number;
   /**
    * Test-only crash injection: called before every protocol step. When it throws, the engine
    * abandons the pass at once (no release, no cleanup: the lease simply expires), as a crashed

@@ -1,5 +1,6 @@
 import { type EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LAUNCH_SETTLE_MS } from '../../src/reconcile/context.js';
 import { PassAbandonedError } from '../../src/reconcile/index.js';
 import type { Engine } from '../../src/reconcile/types.js';
 import { TAG_INTENT } from '../../src/tags.js';
@@ -142,6 +143,9 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, with faults at t
     const survivor = w.engine();
     expect((await survivor.reconcileGroup('crash-before')).outcome).toBe('busy');
     w.advance(LEASE_TTL_MS + 1_000);
+    // The launch may still be on the way (a stalled holder): it is left alone until it settles.
+    expect((await survivor.reconcileGroup('crash-before')).launched).toBe(0);
+    w.advance(DEFAULT_LAUNCH_SETTLE_MS);
     await converge(survivor, ['crash-before']);
     // Assess: exactly 5, launched under the recorded intent's token, which is now closed.
     const live = await w.live('crash-before');
@@ -190,8 +194,11 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, with faults at t
     const [intent] = await w.store.listOpenIntents('run-fails');
     expect(intent).toMatchObject({ kind: 'launch', count: 5 });
     expect(await w.live('run-fails')).toEqual([]);
-    // Act: the fault clears.
+    // Act: the fault clears. An InternalError leaves the outcome unknown, so the remainder waits
+    // out the settle time before it is launched again.
     w.fault = undefined;
+    expect((await engine.reconcileGroup('run-fails')).launched).toBe(0);
+    w.advance(DEFAULT_LAUNCH_SETTLE_MS);
     await converge(engine, ['run-fails']);
     // Assess
     const live = await w.live('run-fails');

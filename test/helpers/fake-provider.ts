@@ -41,6 +41,8 @@ export interface FakeFaults {
   provisionFailAfter?: number;
   /** The next provision throws this error without launching anything. */
   provisionError?: Error;
+  /** The next provision waits for this before launching (a caller stalled inside the call). */
+  provisionHold?: Promise<void>;
   /** The next destroy destroys this many instances, then throws. */
   destroyFailAfter?: number;
 }
@@ -88,6 +90,11 @@ export class FakeProvider implements InstanceProvider {
   ): Promise<ProvisionResult> {
     this.calls.provision.push([...requests]);
     if (this.interleave) await yieldNow();
+    const hold = this.faults.provisionHold;
+    if (hold) {
+      this.faults.provisionHold = undefined;
+      await hold;
+    }
     const failing = this.faults.provisionError;
     if (failing) {
       this.faults.provisionError = undefined;

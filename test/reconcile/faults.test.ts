@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InsufficientCapacityError, InvalidConfigurationError } from '../../src/errors.js';
-import { PassAbandonedError } from '../../src/reconcile/index.js';
+import { DEFAULT_LAUNCH_SETTLE_MS } from '../../src/reconcile/context.js';
+import { createEngine, PassAbandonedError } from '../../src/reconcile/index.js';
 import { TAG_INTENT } from '../../src/tags.js';
 import { useDynalite } from '../helpers/dynalite.js';
 import type { FakeProvider } from '../helpers/fake-provider.js';
-import { fakeSpec, LEASE_TTL_MS, newWorld, settle, type World } from './harness.js';
+import { fakeSpec, flavors, LEASE_TTL_MS, newWorld, settle, type World } from './harness.js';
 
 const server = useDynalite();
 
@@ -49,6 +50,10 @@ describe('reconcile engine under provider faults', () => {
     expect(first.outcome).toBe('acted');
     expect(w.provider.ofGroup('web')).toHaveLength(1);
     expect((await w.store.getGroup('web'))?.state.openIntents).toHaveLength(1);
+    // The failed call's outcome is unknown: its remainder waits out the settle time, then goes.
+    await engine.reconcileGroup('web');
+    expect(w.provider.calls.provision).toHaveLength(1);
+    w.clock.advance(DEFAULT_LAUNCH_SETTLE_MS);
     await settle(engine, w.clock);
     const [firstCall, secondCall] = w.provider.calls.provision;
     expect(firstCall).toHaveLength(4);
@@ -148,6 +153,9 @@ describe('reconcile engine: leases and crashes', () => {
     const survivor = w.engine('survivor');
     expect((await survivor.reconcileGroup('web')).outcome).toBe('busy');
     w.clock.advance(LEASE_TTL_MS + 1);
+    await survivor.reconcileGroup('web');
+    // An unfinished launch is left alone until the settle time has passed: it may be on the way.
+    w.clock.advance(DEFAULT_LAUNCH_SETTLE_MS);
     await settle(survivor, w.clock);
     const live = w.provider.ofGroup('web');
     expect(live).toHaveLength(3);
@@ -156,6 +164,60 @@ describe('reconcile engine: leases and crashes', () => {
     const record = await w.store.getGroup('web');
     expect(record?.state.openIntents).toEqual([]);
     expect(record?.state.lease).toBeUndefined();
+    w.close();
+  });
+
+  it('a holder stalled inside provision past its lease: the next holder waits, nothing is duplicated', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 3 }));
+    let release = () => {};
+    w.provider.faults.provisionHold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const stalled = w.engine('stalled').reconcileGroup('web');
+    await vi.waitFor(() => expect(w.provider.calls.provision).toHaveLength(1));
+
+    // The stalled holder's lease expires; another reconciler takes over while the call is out.
+    w.clock.advance(LEASE_TTL_MS + 1);
+    const next = w.engine('next');
+    expect((await next.reconcileGroup('web')).launched).toBe(0);
+    expect(w.provider.calls.provision).toHaveLength(1);
+
+    // The stalled call lands; its holder finds its lease gone at its next write.
+    release();
+    expect((await stalled).outcome).toBe('busy');
+    expect(w.provider.ofGroup('web')).toHaveLength(3);
+
+    // Later passes see the landed instances under the intent's token and launch nothing more.
+    w.clock.advance(DEFAULT_LAUNCH_SETTLE_MS);
+    await settle(next, w.clock);
+    expect(w.provider.launchedTotal).toBe(3);
+    expect((await w.store.getGroup('web'))?.state.openIntents).toEqual([]);
+    w.close();
+  });
+
+  it('a provider call that outlives its timeout fails the pass and leaves the intent open', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 2 }));
+    w.provider.faults.provisionHold = new Promise<void>(() => {});
+    const engine = createEngine({
+      store: w.store,
+      providers: new Map([[w.provider.name, w.provider]]),
+      flavors,
+      owner: 'impatient',
+      now: w.clock.now,
+      leaseTtlMs: LEASE_TTL_MS,
+      providerCallTimeoutMs: 50,
+    });
+    const first = await engine.reconcileGroup('web');
+    expect(first.launched).toBe(0);
+    expect((await w.store.getGroup('web'))?.state.openIntents).toHaveLength(1);
+    const events = await w.store.listEvents('web');
+    expect(events.items.map((e) => e.message).join('\n')).toMatch(/provision timed out after 50 ms/);
+    // The lease was released: the next pass may act, and relaunches once the settle time is over.
+    w.clock.advance(DEFAULT_LAUNCH_SETTLE_MS);
+    await settle(engine, w.clock);
+    expect(w.provider.ofGroup('web')).toHaveLength(2);
     w.close();
   });
 });
