@@ -17,11 +17,84 @@ export class InfrakitError extends Error {
   }
 }
 
-/** Input (a spec, provider properties, a request) is invalid; `issues` name each field and reason. */
+/**
+ * Bounds on how much of a validation failure is reported. A small document can have thousands of
+ * problems (a YAML anchor of unknown keys used many times), and an answer listing all of them can
+ * exceed what API Gateway and Lambda will carry: only the first issues are reported, each clipped,
+ * followed by one issue that counts the rest.
+ */
+export const ISSUE_LIMITS = {
+  /** Issues reported in full; the rest are counted. */
+  count: 50,
+  /** Total JSON size of the reported issues; stops earlier when paths or messages are long. */
+  bytes: 24 * 1024,
+  /** Characters of one issue's path and of its message. */
+  pathChars: 200,
+  messageChars: 300,
+  /** Issues, and characters, summarised in an error's one-line message. */
+  messageIssues: 20,
+  summaryChars: 2_000,
+} as const;
+
+/** `text` cut to at most `max` characters, marked with `…` when cut (never splitting a surrogate pair). */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let head = text.slice(0, Math.max(0, max - 1));
+  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  return `${head}…`;
+}
+
+function clipIssue(issue: FieldIssue): FieldIssue {
+  return {
+    path: clipText(issue.path, ISSUE_LIMITS.pathChars),
+    message: clipText(issue.message, ISSUE_LIMITS.messageChars),
+  };
+}
+
+const omitted = (n: number) => `${n} more issue${n === 1 ? '' : 's'} not shown`;
+
+/**
+ * The issues to report: the first ones (at most `ISSUE_LIMITS.count`, within `ISSUE_LIMITS.bytes`),
+ * each clipped, then, when some were left out, one issue with an empty path that says how many.
+ */
+export function reportedIssues(issues: readonly FieldIssue[]): FieldIssue[] {
+  const shown: FieldIssue[] = [];
+  let bytes = 0;
+  for (const issue of issues) {
+    if (shown.length >= ISSUE_LIMITS.count) break;
+    const clipped = clipIssue(issue);
+    bytes += Buffer.byteLength(JSON.stringify(clipped));
+    if (bytes > ISSUE_LIMITS.bytes && shown.length > 0) break;
+    shown.push(clipped);
+  }
+  const rest = issues.length - shown.length;
+  return rest > 0 ? [...shown, { path: '', message: omitted(rest) }] : shown;
+}
+
+/** One line naming the first issues (`path: message; …`) and counting the rest. */
+export function summarizeIssues(issues: readonly FieldIssue[]): string {
+  const parts: string[] = [];
+  let chars = 0;
+  for (const issue of issues) {
+    if (parts.length >= ISSUE_LIMITS.messageIssues) break;
+    const { path, message } = clipIssue(issue);
+    const part = path ? `${path}: ${message}` : message;
+    if (chars + part.length > ISSUE_LIMITS.summaryChars && parts.length > 0) break;
+    parts.push(part);
+    chars += part.length + 2;
+  }
+  const rest = issues.length - parts.length;
+  return rest > 0 ? [...parts, omitted(rest)].join('; ') : parts.join('; ');
+}
+
+/**
+ * Input (a spec, provider properties, a request) is invalid; `issues` name each field and reason.
+ * `issues` holds every problem found; the message names the first ones and counts the rest.
+ */
 export class SpecValidationError extends InfrakitError {
   readonly issues: readonly FieldIssue[];
   constructor(issues: readonly FieldIssue[], options?: ErrorOptions) {
-    super(issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '), options);
+    super(summarizeIssues(issues), options);
     this.name = 'SpecValidationError';
     this.issues = issues;
   }

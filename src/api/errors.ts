@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type FieldIssue, SpecValidationError } from '../errors.js';
+import { clipText, type FieldIssue, reportedIssues, SpecValidationError } from '../errors.js';
 import { GroupExistsError, GroupNotFoundError, VersionConflictError } from '../store/errors.js';
 import { jsonResponse } from './http.js';
 import type { Log } from './types.js';
@@ -57,8 +57,11 @@ function toHttpError(err: unknown): HttpError | undefined {
   return undefined;
 }
 
+/** An error message is one line for people; anything longer is cut (it may quote the input). */
+const MAX_MESSAGE_CHARS = 4_000;
+
 /**
- * The JSON error body `{ error: { code, message, issues? } }`. A real server error is logged with
+ * The JSON error body `{ error: { code, message, issues? } }`, small whatever the input was. A real server error is logged with
  * its details and answered with a generic message, so internals never reach the caller.
  */
 export function toErrorResponse(
@@ -76,11 +79,12 @@ export function toErrorResponse(
       error: { code: 'internal', message: 'internal error; see the controller logs' },
     });
   }
+  // Bounded whatever the input: the first issues, clipped, and a count of the rest (see ISSUE_LIMITS).
   const body = {
     error: {
       code: http.code,
-      message: http.message,
-      ...(http.issues && http.issues.length > 0 ? { issues: http.issues } : {}),
+      message: clipText(http.message, MAX_MESSAGE_CHARS),
+      ...(http.issues && http.issues.length > 0 ? { issues: reportedIssues(http.issues) } : {}),
     },
   };
   return jsonResponse(http.status, body, http.headers);

@@ -4,16 +4,30 @@ import { fromInfrakit, isInfrakitSpec } from './infrakit.js';
 import type { GroupSpec } from './schema.js';
 import { validateSpec } from './validate.js';
 
+/**
+ * Alias references allowed per YAML anchor (the `yaml` library's `maxAliasCount`, which also weighs
+ * aliases nested inside an anchor). A spec rarely needs any; each reference repeats the anchor's
+ * content for validation, so a document of a few KiB could otherwise stand for megabytes.
+ */
+export const MAX_YAML_ALIASES = 10;
+
+/** The `yaml` library's message for too many alias references, and ours. */
+const ALIAS_LIMIT_ERROR = /excessive alias count/i;
+const ALIAS_LIMIT_MESSAGE = `too many alias references (an anchor may be referenced at most ${MAX_YAML_ALIASES} times, counting aliases nested in it); write the values out instead`;
+
 /** Parses JSON or YAML text into a plain value; a syntax error names the line. */
 export function parseDocument(text: string, format: 'json' | 'yaml' | 'auto' = 'auto'): unknown {
   const trimmed = text.trim();
   if (trimmed === '') throw new SpecValidationError([{ path: '', message: 'the document is empty' }]);
   const asJson = format === 'json' || (format === 'auto' && /^[{[]/.test(trimmed));
   try {
-    return asJson ? JSON.parse(trimmed) : parseYaml(trimmed, { prettyErrors: true, uniqueKeys: true });
+    return asJson
+      ? JSON.parse(trimmed)
+      : parseYaml(trimmed, { prettyErrors: true, uniqueKeys: true, maxAliasCount: MAX_YAML_ALIASES });
   } catch (err) {
     const what = asJson ? 'JSON' : 'YAML';
-    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const first = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+    const detail = ALIAS_LIMIT_ERROR.test(first) ? ALIAS_LIMIT_MESSAGE : first;
     throw new SpecValidationError([{ path: '', message: `invalid ${what}: ${detail}` }], { cause: err });
   }
 }

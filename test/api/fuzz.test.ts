@@ -3,11 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorResponseSchema } from '../../src/api/schemas.js';
 import type { DynamoTestServer } from '../helpers/dynalite.js';
 import { apiEvent, bodyOf } from './api-event.js';
+import { anchorFanOutYaml, longIdJson, MAX_RESPONSE_BYTES, unknownKeysJson } from './bombs.js';
 import { type ApiHarness, cattle, createHarness, startServer } from './harness.js';
 
 /**
- * Random methods, paths, headers and bodies: the API never answers 5xx, every error has the JSON
- * error shape, and a refused request (4xx) leaves the table exactly as it was.
+ * Random methods, paths, headers and bodies: the API never answers 5xx, every answer stays small
+ * (a large one would exceed Lambda's response limit and become API Gateway's 500), every error has
+ * the JSON error shape, and a refused request (4xx) leaves the table exactly as it was.
  */
 
 let server: DynamoTestServer;
@@ -51,6 +53,11 @@ const methods = fc.oneof(
 
 const validSpec = cattle('web', 3);
 const hugeBody = JSON.stringify({ ...validSpec, pad: 'x'.repeat(300 * 1024) });
+/** Bodies of a few KiB to 250 KiB whose 400 would name tens of thousands of issues. */
+const aliasBomb = anchorFanOutYaml(3844, 31);
+const anchorFanOut = anchorFanOutYaml(3844, 5);
+const manyUnknownKeys = unknownKeysJson(20_000);
+const longId = longIdJson(40_000);
 
 const bodies = fc.oneof(
   fc.constant(undefined),
@@ -67,6 +74,7 @@ const bodies = fc.oneof(
     '"str"',
     hugeBody,
   ),
+  fc.constantFrom(aliasBomb, anchorFanOut, manyUnknownKeys, longId),
   fc.constantFrom(
     JSON.stringify({ ...validSpec, allocation: { size: 2, logicalIds: ['a'] } }),
     JSON.stringify({ ...validSpec, allocation: { size: 'three' } }),
@@ -162,6 +170,7 @@ const requests: fc.Arbitrary<FuzzRequest> = fc.record({
 
 /** One request per status the run must reach; fast-check runs them before the random ones. */
 const json = { 'content-type': 'application/json' };
+const yaml = { 'content-type': 'application/yaml' };
 const plain = { headers: {}, query: {}, base64: false };
 const EXAMPLES: [FuzzRequest][] = [
   [{ ...plain, target: { method: 'GET', path: '/groups' }, body: undefined }],
@@ -176,10 +185,16 @@ const EXAMPLES: [FuzzRequest][] = [
       body: JSON.stringify(validSpec),
     },
   ],
+  ...[aliasBomb, anchorFanOut].map((body): [FuzzRequest] => [
+    { ...plain, target: { method: 'PUT', path: '/groups/web' }, headers: yaml, body },
+  ]),
+  ...[manyUnknownKeys, longId].map((body): [FuzzRequest] => [
+    { ...plain, target: { method: 'PUT', path: '/groups/web' }, headers: json, body },
+  ]),
 ];
 
 describe('API fuzzing', () => {
-  it('never answers 5xx, always uses the error shape, and writes nothing on a 4xx', async () => {
+  it('never answers 5xx, answers small, always uses the error shape, and writes nothing on a 4xx', async () => {
     const seen = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(requests, async (r) => {
@@ -195,6 +210,8 @@ describe('API fuzzing', () => {
         seen.set(status, (seen.get(status) ?? 0) + 1);
         expect(status, `${method} ${path}: ${res.body?.slice(0, 300)}`).toBeLessThan(500);
         expect(status).toBeGreaterThanOrEqual(200);
+        const size = Buffer.byteLength(res.body ?? '');
+        expect(size, `${method} ${path} → ${status}: ${size} bytes`).toBeLessThan(MAX_RESPONSE_BYTES);
         if (status >= 400) {
           expect(ErrorResponseSchema.safeParse(bodyOf(res)).success, res.body).toBe(true);
           expect(await h.scan(), `${method} ${path} → ${status} changed the table`).toBe(before);
