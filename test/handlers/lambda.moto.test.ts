@@ -5,7 +5,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as apiHandler } from '../../lambda/api.js';
 import { handler as eventsHandler } from '../../lambda/events.js';
 import { handler as reconcileHandler } from '../../lambda/reconcile.js';
@@ -61,9 +61,7 @@ async function liveInstances(groupId: string): Promise<string[]> {
 describe.skipIf(!motoAvailable())('Lambda handlers on dynalite and moto', () => {
   beforeAll(async () => {
     [dynamo, moto] = await Promise.all([startDynalite(), startMoto()]);
-    const tableName = await dynamo.newTable('lambda');
     Object.assign(process.env, {
-      TABLE_NAME: tableName,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
@@ -81,6 +79,12 @@ describe.skipIf(!motoAvailable())('Lambda handlers on dynalite and moto', () => 
       region: 'us-east-1',
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
+  });
+
+  // Tests run in random order: each gets its own table, so no test sees another's groups.
+  beforeEach(async () => {
+    process.env.TABLE_NAME = await dynamo.newTable('lambda');
+    resetAwsRuntime();
   });
 
   afterAll(async () => {
@@ -133,5 +137,54 @@ describe.skipIf(!motoAvailable())('Lambda handlers on dynalite and moto', () => 
     // Too little time left for any group: all of them are fanned out as events.
     const late = await reconcileHandler({}, lambdaContext(4_000));
     expect(late).toMatchObject({ groupsSeen: 1, skipped: 1, fannedOutEvents: 1 });
+  });
+
+  it('Spot interruption warning: the replacement is launched on moto before the doomed instance goes', async () => {
+    const spec = {
+      allocation: { size: 2 },
+      instance: {
+        provider: 'ec2',
+        properties: { imageId: AMI, instanceType: 't3.micro', spot: { interruptionBehavior: 'terminate' } },
+      },
+    };
+    const put = await apiHandler(
+      apiEvent('PUT', '/groups/spot', { body: { id: 'spot', ...spec } }),
+      lambdaContext(),
+    );
+    expect(put.statusCode, put.body).toBe(201);
+    await reconcileHandler({}, lambdaContext());
+    const before = await liveInstances('spot');
+    expect(before).toHaveLength(2);
+    const doomed = before[0] ?? '';
+
+    // The 2-minute notice, as EventBridge delivers it, stamped now.
+    const warned = await eventsHandler(
+      fixtureEvent('aws.ec2', 'spot-interruption-warning', {
+        instanceId: doomed,
+        time: new Date().toISOString(),
+      }),
+      lambdaContext(),
+    );
+    expect(warned).toMatchObject({
+      kind: 'aws.ec2|EC2 Spot Instance Interruption Warning',
+      action: 'reconciled',
+      groupIds: ['spot'],
+    });
+    // Replacement first: it is running on moto while the doomed instance still runs.
+    expect(warned.outcomes[0]).toMatchObject({ outcome: 'acted', launched: 1, terminated: 0 });
+    const during = await liveInstances('spot');
+    expect(during).toHaveLength(3);
+    expect(during).toContain(doomed);
+    const replacement = during.find((id) => !before.includes(id)) ?? '';
+    expect(replacement).not.toBe('');
+
+    // The following passes terminate the doomed instance once its replacement is available.
+    for (let i = 0; i < 3 && (await liveInstances('spot')).includes(doomed); i++) {
+      await reconcileHandler({}, lambdaContext());
+    }
+    const after = await liveInstances('spot');
+    expect(after).toHaveLength(2);
+    expect(after).not.toContain(doomed);
+    expect(after).toContain(replacement);
   });
 });
