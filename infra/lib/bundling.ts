@@ -34,11 +34,12 @@ export const EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*'];
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __infrakitCreateRequire } from 'node:module'; const require = __infrakitCreateRequire(import.meta.url);";
 
-/** The repository root (where `package.json`, `package-lock.json` and `lambda/` live). */
+/**
+ * The package root (where `package.json` and `lambda/` live): this repository, or
+ * `node_modules/infrakit-serverless` in an app that uses the construct. Not the `NodejsFunction`
+ * project root, which is the app's (see `InfraKitControllerProps.depsLockFilePath`).
+ */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The lockfile NodejsFunction hashes and installs from. */
-export const DEPS_LOCK_FILE = fileURLToPath(new URL('../../package-lock.json', import.meta.url));
 
 /** Absolute path of a handler's source file, e.g. `<root>/lambda/api.ts`. */
 export function handlerEntry(name: HandlerName): string {

@@ -74,6 +74,15 @@ export interface InfraKitControllerProps {
    * @default - the handlers in this package's `lambda/` folder
    */
   readonly handlerEntries?: Partial<Record<HandlerName, string>>;
+  /**
+   * The lock file of the app that deploys the controller (`package-lock.json`, `yarn.lock`,
+   * `pnpm-lock.yaml`…), as `NodejsFunction` takes it: it tells which package manager runs esbuild,
+   * and its directory is the project root, under which the handler entries must lie (this package in
+   * `node_modules` is). Set it when the app has several lock files, or when synth runs outside the
+   * app's folder or with this package linked from elsewhere (`npm link`).
+   * @default - `NodejsFunction`'s default: the nearest lock file upwards from the working directory
+   */
+  readonly depsLockFilePath?: string;
 }
 
 /**
@@ -124,6 +133,7 @@ export class InfraKitController extends Construct {
       logLevel: props.logLevel ?? 'INFO',
     });
     const entry = (name: HandlerName) => props.handlerEntries?.[name] ?? handlerEntry(name);
+    const depsLockFilePath = props.depsLockFilePath;
     this.deadLetterQueues = {
       reconcile: createDeadLetterQueue(this, 'ReconcileDeadLetterQueue'),
       events: createDeadLetterQueue(this, 'EventsDeadLetterQueue'),
@@ -137,6 +147,7 @@ export class InfraKitController extends Construct {
         timeout: Duration.seconds(29),
         environment,
         logRetention,
+        depsLockFilePath,
       }),
       reconcile: createHandlerFunction(this, 'ReconcileFunction', {
         name: 'reconcile',
@@ -146,6 +157,7 @@ export class InfraKitController extends Construct {
         timeout: props.reconcileTimeout ?? Duration.minutes(5),
         environment,
         logRetention,
+        depsLockFilePath,
         deadLetterQueue: this.deadLetterQueues.reconcile,
         // The next scheduled sweep is the retry; retrying a long sweep would only overlap it.
         retryAttempts: 0,
@@ -159,6 +171,7 @@ export class InfraKitController extends Construct {
         timeout: Duration.minutes(2),
         environment,
         logRetention,
+        depsLockFilePath,
         deadLetterQueue: this.deadLetterQueues.events,
         retryAttempts: 2,
       }),

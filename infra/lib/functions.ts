@@ -4,13 +4,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import {
-  DEPS_LOCK_FILE,
-  HANDLER_RUNTIME,
-  type HandlerName,
-  nodejsBundling,
-  PROJECT_ROOT,
-} from './bundling.js';
+import { HANDLER_RUNTIME, type HandlerName, nodejsBundling } from './bundling.js';
 
 /** How one handler function is sized and invoked. */
 export interface HandlerFunctionOptions {
@@ -27,6 +21,11 @@ export interface HandlerFunctionOptions {
   readonly retryAttempts?: number;
   /** How long an asynchronous event may wait (throttled or retrying) before it is dropped to the DLQ. */
   readonly maxEventAge?: Duration;
+  /**
+   * The app's lock file; its directory is the `NodejsFunction` project root, under which the entry
+   * must be. Undefined lets `NodejsFunction` look for one upwards from the working directory.
+   */
+  readonly depsLockFilePath?: string;
 }
 
 /**
@@ -47,8 +46,7 @@ export function createHandlerFunction(scope: Construct, id: string, options: Han
     memorySize: options.memorySize,
     timeout: options.timeout,
     environment: options.environment,
-    projectRoot: PROJECT_ROOT,
-    depsLockFilePath: DEPS_LOCK_FILE,
+    depsLockFilePath: options.depsLockFilePath,
     bundling: nodejsBundling(),
     logGroup,
     deadLetterQueueEnabled: options.deadLetterQueue !== undefined,
