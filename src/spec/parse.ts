@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { type Document, isScalar, LineCounter, parseDocument as parseYamlDocument, visit } from 'yaml';
 import { SpecValidationError } from '../errors.js';
 import { fromInfrakit, isInfrakitSpec } from './infrakit.js';
 import type { GroupSpec } from './schema.js';
@@ -15,15 +15,51 @@ export const MAX_YAML_ALIASES = 10;
 const ALIAS_LIMIT_ERROR = /excessive alias count/i;
 const ALIAS_LIMIT_MESSAGE = `too many alias references (an anchor may be referenced at most ${MAX_YAML_ALIASES} times, counting aliases nested in it); write the values out instead`;
 
+/** Where the first key that repeats an earlier key of the same mapping starts, if any. */
+function duplicateKeyOffset(doc: Document): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Map(_, map) {
+      // Scalar keys compare by value, others by identity: the library's own `uniqueKeys` rule.
+      const seen = new Set<unknown>();
+      for (const { key } of map.items) {
+        const id = isScalar(key) ? key.value : key;
+        if (seen.has(id)) {
+          offset = isScalar(key) ? (key.range?.[0] ?? 0) : 0;
+          return visit.BREAK;
+        }
+        seen.add(id);
+      }
+      return undefined;
+    },
+  });
+  return offset;
+}
+
+/**
+ * YAML text → a plain value. Keys must be unique, checked here in one pass: the library's
+ * `uniqueKeys` compares every pair of keys of a mapping, so a 256 KiB body of distinct keys would
+ * cost tens of seconds.
+ */
+function parseYaml(text: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseYamlDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter });
+  if (doc.errors.length > 0) throw doc.errors[0];
+  const duplicate = duplicateKeyOffset(doc);
+  if (duplicate !== undefined) {
+    const { line, col } = lineCounter.linePos(duplicate);
+    throw new Error(`Map keys must be unique at line ${line}, column ${col}`);
+  }
+  return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+}
+
 /** Parses JSON or YAML text into a plain value; a syntax error names the line. */
 export function parseDocument(text: string, format: 'json' | 'yaml' | 'auto' = 'auto'): unknown {
   const trimmed = text.trim();
   if (trimmed === '') throw new SpecValidationError([{ path: '', message: 'the document is empty' }]);
   const asJson = format === 'json' || (format === 'auto' && /^[{[]/.test(trimmed));
   try {
-    return asJson
-      ? JSON.parse(trimmed)
-      : parseYaml(trimmed, { prettyErrors: true, uniqueKeys: true, maxAliasCount: MAX_YAML_ALIASES });
+    return asJson ? JSON.parse(trimmed) : parseYaml(trimmed);
   } catch (err) {
     const what = asJson ? 'JSON' : 'YAML';
     const first = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);

@@ -17,6 +17,12 @@ export function anchorFanOutYaml(keys: number, refs: number): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** A YAML spec with `n` distinct unknown top-level fields, in block style (about 8 bytes each). */
+export function unknownKeysYaml(n: number): string {
+  const extra = Array.from({ length: n }, (_, i) => `u${i.toString(36)}: 1`);
+  return ['id: web', 'allocation: {size: 1}', 'instance: {provider: fake}', ...extra, ''].join('\n');
+}
+
 /** A JSON spec with `n` unknown top-level fields (about 8 bytes each). */
 export function unknownKeysJson(n: number): string {
   const extra = Object.fromEntries(Array.from({ length: n }, (_, i) => [`u${i}`, 1]));

@@ -3,7 +3,13 @@ import { ErrorResponseSchema } from '../../src/api/schemas.js';
 import { ISSUE_LIMITS, SpecValidationError } from '../../src/errors.js';
 import type { DynamoTestServer } from '../helpers/dynalite.js';
 import { apiEvent } from './api-event.js';
-import { anchorFanOutYaml, longIdJson, MAX_RESPONSE_BYTES, unknownKeysJson } from './bombs.js';
+import {
+  anchorFanOutYaml,
+  longIdJson,
+  MAX_RESPONSE_BYTES,
+  unknownKeysJson,
+  unknownKeysYaml,
+} from './bombs.js';
 import { type ApiHarness, createHarness, startServer } from './harness.js';
 
 /** A bad request of any size gets a small 400: Lambda cannot return more than 6 MB. */
@@ -63,6 +69,21 @@ describe('the size of a 400', () => {
     const error = await putBody(unknownKeysJson(20_000), 'application/json');
     expect(error.issues).toHaveLength(ISSUE_LIMITS.count + 1);
     expect(error.issues?.at(-1)?.message).toBe(`${20_000 - ISSUE_LIMITS.count} more issues not shown`);
+  });
+
+  it('checks YAML keys for duplicates in one pass, so 30,000 keys parse in moments', async () => {
+    // Pairwise key comparison took about 15 s here for this body, near the API function's 29 s.
+    const body = unknownKeysYaml(30_000);
+    expect(body.length).toBeLessThan(256 * 1024);
+    const started = performance.now();
+    const error = await putBody(body, 'application/yaml');
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(error.issues?.at(-1)?.message).toBe(`${30_000 - ISSUE_LIMITS.count} more issues not shown`);
+    const duplicate = await putBody(
+      'id: web\nallocation: {size: 1}\nallocation: {size: 2}\n',
+      'application/yaml',
+    );
+    expect(duplicate.message).toBe('invalid YAML: Map keys must be unique at line 3, column 1');
   });
 
   it('clips a message that quotes a long value from the request', async () => {
