@@ -38,6 +38,7 @@ function pausedPlan(input: PlanInput, observed: readonly Assessed[]): Plan {
   return {
     actions: [],
     blocked: { reason: 'paused: spec.paused is true, no action is taken' },
+    converged: false,
     summary: `paused: no actions (${Math.min(available, desired)}/${desired} healthy)`,
     notes: [],
   };
@@ -100,6 +101,7 @@ export function plan(input: PlanInput, now: number): Plan {
     actions: list,
     ...(blocked ? { blocked } : {}),
     ...(nextCheckAt !== undefined ? { nextCheckAt } : {}),
+    converged: list.length === 0 && blocked === undefined && outcome.settled,
     summary: summarize(list, outcome, blocked),
     notes: actions.notes(),
   };

@@ -93,6 +93,11 @@ export interface Plan {
    * retiring instance's deadline falls, so the plan may change; undefined when nothing waits on time.
    */
   readonly nextCheckAt?: number;
+  /**
+   * Nothing left to do or wait for: no actions, not blocked, no launch or termination pending,
+   * exactly the declared instances on the current config, and every one available (healthy).
+   */
+  readonly converged: boolean;
   /** One human line: what the plan does and why (shown by pretend and the CLI). */
   readonly summary: string;
   /** Extra facts worth showing, e.g. protected instances that were skipped. Sorted. */

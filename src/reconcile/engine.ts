@@ -53,7 +53,13 @@ export function createEngine(deps: EngineDeps): Engine {
       };
       const planned = await observeAndPlan(ctx, record);
       if (!planned.ok)
-        return { actions: [], blocked: { reason: planned.reason }, summary: planned.reason, notes: [] };
+        return {
+          actions: [],
+          blocked: { reason: planned.reason },
+          converged: false,
+          summary: planned.reason,
+          notes: [],
+        };
       return planned.decision.plan;
     },
 
@@ -76,7 +82,7 @@ export function createEngine(deps: EngineDeps): Engine {
           const d = details.get(i.id);
           return d ? { ...i, details: d } : i;
         }),
-        converged: decision.actions.length === 0 && blocked === undefined,
+        converged: decision.plan.converged && decision.actions.length === 0 && blocked === undefined,
         ...(blocked !== undefined ? { blocked } : {}),
         summary: decision.desired.lastSummary,
         ...base,
