@@ -220,4 +220,18 @@ describe('reconcile engine: sweep, status and pretend', () => {
     expect(await engine.status('nope')).toBeUndefined();
     w.close();
   });
+
+  it('status is not converged while a launch is pending, even though no action is planned', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 3 }));
+    const engine = w.engine();
+    // The launch fails with an unknown outcome: its intent stays open and counts as pending.
+    w.provider.faults.provisionError = new Error('connection reset');
+    await engine.reconcileGroup('web');
+    const waiting = await engine.status('web');
+    expect(waiting?.instances).toHaveLength(0);
+    expect(waiting?.summary).toMatch(/^waiting: 0\/3 healthy, 3 starting/);
+    expect(waiting?.converged).toBe(false);
+    w.close();
+  });
 });
