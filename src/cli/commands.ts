@@ -101,8 +101,15 @@ export async function reconcileGroup(ctx: CommandContext, id: string): Promise<v
   const res = await ctx.client.reconcile(id);
   if (ctx.json) return ctx.outJson(res.body);
   const body = res.body as { outcome?: string; launched?: number; terminated?: number; plan?: PlanView };
-  const summary = body.plan?.summary ? `: ${body.plan.summary}` : '';
-  ctx.out(`group ${id}: ${body.outcome ?? 'requested'}${summary}`);
+  const outcome = body.outcome ?? 'requested';
+  const counts =
+    outcome === 'acted' ? ` (launched ${body.launched ?? 0}, terminated ${body.terminated ?? 0})` : '';
+  const summary = body.plan?.summary;
+  // A summary such as `steady: 3/3 healthy` already says the outcome.
+  const line = summary?.startsWith(`${outcome}:`)
+    ? summary
+    : [`${outcome}${counts}`, summary].filter(Boolean).join(': ');
+  ctx.out(`group ${id}: ${line}`);
 }
 
 export async function destroyGroup(

@@ -158,14 +158,16 @@ export async function startLocalController(
   };
 
   const unsubscribe = processes.onExit((exit) => {
-    const group = watched.groupOf(exit.id);
+    const group = watched.groupOf(exit.id) ?? exit.groupId;
     const terminated = watched.terminationReason(exit.id);
     watched.forget(exit.id);
     // Our own terminations are reported by the pass that made them.
     if (terminated !== undefined || stopping) return;
     const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
-    reporter.line(`${group ?? '?'}  instance ${exit.id} (pid ${exit.pid}) exited (${how})`);
+    const exited = (g: string | undefined) =>
+      reporter.line(`${g ?? 'unknown group'}  instance ${exit.id} (pid ${exit.pid}) exited (${how})`);
     if (group) {
+      exited(group);
       scheduler.request([group], 'instance exited');
       // Died before its launch was confirmed? Then it counts as pending until the settle time ends.
       setTimeout(() => scheduler.request([group], 'instance exited'), LOCAL_LAUNCH_SETTLE_MS + 50).unref();
@@ -174,8 +176,15 @@ export async function startLocalController(
     // Exited before its launch was recorded: ask the store's index, else sweep now.
     void store
       .groupOfInstance(exit.id)
-      .then((g) => (g ? scheduler.request([g], 'instance exited') : scheduleSweep(0)))
-      .catch(() => scheduleSweep(0));
+      .then((g) => {
+        exited(g);
+        if (g) scheduler.request([g], 'instance exited');
+        else scheduleSweep(0);
+      })
+      .catch(() => {
+        exited(undefined);
+        scheduleSweep(0);
+      });
   });
 
   const stop = async () => {

@@ -29,6 +29,10 @@ export class Reporter {
     const why = reasons.length > 0 ? ` [${reasons.join(', ')}]` : '';
     if (result.outcome === 'acted' && result.plan) {
       for (const text of actionLines(result.plan)) this.line(`${id}  ${text}${why}`);
+      // Launches beyond the plan's finished an earlier pass's unfinished launch.
+      const planned = result.plan.actions.reduce((n, a) => n + (a.kind === 'launch' ? a.count : 0), 0);
+      if (result.launched > planned)
+        this.line(`${id}  launch ${result.launched - planned} (unfinished launch resumed)${why}`);
     }
     if (result.outcome === 'removed') this.line(`${id}  removed (destroyed)`);
     if (result.outcome === 'observe-failed' || result.outcome === 'failed') {

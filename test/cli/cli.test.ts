@@ -246,6 +246,65 @@ describe('infrakit CLI', () => {
     expect((await cli(url, 'group', 'nonsense')).code).not.toBe(0);
   });
 
+  it('reconciles on demand, and watch ends blocked (exit 3) or on its timeout (exit 4)', async () => {
+    const steady = await writeProcessSpec(dir, 'cli-reconcile', marker, { size: 1 });
+    expect((await cli(url, 'group', 'commit', steady)).code).toBe(0);
+    expect(
+      (await cli(url, 'group', 'watch', 'cli-reconcile', '--timeout', '30', '--interval', '0.2')).code,
+    ).toBe(0);
+    const reconcile = await cli(url, 'group', 'reconcile', 'cli-reconcile');
+    expect(reconcile).toMatchObject({ code: 0, stdout: 'group cli-reconcile: steady: 1/1 healthy\n' });
+
+    const paused = join(dir, 'paused.yaml');
+    await writeFile(
+      paused,
+      `id: cli-paused\npaused: true\nallocation: { size: 1 }\ninstance: { provider: process, properties: { command: node, args: ['-e', '0', '${marker}'] } }\n`,
+    );
+    expect((await cli(url, 'group', 'commit', paused)).code).toBe(0);
+    const blocked = await cli(url, 'group', 'watch', 'cli-paused', '--timeout', '30', '--interval', '0.2');
+    expect(blocked.code).toBe(3);
+    expect(blocked.stderr).toMatch(/blocked.*paused/);
+
+    // New instances must stay healthy an hour before they count: watch gives up at its timeout.
+    const warming = join(dir, 'warming.yaml');
+    await writeFile(
+      warming,
+      `id: cli-warming\nallocation: { size: 1 }\nupdate: { minHealthySeconds: 3600 }\ninstance: { provider: process, properties: { command: node, args: ['-e', 'setInterval(() => {}, 1e9)', '${marker}'] } }\n`,
+    );
+    expect((await cli(url, 'group', 'commit', warming)).code).toBe(0);
+    const late = await cli(url, 'group', 'watch', 'cli-warming', '--timeout', '1', '--interval', '0.2');
+    expect(late.code).toBe(4);
+    expect(late.stderr.trim().split('\n')).toHaveLength(1);
+    for (const id of ['cli-paused', 'cli-warming'])
+      expect((await cli(url, 'group', 'destroy', id)).code).toBe(0);
+  });
+
+  it('fails with one line on a missing version, a pets group resize and a missing group', async () => {
+    const file = await writeProcessSpec(dir, 'cli-errors', marker, { size: 0 });
+    expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
+    const rollback = await cli(url, 'group', 'rollback', 'cli-errors', '9');
+    expect(rollback.code).toBe(1);
+    expect(rollback.stderr).toMatch(/^error: .*version 9.*\(HTTP 404\)\n$/);
+
+    const pets = join(dir, 'pets.yaml');
+    await writeFile(
+      pets,
+      `id: cli-pets\npaused: true\nallocation: { logicalIds: [a] }\ninstance: { provider: process, properties: { command: node } }\n`,
+    );
+    expect((await cli(url, 'group', 'commit', pets)).code).toBe(0);
+    const scale = await cli(url, 'group', 'scale', 'cli-pets', '2');
+    expect(scale.code).toBe(1);
+    expect(scale.stderr).toMatch(/^error: .*logicalIds.*\(HTTP 409\)\n$/);
+
+    for (const args of [['free'], ['destroy'], ['events'], ['history'], ['reconcile']]) {
+      const out = await cli(url, 'group', ...args, 'no-such-group');
+      expect(out, args.join(' ')).toMatchObject({
+        code: 1,
+        stderr: 'error: group no-such-group not found (HTTP 404)\n',
+      });
+    }
+  });
+
   it('fails with one line when the endpoint is unreachable', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const out = await cli(closed, 'group', 'ls');

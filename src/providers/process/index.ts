@@ -32,6 +32,8 @@ export interface ProcessExit {
   readonly pid: number;
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
+  /** The instance's `infrakit.group` tag, known from the launch request even before it returns. */
+  readonly groupId?: string;
 }
 
 /** How often `destroy` re-checks whether a signalled process is gone. */
@@ -161,7 +163,9 @@ export class ProcessProvider implements InstanceProvider {
       logFile,
     );
     proc.child.once('exit', (code, signal) => {
-      for (const listener of this.exitListeners) listener({ id, pid: proc.pid, code, signal });
+      const groupId = request.tags[TAG_GROUP];
+      for (const listener of this.exitListeners)
+        listener({ id, pid: proc.pid, code, signal, ...(groupId !== undefined ? { groupId } : {}) });
     });
     const state: InstanceState = {
       version: 1,
