@@ -14,3 +14,31 @@ export const TAG_PROTECTED = 'infrakit.protected';
 export function isControllerTag(key: string): boolean {
   return key.startsWith(TAG_PREFIX);
 }
+
+/**
+ * The controller's tags an instance may carry besides the user's: the three set at launch on every
+ * instance, plus `infrakit.protected`, which an operator may add later. Pets also carry
+ * `infrakit.logical-id`. A provider with a per-resource tag limit keeps room for all of them, so
+ * that neither a launch nor a later label can exceed it.
+ */
+export const RESERVED_TAG_KEYS: readonly string[] = [TAG_GROUP, TAG_CONFIG_HASH, TAG_INTENT, TAG_PROTECTED];
+
+/** The controller's own tags on one launch request, as the engine writes them. */
+export function controllerTags(
+  groupId: string,
+  configHash: string,
+  token: string,
+  logicalId?: string,
+): Record<string, string> {
+  return {
+    [TAG_GROUP]: groupId,
+    [TAG_CONFIG_HASH]: configHash,
+    [TAG_INTENT]: token,
+    ...(logicalId !== undefined ? { [TAG_LOGICAL_ID]: logicalId } : {}),
+  };
+}
+
+/** True for `aws:`-prefixed keys (any case), which AWS reserves: no caller may set them. */
+export function isAwsReservedTag(key: string): boolean {
+  return key.toLowerCase().startsWith('aws:');
+}

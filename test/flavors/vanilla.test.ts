@@ -55,6 +55,22 @@ describe('vanilla flavor', () => {
     }
   });
 
+  it('rejects aws:-prefixed tag keys (any case), which AWS reserves, naming each key', () => {
+    const tags = { 'aws:cloudformation:stack-name': 'x', 'AWS:Owner': 'y', team: 'ops', 'team:aws': 'ok' };
+    let issues: readonly { path: string; message: string }[] = [];
+    try {
+      vanillaFlavor.validate({ tags }, allocation);
+    } catch (err) {
+      if (!(err instanceof SpecValidationError)) throw err;
+      issues = err.issues;
+    }
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'tags.AWS:Owner',
+      'tags.aws:cloudformation:stack-name',
+    ]);
+    expect(issues[0]?.message).toMatch(/reserved by AWS/);
+  });
+
   it.each([
     { state: 'running', health: 'ok', expected: 'healthy' },
     { state: 'running', health: 'unknown', expected: 'healthy' },

@@ -1,13 +1,24 @@
 import * as z from 'zod';
 import { parseWith } from '../../spec/validate.js';
-import { isControllerTag } from '../../tags.js';
+import { isAwsReservedTag, isControllerTag } from '../../tags.js';
 import type { Flavor, Health } from '../types.js';
 
 const VanillaPropertiesSchema = z.strictObject({
   /** Lines of the init script, joined in order with newlines. */
   init: z.array(z.string()).max(1000).default([]),
-  /** Tags merged into every instance's tags; the controller's `infrakit.*` tags win. */
-  tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  /**
+   * Tags merged into every instance's tags; the controller's `infrakit.*` tags win. `aws:` keys
+   * are AWS's own: EC2 refuses a launch setting one, so they are refused here, before it is stored.
+   */
+  tags: z
+    .record(z.string().min(1).max(128), z.string().max(256))
+    .superRefine((tags, ctx) => {
+      for (const key of Object.keys(tags)) {
+        if (isAwsReservedTag(key))
+          ctx.addIssue({ code: 'custom', path: [key], message: 'aws:* tags are reserved by AWS' });
+      }
+    })
+    .default({}),
 });
 
 export type VanillaProperties = z.output<typeof VanillaPropertiesSchema>;
