@@ -77,6 +77,16 @@ export interface InstanceProvider {
   validate(properties: unknown): Record<string, unknown>;
 
   /**
+   * Optional: checks one launch request as the engine would send it (the controller's tags, then
+   * the flavor's `prepare`: its tags and init script) with `properties` (already validated)
+   * against limits the provider's backend enforces at launch (EC2: 50 tags, 16 KB of user data),
+   * so that the API refuses such a spec instead of storing it. Pure: no I/O, same input → same
+   * outcome. Throws `SpecValidationError` whose paths name the request field at fault: `tags`,
+   * `tags.<key>` or `init`.
+   */
+  validateLaunch?(properties: Record<string, unknown>, request: ProvisionRequest): void;
+
+  /**
    * Launches one instance per request, tagging each at launch (never after).
    *
    * Idempotency: a provider that honours tokens must not launch twice for the same token; one

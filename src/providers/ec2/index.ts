@@ -12,6 +12,12 @@ export {
   THROTTLING_CODES,
   toProviderError,
 } from './errors.js';
+export {
+  checkLaunchRequest,
+  EC2_MAX_TAGS,
+  EC2_MAX_USER_DATA_BYTES,
+  MAX_PROPERTY_TAGS,
+} from './launch-limits.js';
 export { type Ec2Properties, Ec2PropertiesSchema, parseEc2Properties } from './properties.js';
 export { Ec2Provider, type Ec2ProviderOptions } from './provider.js';
 export type { RetryOptions } from './retry.js';

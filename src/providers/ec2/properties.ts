@@ -1,6 +1,12 @@
 import * as z from 'zod';
 import { parseWith } from '../../spec/validate.js';
-import { isControllerTag } from '../../tags.js';
+import { isAwsReservedTag, isControllerTag, RESERVED_TAG_KEYS } from '../../tags.js';
+import {
+  EC2_MAX_TAG_KEY_LENGTH,
+  EC2_MAX_TAG_VALUE_LENGTH,
+  EC2_MAX_TAGS,
+  MAX_PROPERTY_TAGS,
+} from './launch-limits.js';
 
 /**
  * `instance.properties` of an `ec2` group. Either a launch template (whose settings the inline
@@ -87,12 +93,33 @@ export const SpotSchema = z.strictObject({
   interruptionBehavior: z.enum(['terminate', 'stop', 'hibernate']).default('terminate'),
 });
 
-const TagKey = z
-  .string()
-  .min(1)
-  .max(128)
-  .refine((k) => !isControllerTag(k), 'infrakit.* tags are the controller’s own and cannot be set here')
-  .refine((k) => !k.toLowerCase().startsWith('aws:'), 'aws:* tags are reserved by AWS');
+/**
+ * Extra tags: never the controller's `infrakit.*` nor AWS's `aws:*`, and few enough to leave room
+ * for the controller's own within EC2's 50 per resource. Checked on the record, so that each issue
+ * names its key and says why (a failing record key only reads "Invalid key in record").
+ */
+const TagsSchema = z
+  .record(z.string().min(1).max(EC2_MAX_TAG_KEY_LENGTH), z.string().max(EC2_MAX_TAG_VALUE_LENGTH))
+  .superRefine((tags, ctx) => {
+    const keys = Object.keys(tags);
+    for (const key of keys) {
+      if (isControllerTag(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'infrakit.* tags are the controller’s own and cannot be set here',
+        });
+      else if (isAwsReservedTag(key))
+        ctx.addIssue({ code: 'custom', path: [key], message: 'aws:* tags are reserved by AWS' });
+    }
+    if (keys.length > MAX_PROPERTY_TAGS)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `${keys.length} tags, at most ${MAX_PROPERTY_TAGS}: EC2 allows ${EC2_MAX_TAGS} per resource ` +
+          `and keeps ${EC2_MAX_TAGS - MAX_PROPERTY_TAGS} for the controller's own (${RESERVED_TAG_KEYS.join(', ')})`,
+      });
+  });
 
 export const Ec2PropertiesSchema = z
   .strictObject({
@@ -122,7 +149,7 @@ export const Ec2PropertiesSchema = z
     metadataOptions: MetadataOptionsSchema.prefault({}),
     spot: SpotSchema.optional(),
     /** Extra tags on every instance and volume; the controller's own tags always win. */
-    tags: z.record(TagKey, z.string().max(256)).default({}),
+    tags: TagsSchema.default({}),
   })
   .superRefine((p, ctx) => {
     if (p.launchTemplate) return; // the template supplies the image and type; inline fields override

@@ -11,6 +11,7 @@ import { describeInstances } from './describe.js';
 import { destroyInstances } from './destroy.js';
 import { toProviderError } from './errors.js';
 import { labelInstances } from './label.js';
+import { checkLaunchRequest } from './launch-limits.js';
 import { parseEc2Properties } from './properties.js';
 import { provisionInstances } from './provision.js';
 import type { RetryOptions } from './retry.js';
@@ -61,6 +62,11 @@ export class Ec2Provider implements InstanceProvider {
   /** Strict zod validation with field paths; fills in defaults (IMDSv2 required, …). Pure. */
   validate(properties: unknown): Record<string, unknown> {
     return parseEc2Properties(properties);
+  }
+
+  /** EC2's launch limits on a prepared request: 50 tags per resource, 16 KB of user data. Pure. */
+  validateLaunch(properties: Record<string, unknown>, request: ProvisionRequest): void {
+    checkLaunchRequest(parseEc2Properties(properties), request);
   }
 
   /**
