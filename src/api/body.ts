@@ -9,6 +9,7 @@ import {
 } from '../spec/index.js';
 import { badRequest, HttpError } from './errors.js';
 import { type ApiRequest, MAX_BODY_BYTES } from './http.js';
+import { launchIssues } from './launch-check.js';
 import type { ApiDeps } from './types.js';
 
 const JSON_TYPES = new Set(['application/json']);
@@ -56,7 +57,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * Validates a spec completely before anything is written: the spec schema, then the provider's and
- * the flavor's own validation, whose field paths are prefixed so the caller sees where they are.
+ * the flavor's own validation, whose field paths are prefixed so the caller sees where they are,
+ * then the launch the two make together against the provider's launch limits (`launchIssues`).
  * Returns the spec with provider and flavor properties normalized (defaults filled in), so that a
  * spelled-out default never changes the config hash.
  */
@@ -92,11 +94,18 @@ export function validateFullSpec(value: unknown, deps: Pick<ApiDeps, 'providers'
     ? collect('flavor.properties', () => flavor.validate(spec.flavor.properties, spec.allocation))
     : {};
   if (issues.length > 0) throw new SpecValidationError(issues);
-  return {
+  const normalized: GroupSpec = {
     ...spec,
     instance: { ...spec.instance, properties: instanceProps },
     flavor: { ...spec.flavor, properties: flavorProps },
   };
+  // Each is valid alone; together (the flavor's tags and init on the provider's launch) they may
+  // still break a limit the provider only meets at launch, where it would block the group.
+  if (provider && flavor) {
+    const atLaunch = launchIssues(normalized, provider, flavor);
+    if (atLaunch.length > 0) throw new SpecValidationError(atLaunch);
+  }
+  return normalized;
 }
 
 /**

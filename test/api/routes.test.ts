@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createApi } from '../../src/api/index.js';
 import {
   ErrorResponseSchema,
   EventPageSchema,
@@ -9,6 +10,8 @@ import {
   ReconcileResultSchema,
   StoredGroupSchema,
 } from '../../src/api/schemas.js';
+import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
+import { Ec2Provider } from '../../src/providers/ec2/index.js';
 import type { DynamoTestServer } from '../helpers/dynalite.js';
 import { apiEvent, bodyOf } from './api-event.js';
 import { type ApiHarness, cattle, createHarness, startServer } from './harness.js';
@@ -186,6 +189,90 @@ describe('PUT /groups/{id}', () => {
     expect(await h.scan()).toBe(before);
     expect(h.provider.calls.provision).toHaveLength(0);
     expect(h.reconcileRequests).toHaveLength(0);
+  });
+});
+
+describe('PUT refuses what EC2 would refuse at launch', () => {
+  /** The API with the EC2 provider registered, for its validation only (nothing launches here). */
+  function ec2Api() {
+    const ec2 = new Ec2Provider({
+      client: async () => {
+        throw new Error('no EC2 call expected');
+      },
+    });
+    return createApi({
+      store: h.store,
+      engine: h.engine,
+      providers: new Map([['ec2', ec2]]),
+      flavors: new Map([['vanilla', vanillaFlavor]]),
+      requestReconcile: async () => {},
+    });
+  }
+
+  const tags = (n: number, prefix: string) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 'v']));
+
+  function ec2Spec(id: string, flavor: Record<string, unknown>, instanceTags: Record<string, string> = {}) {
+    return {
+      id,
+      allocation: { size: 1 },
+      instance: {
+        provider: 'ec2',
+        properties: { imageId: 'ami-12c6146b', instanceType: 't3.micro', tags: instanceTags },
+      },
+      flavor: { kind: 'vanilla', properties: flavor },
+    };
+  }
+
+  async function putEc2(id: string, body: unknown) {
+    return ec2Api()(apiEvent('PUT', `/groups/${id}`, { body: body as object }));
+  }
+
+  it('more tags than EC2 allows once the controller adds its own: 400 naming the flavor tags', async () => {
+    const before = await h.scan();
+    const err = expectError(
+      await putEc2('web', ec2Spec('web', { tags: tags(30, 'f') }, tags(20, 'p'))),
+      400,
+      'invalid-spec',
+    );
+    expect(err.issues).toEqual([
+      {
+        path: 'flavor.properties.tags',
+        message: expect.stringMatching(/^54 tags on each instance.*EC2 allows/),
+      },
+    ]);
+    expect(await h.scan()).toBe(before);
+    // Within the limit it is stored.
+    expect((await putEc2('web', ec2Spec('web', { tags: tags(26, 'f') }, tags(20, 'p')))).statusCode).toBe(
+      201,
+    );
+  });
+
+  it('an init script over EC2’s 16 KB of user data: 400 naming flavor.properties.init', async () => {
+    const init = Array.from({ length: 17 }, () => `echo ${'x'.repeat(1_019)}`);
+    const err = expectError(await putEc2('web', ec2Spec('web', { init })), 400, 'invalid-spec');
+    expect(err.issues).toEqual([
+      {
+        path: 'flavor.properties.init',
+        message: expect.stringMatching(/user data is limited to 16384 bytes/),
+      },
+    ]);
+    expect(await h.store.getGroup('web')).toBeUndefined();
+  });
+
+  it('an aws: key in the flavor tags: 400 naming the key, on any provider', async () => {
+    const err = expectError(
+      await put(
+        'web',
+        cattle('web', 1, { flavor: { kind: 'vanilla', properties: { tags: { 'aws:owner': 'me' } } } }),
+      ),
+      400,
+      'invalid-spec',
+    );
+    expect(err.issues).toEqual([
+      { path: 'flavor.properties.tags.aws:owner', message: 'aws:* tags are reserved by AWS' },
+    ]);
+    expect(await h.store.getGroup('web')).toBeUndefined();
   });
 });
 

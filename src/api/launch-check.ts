@@ -1,0 +1,56 @@
+import { type FieldIssue, SpecValidationError } from '../errors.js';
+import type { Flavor } from '../flavors/types.js';
+import type { InstanceProvider, ProvisionRequest } from '../providers/types.js';
+import { configHash, type GroupSpec } from '../spec/index.js';
+import { controllerTags } from '../tags.js';
+
+/** Stands in for an intent token (`<group>-<time>-<random>`, as the engine makes them). */
+const sampleToken = (groupId: string) => `${groupId}-${'0'.repeat(9)}-${'0'.repeat(8)}`;
+
+/**
+ * The spec field to change for an issue on a field of a prepared launch request. The request's
+ * init script and its tags other than the controller's (which are fixed) come from the flavor; a
+ * tag count can also be brought down in the provider properties, named when the flavor adds none.
+ */
+function specPath(requestPath: string, spec: GroupSpec, flavorTagCount: number): string {
+  const flavorProps = spec.flavor.properties;
+  const flavorField = (name: string, rest = '') =>
+    name in flavorProps ? `flavor.properties.${name}${rest}` : 'flavor.properties';
+  if (requestPath === 'init') return flavorField('init');
+  if (requestPath.startsWith('tags.')) return flavorField('tags', requestPath.slice('tags'.length));
+  if (requestPath === 'tags') return flavorTagCount > 0 ? flavorField('tags') : 'instance.properties.tags';
+  return 'flavor.properties';
+}
+
+/**
+ * What the provider would refuse at launch, found before the spec is stored: the engine's launch
+ * requests are built the same way (the controller's tags, then the flavor's `prepare`) and handed
+ * to the provider's `validateLaunch`, when it has one. Cattle: the first instance stands for all;
+ * pets: every logical ID (their tags differ). `spec` must carry validated provider and flavor
+ * properties. Returns issues with spec paths; one request's issues are enough to report.
+ */
+export function launchIssues(spec: GroupSpec, provider: InstanceProvider, flavor: Flavor): FieldIssue[] {
+  if (!provider.validateLaunch) return [];
+  const hash = configHash(spec);
+  const token = sampleToken(spec.id);
+  const logicalIds: readonly (string | undefined)[] = spec.allocation.logicalIds ?? [undefined];
+  for (const [index, logicalId] of logicalIds.entries()) {
+    const own = controllerTags(spec.id, hash, token, logicalId);
+    const base: ProvisionRequest = { tags: own, token, ...(logicalId !== undefined ? { logicalId } : {}) };
+    const prepared = flavor.prepare(spec.flavor.properties, base, spec.allocation, index);
+    // As the engine does: the controller's own tags always win, whatever the flavor did.
+    const request: ProvisionRequest = { ...prepared, tags: { ...prepared.tags, ...own }, token };
+    try {
+      provider.validateLaunch(spec.instance.properties, request);
+    } catch (err) {
+      if (!(err instanceof SpecValidationError)) throw err;
+      const where = logicalId !== undefined ? ` (logical ID ${logicalId})` : '';
+      const flavorTagCount = Object.keys(request.tags).filter((k) => !(k in own)).length;
+      return err.issues.map((i) => ({
+        path: specPath(i.path, spec, flavorTagCount),
+        message: `${i.message}${where}`,
+      }));
+    }
+  }
+  return [];
+}
