@@ -28,6 +28,15 @@ export function atVersion(e: Expr, version: number): string {
 }
 
 /**
+ * The group is not being destroyed: a spec written after DELETE marked it would be terminated
+ * unseen, or would survive as the spec of a group that is about to vanish.
+ */
+export function notDestroying(e: Expr): string {
+  const lifecycle = e.name(ATTR.lifecycle);
+  return `attribute_not_exists(${lifecycle}) OR ${lifecycle} <> ${e.value(str('destroying'))}`;
+}
+
+/**
  * Nobody holds a live lease: either none was ever taken (or it was released), or it expired before
  * `now`. Two reconcilers acquiring at once both evaluate this against the same item, and DynamoDB
  * serialises the writes, so exactly one of them gets it.

@@ -69,8 +69,8 @@ export class DynamoGroupStore implements GroupStore {
   getVersion(id: string, version: number): Promise<StoredSpec | undefined> {
     return history.getVersion(this.ctx, id, version);
   }
-  markDestroying(id: string, now: number): Promise<void> {
-    return specs.markDestroying(this.ctx, id, now);
+  markDestroying(id: string, now: number, expectedVersion?: number): Promise<void> {
+    return specs.markDestroying(this.ctx, id, now, expectedVersion);
   }
   deleteGroup(id: string, expectedVersion: number): Promise<void> {
     return specs.deleteGroup(this.ctx, id, expectedVersion);

@@ -27,6 +27,17 @@ export class GroupExistsError extends InfrakitError {
   }
 }
 
+/**
+ * The group is being destroyed: its spec can no longer change (a write would be lost, or would
+ * bring back a group the user asked to remove). Create it again once it is gone.
+ */
+export class GroupDestroyingError extends InfrakitError {
+  constructor(groupId: string, options?: ErrorOptions) {
+    super(`group ${groupId} is being destroyed; wait until it is gone, then create it again`, options);
+    this.name = 'GroupDestroyingError';
+  }
+}
+
 export class GroupNotFoundError extends InfrakitError {
   constructor(groupId: string, options?: ErrorOptions) {
     super(`group ${groupId} not found`, options);

@@ -1,10 +1,15 @@
 import { DeleteItemCommand, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { GroupSpec } from '../spec/schema.js';
 import { ATTR, etagOf, groupFromItem, type Item, storedSpecFromItem } from './codec.js';
-import { atVersion, historyWritable, itemAbsent, itemExists } from './conditions.js';
+import { atVersion, historyWritable, itemAbsent, itemExists, notDestroying } from './conditions.js';
 import { isConditionFailed, type StoreContext } from './context.js';
-import { GroupExistsError, GroupNotFoundError, VersionConflictError } from './errors.js';
-import { Expr, num, str, UpdateBuilder } from './expr.js';
+import {
+  GroupDestroyingError,
+  GroupExistsError,
+  GroupNotFoundError,
+  VersionConflictError,
+} from './errors.js';
+import { all, Expr, num, str, UpdateBuilder } from './expr.js';
 import { decodeCursor, GROUPS_PARTITION, groupKey, versionKey } from './keys.js';
 import { queryPage } from './query.js';
 import { TABLE_KEY } from './table.js';
@@ -31,8 +36,8 @@ import { putItemIf, updateGroupRecord } from './write.js';
 
 const UPSERT_ATTEMPTS = 5;
 
-/** The version now stored, 0 when the group does not exist (consistent: it feeds a decision). */
-export async function currentVersion(ctx: StoreContext, id: string): Promise<number> {
+/** The version and lifecycle now stored; version 0 when the group does not exist (consistent: it feeds a decision). */
+async function currentMark(ctx: StoreContext, id: string): Promise<{ version: number; destroying: boolean }> {
   const e = new Expr();
   const { Item: item } = await ctx.read((c) =>
     c.send(
@@ -40,13 +45,21 @@ export async function currentVersion(ctx: StoreContext, id: string): Promise<num
         TableName: ctx.tableName,
         Key: groupKey(id),
         ConsistentRead: true,
-        ProjectionExpression: e.name(ATTR.version),
+        ProjectionExpression: `${e.name(ATTR.version)}, ${e.name(ATTR.lifecycle)}`,
         ...e.attributes(),
       }),
     ),
   );
   const raw = item?.[ATTR.version]?.N;
-  return raw === undefined ? 0 : Number(raw);
+  return {
+    version: raw === undefined ? 0 : Number(raw),
+    destroying: item?.[ATTR.lifecycle]?.S === 'destroying',
+  };
+}
+
+/** The version now stored, 0 when the group does not exist (consistent: it feeds a decision). */
+export async function currentVersion(ctx: StoreContext, id: string): Promise<number> {
+  return (await currentMark(ctx, id)).version;
 }
 
 async function writeHistory(
@@ -97,8 +110,9 @@ async function putAt(
       .set(ATTR.revision, num(0))
       .set(ATTR.retiring, { M: {} });
   }
-  // Race: two API writers that read the same version (or two creators) — only one commits.
-  const condition = expected === 0 ? itemAbsent(e) : atVersion(e, expected);
+  // Race: two API writers that read the same version (or two creators) — only one commits. And a
+  // DELETE that marked the group destroying after the writer read it wins: the spec stays as it was.
+  const condition = expected === 0 ? itemAbsent(e) : all(atVersion(e, expected), notDestroying(e));
   let old: Item | undefined;
   try {
     const out = await ctx.write((c) =>
@@ -118,7 +132,9 @@ async function putAt(
     if (!isConditionFailed(err)) throw err;
     if (createOnly) throw new GroupExistsError(id, { cause: err });
     // dynalite lacks ReturnValuesOnConditionCheckFailure: re-read the version the caller must retry at.
-    throw new VersionConflictError(id, expected, await currentVersion(ctx, id), { cause: err });
+    const current = await currentMark(ctx, id);
+    if (current.destroying) throw new GroupDestroyingError(id, { cause: err });
+    throw new VersionConflictError(id, expected, current.version, { cause: err });
   }
   const oldCreatedAt = old?.[ATTR.createdAt]?.N;
   const createdAt = oldCreatedAt === undefined ? now : Number(oldCreatedAt);
@@ -129,7 +145,7 @@ async function putAt(
 
 /**
  * Creates or replaces a spec (see the write order above). Only spec attributes are written, so the
- * reconcile state and the lifecycle (`destroying` stays `destroying`) are left as they are.
+ * reconcile state is left as it is. A group being destroyed keeps its spec: GroupDestroyingError.
  */
 export async function putSpec(
   ctx: StoreContext,
@@ -178,14 +194,26 @@ export async function listGroups(
   return { ...page, items: page.items.map(groupFromItem) };
 }
 
-/** Marks the group `destroying`; idempotent. */
-export async function markDestroying(ctx: StoreContext, id: string, now: number): Promise<void> {
+/**
+ * Marks the group `destroying`; idempotent. With `expectedVersion`, only while the spec is still at
+ * that version (the one the caller checked): a spec written in between is not destroyed unseen.
+ */
+export async function markDestroying(
+  ctx: StoreContext,
+  id: string,
+  now: number,
+  expectedVersion?: number,
+): Promise<void> {
   const conflict = await updateGroupRecord(ctx, id, (update, e) => {
     update.set(ATTR.lifecycle, str('destroying')).set(ATTR.updatedAt, num(now));
-    // Race: the group was deleted meanwhile; do not resurrect a half-item.
-    return itemExists(e);
+    // Race: the group was deleted meanwhile; do not resurrect a half-item. A PUT that landed after
+    // the caller's check moved the version on: the caller decides again (412, or re-read).
+    return expectedVersion === undefined ? itemExists(e) : atVersion(e, expectedVersion);
   });
-  if (conflict) throw new GroupNotFoundError(id, { cause: conflict });
+  if (!conflict) return;
+  const current = expectedVersion === undefined ? 0 : await currentVersion(ctx, id);
+  if (current === 0) throw new GroupNotFoundError(id, { cause: conflict });
+  throw new VersionConflictError(id, expectedVersion, current, { cause: conflict });
 }
 
 /** Removes the group record at `expectedVersion`. */

@@ -109,7 +109,10 @@ export interface GroupStore {
   readonly stats: StoreStats;
 
   // ---- specs (API) ----
-  /** Creates (expectedVersion 0 / create-only) or replaces at `expectedVersion`; writes history first. */
+  /**
+   * Creates (expectedVersion 0 / create-only) or replaces at `expectedVersion`; writes history
+   * after the record. A group being destroyed keeps its spec: `GroupDestroyingError`.
+   */
   putSpec(
     spec: GroupSpec,
     options: { expectedVersion?: number; createOnly?: boolean; now: number },
@@ -120,8 +123,11 @@ export interface GroupStore {
   /** Past versions, newest first. */
   listVersions(id: string, options?: { limit?: number; cursor?: string }): Promise<Page<StoredSpec>>;
   getVersion(id: string, version: number): Promise<StoredSpec | undefined>;
-  /** Marks the group `destroying` (conditional on it existing). */
-  markDestroying(id: string, now: number): Promise<void>;
+  /**
+   * Marks the group `destroying` (conditional on it existing, and with `expectedVersion` on the
+   * spec still being at that version: `VersionConflictError` otherwise).
+   */
+  markDestroying(id: string, now: number, expectedVersion?: number): Promise<void>;
   /** Removes the group record; history and events are left to expire. Conditional on `expectedVersion`. */
   deleteGroup(id: string, expectedVersion: number): Promise<void>;
 

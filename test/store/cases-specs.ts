@@ -1,6 +1,11 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { expect, it } from 'vitest';
-import { GroupExistsError, GroupNotFoundError, VersionConflictError } from '../../src/store/errors.js';
+import {
+  GroupDestroyingError,
+  GroupExistsError,
+  GroupNotFoundError,
+  VersionConflictError,
+} from '../../src/store/errors.js';
 import { rejectionOf, type StoreFixture, settle, specOf } from './fixture.js';
 
 const T0 = 1_800_000_000_000;
@@ -131,6 +136,65 @@ export function specCases(fx: StoreFixture): void {
     await store.putSpec(specOf('web', { allocation: { size: 4 } }), { expectedVersion: 2, now: T0 + 3 });
     const versions = (await store.listVersions('web')).items;
     expect(versions.map((v) => v.spec.allocation.size)).toStrictEqual([4, 9, 2]);
+  });
+
+  it('markDestroying at a version: a spec written after the check is not destroyed unseen', async () => {
+    const { store } = await fx.table();
+    await store.putSpec(specOf('web'), { createOnly: true, now: T0 });
+    // A writer lands between the caller's check (version 1) and its mark.
+    await store.putSpec(specOf('web', { allocation: { size: 7 } }), { expectedVersion: 1, now: T0 + 1 });
+    const stale = await rejectionOf(store.markDestroying('web', T0 + 2, 1));
+    expect(stale).toBeInstanceOf(VersionConflictError);
+    expect((stale as VersionConflictError).currentVersion).toBe(2);
+    expect((await store.getGroup('web'))?.lifecycle).toBe('active');
+    await store.markDestroying('web', T0 + 3, 2);
+    await store.markDestroying('web', T0 + 4, 2); // idempotent
+    expect(await store.getGroup('web')).toMatchObject({ lifecycle: 'destroying', version: 2 });
+    expect(await rejectionOf(store.markDestroying('ghost', T0, 1))).toBeInstanceOf(GroupNotFoundError);
+  });
+
+  it('a spec write racing markDestroying at the same version: exactly one of them happens', async () => {
+    const { store, peers } = await fx.table();
+    for (let round = 0; round < 6; round++) {
+      const id = `race-${round}`;
+      await store.putSpec(specOf(id), { createOnly: true, now: T0 });
+      const [writer, destroyer] = peers(2) as [typeof store, typeof store];
+      const put = writer.putSpec(specOf(id, { allocation: { size: 9 } }), {
+        expectedVersion: 1,
+        now: T0 + 1,
+      });
+      const mark = destroyer.markDestroying(id, T0 + 1, 1);
+      const [putResult, markResult] = await Promise.allSettled([put, mark]);
+      const group = await store.getGroup(id);
+      if (putResult.status === 'fulfilled') {
+        expect(markResult.status, id).toBe('rejected');
+        expect((markResult as PromiseRejectedResult).reason).toBeInstanceOf(VersionConflictError);
+        expect(group).toMatchObject({ lifecycle: 'active', version: 2 });
+        expect(group?.spec.allocation.size).toBe(9);
+      } else {
+        expect(markResult.status, id).toBe('fulfilled');
+        expect(putResult.reason).toBeInstanceOf(GroupDestroyingError);
+        expect(group).toMatchObject({ lifecycle: 'destroying', version: 1 });
+        expect(group?.spec.allocation.size).toBe(2);
+      }
+    }
+  });
+
+  it('a group being destroyed keeps its spec: putSpec fails with GroupDestroyingError', async () => {
+    const { store } = await fx.table();
+    await store.putSpec(specOf('web'), { createOnly: true, now: T0 });
+    await store.markDestroying('web', T0 + 1);
+    for (const options of [{ expectedVersion: 1 }, {}, { expectedVersion: 0 }]) {
+      const err = await rejectionOf(
+        store.putSpec(specOf('web', { allocation: { size: 5 } }), { ...options, now: T0 + 2 }),
+      );
+      expect(err, JSON.stringify(options)).toBeInstanceOf(GroupDestroyingError);
+    }
+    expect(await rejectionOf(store.putSpec(specOf('web'), { createOnly: true, now: T0 + 2 }))).toBeInstanceOf(
+      GroupExistsError,
+    );
+    expect(await store.getGroup('web')).toMatchObject({ lifecycle: 'destroying', version: 1 });
+    expect((await store.listVersions('web')).items.map((v) => v.version)).toEqual([1]);
   });
 
   it('a deleted and re-created group starts a new history; old versions no longer show', async () => {
