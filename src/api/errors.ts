@@ -1,6 +1,11 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { clipText, type FieldIssue, reportedIssues, SpecValidationError } from '../errors.js';
-import { GroupExistsError, GroupNotFoundError, VersionConflictError } from '../store/errors.js';
+import {
+  GroupDestroyingError,
+  GroupExistsError,
+  GroupNotFoundError,
+  VersionConflictError,
+} from '../store/errors.js';
 import { jsonResponse } from './http.js';
 import type { Log } from './types.js';
 
@@ -53,6 +58,8 @@ function toHttpError(err: unknown): HttpError | undefined {
     return preconditionFailed(`${err.message} (the group changed since it was read)`);
   }
   if (err instanceof GroupExistsError) return preconditionFailed(err.message);
+  // A DELETE marked the group after this request read it (the read-time check is in the routes).
+  if (err instanceof GroupDestroyingError) return conflict(err.message);
   if (err instanceof GroupNotFoundError) return notFound(err.message);
   return undefined;
 }

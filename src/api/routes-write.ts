@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { canonicalJson, type GroupSpec } from '../spec/index.js';
-import { GroupExistsError, VersionConflictError } from '../store/errors.js';
+import { GroupDestroyingError, GroupExistsError, VersionConflictError } from '../store/errors.js';
 import type { GroupRecord } from '../store/types.js';
 import { readJsonBody, readSpecBody, validateFullSpec } from './body.js';
 import { badRequest, conflict, notFound } from './errors.js';
@@ -51,9 +51,7 @@ function sameSpec(a: GroupSpec, b: GroupSpec): boolean {
 }
 
 function assertActive(current: GroupRecord): void {
-  if (current.lifecycle === 'destroying') {
-    throw conflict(`group ${current.id} is being destroyed; wait until it is gone, then create it again`);
-  }
+  if (current.lifecycle === 'destroying') throw new GroupDestroyingError(current.id);
 }
 
 function stored(
@@ -146,11 +144,18 @@ export function writeRoutes(deps: ApiDeps): Route[] {
       path: '/groups/{id}',
       async handle(req, params) {
         const id = groupIdParam(params);
-        const current = await requireGroup(deps, id);
-        checkPreconditions(req.headers, current);
-        if (current.lifecycle !== 'destroying') await deps.store.markDestroying(id, (deps.now ?? Date.now)());
+        const marked = await conditionalWrite(req, deps, id, async (current) => {
+          if (!current) throw notFound(`group ${id} not found`);
+          const { expectedVersion } = checkPreconditions(req.headers, current);
+          if (current.lifecycle !== 'destroying') {
+            // Conditional on the version checked: a PUT landing in between is not destroyed unseen.
+            const now = (deps.now ?? Date.now)();
+            await deps.store.markDestroying(id, now, expectedVersion ?? current.version);
+          }
+          return current;
+        });
         await requestReconcileSoon(deps, id, 'group destroy requested');
-        const record = (await deps.store.getGroup(id)) ?? { ...current, lifecycle: 'destroying' as const };
+        const record = (await deps.store.getGroup(id)) ?? { ...marked, lifecycle: 'destroying' as const };
         const body = { ...storedView(id, record, 'destroying'), status: await statusView(deps, record) };
         return jsonResponse(202, body, { etag: record.etag });
       },

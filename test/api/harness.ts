@@ -10,6 +10,7 @@ import { createEngine } from '../../src/reconcile/index.js';
 import type { Engine } from '../../src/reconcile/types.js';
 import { canonicalJson } from '../../src/spec/hash.js';
 import { DynamoGroupStore } from '../../src/store/index.js';
+import type { GroupStore } from '../../src/store/types.js';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
 import { FakeProvider } from '../helpers/fake-provider.js';
 
@@ -28,7 +29,15 @@ export async function startServer(): Promise<DynamoTestServer> {
   return startDynalite();
 }
 
-export async function createHarness(server: DynamoTestServer): Promise<ApiHarness> {
+export interface HarnessOptions {
+  /** Wraps the store the API uses (not the engine's), e.g. to land a write inside a request. */
+  readonly apiStore?: (store: GroupStore) => GroupStore;
+}
+
+export async function createHarness(
+  server: DynamoTestServer,
+  options: HarnessOptions = {},
+): Promise<ApiHarness> {
   const client = server.client();
   const tableName = await server.newTable('api');
   const store = new DynamoGroupStore({ client, tableName });
@@ -43,7 +52,7 @@ export async function createHarness(server: DynamoTestServer): Promise<ApiHarnes
   const engine = createEngine({ store, providers, flavors, owner: 'api-test' });
   const reconcileRequests: { groupIds: readonly string[]; reason: string }[] = [];
   const api = createApi({
-    store,
+    store: options.apiStore ? options.apiStore(store) : store,
     engine,
     providers,
     flavors,
