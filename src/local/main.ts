@@ -26,8 +26,10 @@ async function main(): Promise<void> {
   try {
     options = parseLocalOptions(process.argv.slice(2));
   } catch (err) {
+    // Commander has printed its own usage errors; the rest are ours to print.
     if (err instanceof CommanderError) process.exit(err.exitCode);
-    throw err;
+    console.error(`error: ${messageOf(err)}`);
+    process.exit(1);
   }
   const controller = await startLocalController(options).catch((err: unknown) => {
     console.error(`error: ${messageOf(err)}`);

@@ -84,14 +84,28 @@ export function localCommand(): Command {
     if ('default' in f) option.default(parse ? parse(f.default) : f.default);
     cmd.addOption(option);
   }
-  cmd.option('--no-examples', 'do not commit the example groups on start');
+  cmd.option('--no-examples', 'do not commit the example groups on start (env INFRAKIT_EXAMPLES=false)');
   return cmd;
 }
 
+/** `INFRAKIT_EXAMPLES`, the environment's say on `--no-examples`; undefined when not set. */
+function examplesFromEnv(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^(true|1|yes|on)$/i.test(value)) return true;
+  if (/^(false|0|no|off)$/i.test(value)) return false;
+  throw new Error(`INFRAKIT_EXAMPLES must be true or false, not ${JSON.stringify(value)}`);
+}
+
 /** Parses `argv` (user arguments only); commander prints usage errors and throws or exits. */
-export function parseLocalOptions(argv: readonly string[], cwd = process.cwd()): LocalOptions {
+export function parseLocalOptions(
+  argv: readonly string[],
+  cwd = process.cwd(),
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LocalOptions {
   const cmd = localCommand();
   cmd.parse([...argv], { from: 'user' });
+  // The flag wins; commander's own env support would read any value, even "false", as the flag.
+  const examplesFlag = cmd.getOptionValueSource('examples') === 'cli';
   const o = cmd.opts<{
     port: number;
     dataDir: string;
@@ -108,7 +122,7 @@ export function parseLocalOptions(argv: readonly string[], cwd = process.cwd()):
     sweepIntervalSeconds: o.sweepInterval,
     ...(o.ec2Endpoint ? { ec2Endpoint: o.ec2Endpoint } : {}),
     ...(o.dynamodbEndpoint ? { dynamodbEndpoint: o.dynamodbEndpoint } : {}),
-    examples: o.examples,
+    examples: examplesFlag ? o.examples : (examplesFromEnv(env.INFRAKIT_EXAMPLES) ?? true),
     tableName: o.table,
   };
 }
