@@ -66,8 +66,12 @@ export function ec2ControlStatements(scope: IConstruct, options: Ec2ControlOptio
       effect: Effect.ALLOW,
       actions: ['ec2:CreateTags'],
       resources: created,
-      // TagSpecifications of RunInstances need CreateTags, but only as part of that launch.
-      conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+      // TagSpecifications of RunInstances need CreateTags, but only as part of that launch, and
+      // only when the tags name a group (instances and volumes both carry it).
+      conditions: {
+        StringEquals: { 'ec2:CreateAction': 'RunInstances' },
+        StringLike: { [`aws:RequestTag/${TAG_GROUP}`]: '?*' },
+      },
     }),
     new PolicyStatement({
       sid: EC2_SID.manageTagged,

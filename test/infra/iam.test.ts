@@ -75,7 +75,10 @@ describe.each(FUNCTIONS)('EC2 permissions of %s', (fn) => {
     const statements = functionStatements(template, fn);
     const atLaunch = bySid(statements, EC2_SID.tagOnLaunch);
     expect(atLaunch.Action).toBe('ec2:CreateTags');
-    expect(atLaunch.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+    expect(atLaunch.Condition).toEqual({
+      StringEquals: { 'ec2:CreateAction': 'RunInstances' },
+      StringLike: { 'aws:RequestTag/infrakit.group': '?*' },
+    });
     const manage = bySid(statements, EC2_SID.manageTagged);
     expect(actionsOf(manage).sort()).toEqual([
       'ec2:CreateTags',
