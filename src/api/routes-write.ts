@@ -181,7 +181,8 @@ export function writeRoutes(deps: ApiDeps): Route[] {
       async handle(_req, params) {
         const id = groupIdParam(params);
         await requireGroup(deps, id);
-        const result = await deps.engine.reconcileGroup(id);
+        // An operator asking: a provider's standing rejection of the config is tried once more.
+        const result = await deps.engine.reconcileGroup(id, { retryRejected: true });
         if (result.outcome === 'missing') throw notFound(`group ${id} not found`);
         // Another reconciler holds the lease: ask for a pass right after it, and say so.
         if (result.outcome === 'busy') await requestReconcileSoon(deps, id, 'reconcile requested while busy');

@@ -28,7 +28,7 @@ export function createEngine(deps: EngineDeps): Engine {
   return {
     async reconcileGroup(id, options = {}) {
       return guardedPass(id, async () => {
-        if (options.urgent) return underLease(ctx, id);
+        if (options.urgent || options.retryRejected) return underLease(ctx, id, options);
         ctx.step('read', id);
         const record = await ctx.store.getGroup(id);
         if (!record) return { groupId: id, outcome: 'missing', launched: 0, terminated: 0 };

@@ -39,7 +39,7 @@ import {
   toStorePatch,
 } from './state-patch.js';
 import { type GroupTarget, resolveTarget } from './target.js';
-import type { ReconcileResult } from './types.js';
+import type { ReconcileOptions, ReconcileResult } from './types.js';
 
 /** The plan of one group with what the engine derives from it. */
 export interface Decision {
@@ -59,11 +59,12 @@ export function decide(
   instances: readonly InstanceDescription[],
   intents: readonly Intent[],
   now: number,
+  retryRejected = false,
 ): Decision {
   const prepared = preparePlanInput(target, instances, intents, record.state, now);
   const planned = plan(prepared.input, now);
   const standing =
-    !target.destroying && rejectedConfigHash(record.state.blocked) === target.configHash
+    !target.destroying && !retryRejected && rejectedConfigHash(record.state.blocked) === target.configHash
       ? record.state.blocked
       : undefined;
   return {
@@ -136,7 +137,11 @@ export async function reconcileRecord(
 }
 
 /** t3-t7: everything that writes, under the group's lease. */
-export async function underLease(ctx: EngineContext, id: string): Promise<ReconcileResult> {
+export async function underLease(
+  ctx: EngineContext,
+  id: string,
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
   ctx.step('acquire-lease', id);
   let lease: Awaited<ReturnType<typeof ctx.store.acquireLease>>;
   try {
@@ -149,7 +154,7 @@ export async function underLease(ctx: EngineContext, id: string): Promise<Reconc
   const keeper = new LeaseKeeper(ctx, id, lease);
   const events: GroupEvent[] = [];
   try {
-    return await actHolding(ctx, id, keeper, events);
+    return await actHolding(ctx, id, keeper, events, options);
   } catch (err) {
     if (!(err instanceof LeaseLostError)) throw err;
     // Someone else holds the group now: stop at once, keep what we did on record.
@@ -163,6 +168,7 @@ async function actHolding(
   id: string,
   keeper: LeaseKeeper,
   events: GroupEvent[],
+  options: ReconcileOptions,
 ): Promise<ReconcileResult> {
   const { store } = ctx;
   ctx.step('reread', id);
@@ -189,7 +195,7 @@ async function actHolding(
     await store.updateState(id, keeper.current, { openIntents: intents.map((i) => i.token) });
   }
   const now = ctx.now();
-  const decision = decide(target, record, seen.instances, intents, now);
+  const decision = decide(target, record, seen.instances, intents, now, options.retryRejected);
 
   const pass: ActingPass = {
     ctx,

@@ -91,6 +91,12 @@ export interface ReconcileOptions {
    * Costs the lease's two writes even when there turns out to be nothing to do. @default false
    */
   readonly urgent?: boolean;
+  /**
+   * An operator asked for this pass: a standing rejection of the current configuration by the
+   * provider (an unusable AMI, a missing permission, an account limit) is tried once more, since
+   * its cause may have been fixed outside the spec. Goes straight to the lease. @default false
+   */
+  readonly retryRejected?: boolean;
 }
 
 export interface Engine {

@@ -102,6 +102,30 @@ describe('reconcile engine under provider faults', () => {
     w.close();
   });
 
+  it("retries a standing rejection once on an operator's request: still rejected stays blocked, fixed clears it", async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 2 }));
+    const engine = w.engine();
+    w.provider.faults.provisionError = new InvalidConfigurationError(
+      'UnauthorizedOperation: ec2:RunInstances',
+    );
+    await engine.reconcileGroup('web');
+    expect((await w.store.getGroup('web'))?.state.blocked).toMatch(/UnauthorizedOperation/);
+    // Still failing: one more call, the block stands, and ordinary passes still do not retry.
+    w.provider.faults.provisionError = new InvalidConfigurationError(
+      'UnauthorizedOperation: ec2:RunInstances',
+    );
+    expect((await engine.reconcileGroup('web', { retryRejected: true })).launched).toBe(0);
+    expect(w.provider.calls.provision).toHaveLength(2);
+    expect((await engine.reconcileGroup('web')).outcome).toBe('blocked');
+    expect(w.provider.calls.provision).toHaveLength(2);
+    // The permission was granted outside the spec: the operator's retry launches and unblocks.
+    const retried = await engine.reconcileGroup('web', { retryRejected: true });
+    expect(retried).toMatchObject({ outcome: 'acted', launched: 2 });
+    expect((await w.store.getGroup('web'))?.state.blocked).toBeUndefined();
+    w.close();
+  });
+
   it('records a capacity shortage and retries on the next pass', async () => {
     const w = await world();
     await w.put(fakeSpec('web', { size: 2 }));
