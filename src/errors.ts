@@ -145,8 +145,18 @@ export class NotOwnedError extends InfrakitError {
   }
 }
 
+/** The classes of errors, for events and metrics (and the API's `errorClass`). */
+export const ERROR_CLASSES = [
+  'throttling',
+  'capacity',
+  'invalid-config',
+  'not-owned',
+  'validation',
+  'other',
+] as const;
+
 /** Classifies an error for events and metrics. */
-export type ErrorClass = 'throttling' | 'capacity' | 'invalid-config' | 'not-owned' | 'validation' | 'other';
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
 export function classifyError(err: unknown): ErrorClass {
   if (err instanceof ThrottledError) return 'throttling';

@@ -12,6 +12,7 @@ import {
   InstanceStatusSchema,
   PlanSchema,
   PretendResponseSchema,
+  PutGroupRequestSchema,
   ReconcileResultSchema,
   RollbackRequestSchema,
   SizeRequestSchema,
@@ -53,6 +54,11 @@ function componentSchemas(): Json {
   }) as { schemas: Record<string, Json> };
   // Specs as users write them: defaults may be omitted (the stored GroupSpec has them filled in).
   schemas.GroupSpecInput = z.toJSONSchema(GroupSpecSchema, { io: 'input', unrepresentable: 'any' }) as Json;
+  // What PUT accepts: the same, with `id` optional (taken from the path).
+  schemas.PutGroupRequest = z.toJSONSchema(PutGroupRequestSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Json;
   return Object.fromEntries(
     Object.entries(schemas).map(([name, { $schema: _s, $id: _i, ...rest }]) => [name, rest]),
   );
@@ -69,7 +75,16 @@ const jsonResponse = (description: string, schema: string, headers?: Json) => ({
   ...(headers ? { headers } : {}),
 });
 
-const etagHeader = { ETag: { description: 'Entity tag of the stored version', schema: { type: 'string' } } };
+const etagHeader = {
+  ETag: { description: 'Entity tag of the stored version', required: true, schema: { type: 'string' } },
+};
+const pretendEtagHeader = {
+  ETag: {
+    description: 'Entity tag of the stored version (absent with pretend=true: nothing is stored)',
+    required: false,
+    schema: { type: 'string' },
+  },
+};
 const idParam = {
   name: 'id',
   in: 'path',
@@ -156,11 +171,14 @@ function paths(): Json {
             schema: { type: 'boolean' },
           },
         ],
-        requestBody: specBody('GroupSpecInput', 'The group spec; `id` may be omitted (taken from the path)'),
+        requestBody: specBody(
+          'PutGroupRequest',
+          'The group spec; `id` may be omitted (taken from the path). A group in InfraKit format (`ID`, `Properties`) is accepted too and converted.',
+        ),
         responses: {
           '200': {
             description: 'Replaced (or unchanged), or the plan when pretend=true',
-            headers: etagHeader,
+            headers: pretendEtagHeader,
             content: {
               'application/json': { schema: { oneOf: [ref('StoredGroup'), ref('PretendResponse')] } },
             },

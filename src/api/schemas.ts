@@ -1,10 +1,19 @@
 import * as z from 'zod';
+import { ERROR_CLASSES } from '../errors.js';
 import { GroupIdSchema, GroupSpecSchema, MAX_GROUP_SIZE } from '../spec/schema.js';
 
 /**
  * Request and response bodies of the HTTP API (DESIGN §6). Requests are validated with them; the
  * OpenAPI document is generated from them, and the tests check real responses against them.
  */
+
+/**
+ * The body of `PUT /groups/{id}` (besides the InfraKit format): a spec whose `id` may be left out,
+ * since the path names the group.
+ */
+export const PutGroupRequestSchema = GroupSpecSchema.extend({
+  id: GroupIdSchema.optional().describe('Optional: the id in the path; when given, it must equal it.'),
+});
 
 export const SizeRequestSchema = z.strictObject({
   size: z.int().min(0).max(MAX_GROUP_SIZE).describe('The new number of instances (cattle groups only).'),
@@ -115,6 +124,9 @@ export const PlanSchema = z.object({
   actions: z.array(PlanActionSchema),
   blocked: z.object({ reason: z.string() }).optional(),
   nextCheckAt: z.number().optional(),
+  converged: z
+    .boolean()
+    .describe('Nothing left to do or wait for: the declared instances, on the current config, all healthy.'),
   summary: z.string(),
   notes: z.array(z.string()),
 });
@@ -133,6 +145,10 @@ export const ReconcileResultSchema = z.object({
   launched: z.int(),
   terminated: z.int(),
   error: z.string().optional(),
+  errorClass: z
+    .enum(ERROR_CLASSES)
+    .optional()
+    .describe('The class of the failure behind `error` (throttling, capacity, invalid-config, …).'),
 });
 
 export const GroupEventSchema = z.object({

@@ -1,12 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { apiRoutes, createApi, type Log } from '../../src/api/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import * as z from 'zod';
+import { apiRoutes, createApi, type Log, openApiDocument } from '../../src/api/index.js';
 import { ErrorResponseSchema } from '../../src/api/schemas.js';
 import type { ApiDeps } from '../../src/api/types.js';
+import { ThrottledError } from '../../src/errors.js';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
 import type { Engine } from '../../src/reconcile/types.js';
 import type { GroupStore } from '../../src/store/types.js';
+import type { DynamoTestServer } from '../helpers/dynalite.js';
 import { FakeProvider } from '../helpers/fake-provider.js';
-import { apiEvent, bodyOf } from './api-event.js';
+import { type ApiEventOptions, apiEvent, bodyOf } from './api-event.js';
+import { type ApiHarness, cattle, createHarness, startServer } from './harness.js';
 
 type Json = Record<string, unknown>;
 
@@ -52,6 +57,9 @@ describe('GET /openapi.json', () => {
     );
     for (const ref of new Set(refs)) expect(schemas[ref], ref).toBeDefined();
     expect(schemas.GroupSpecInput?.required).toEqual(['id', 'allocation', 'instance']);
+    // PUT takes the id from the path: its body may leave it out.
+    expect(schemas.PutGroupRequest?.required).toEqual(['allocation', 'instance']);
+    expect(JSON.stringify(doc.paths['/groups/{id}']?.put)).toContain('#/components/schemas/PutGroupRequest');
     expect(JSON.stringify(schemas.Error)).toContain('issues');
   });
 });
@@ -97,5 +105,165 @@ describe('server errors', () => {
     const res = await api(apiEvent('PUT', '/groups/web', { body }));
     expect(res.statusCode).toBe(201);
     expect(warned).toHaveLength(1);
+  });
+});
+
+type OpenApiDoc = {
+  paths: Record<string, Record<string, Json>>;
+  components: { schemas: Record<string, Json> };
+};
+type Operation = {
+  responses: Record<string, { content?: Record<string, { schema?: Json }>; headers?: Record<string, Json> }>;
+  requestBody?: { content: Record<string, { schema: Json }> };
+};
+
+/** A zod validator for a schema of the document (its `$ref`s resolved against the components). */
+function validatorFor(doc: OpenApiDoc, schema: Json): z.ZodType {
+  const local = (value: unknown): Json =>
+    JSON.parse(JSON.stringify(value).replaceAll('"#/components/schemas/', '"#/$defs/')) as Json;
+  return z.fromJSONSchema({
+    ...local(schema),
+    $defs: local(doc.components.schemas),
+  } as z.core.JSONSchema.JSONSchema);
+}
+
+describe('the OpenAPI document matches what the API does', () => {
+  let server: DynamoTestServer;
+  let h: ApiHarness;
+  let doc: OpenApiDoc;
+  const seen = new Map<string, Set<number>>();
+
+  beforeAll(async () => {
+    server = await startServer();
+    h = await createHarness(server);
+    doc = openApiDocument() as OpenApiDoc;
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  const operation = (method: string, template: string) =>
+    doc.paths[template]?.[method.toLowerCase()] as Operation | undefined;
+
+  /**
+   * Sends one request and checks it against the document: the status is documented for the route,
+   * the body matches that response's schema (extra fields included: the schemas are closed), and
+   * an accepted request body matches the documented request body.
+   */
+  async function call(
+    method: string,
+    template: string,
+    id: string,
+    options: ApiEventOptions & { expect: number },
+  ): Promise<Json> {
+    const path = template.replace('{id}', id);
+    const res = await h.api(apiEvent(method, path, options));
+    const status = res.statusCode ?? 0;
+    const where = `${method} ${template} → ${status}`;
+    expect(status, `${where}: ${res.body?.slice(0, 500)}`).toBe(options.expect);
+    const op = operation(method, template);
+    const documented = op?.responses[String(status)];
+    expect(documented, `${where} is not documented`).toBeDefined();
+    const body = JSON.parse(res.body ?? 'null') as Json;
+    const schema = documented?.content?.['application/json']?.schema;
+    if (schema) {
+      const result = validatorFor(doc, schema).safeParse(body);
+      expect(result.success, `${where}: ${JSON.stringify(result.error?.issues.slice(0, 5))}`).toBe(true);
+    }
+    const etag = documented?.headers?.ETag as { required?: boolean } | undefined;
+    if (etag?.required) expect(res.headers?.etag, `${where}: ETag`).toBeTruthy();
+    if (status < 300 && options.body !== undefined) {
+      const contentType = options.headers?.['content-type'] ?? 'application/json';
+      const requestSchema = op?.requestBody?.content[contentType.split(';')[0] ?? '']?.schema;
+      expect(requestSchema, `${where}: request body not documented for ${contentType}`).toBeDefined();
+      const sent = typeof options.body === 'string' ? parseYaml(options.body) : options.body;
+      const result = validatorFor(doc, requestSchema ?? {}).safeParse(sent);
+      expect(result.success, `${where} request: ${JSON.stringify(result.error?.issues.slice(0, 5))}`).toBe(
+        true,
+      );
+    }
+    const key = `${method} ${template}`;
+    seen.set(key, (seen.get(key) ?? new Set()).add(status));
+    return body;
+  }
+
+  it('validates real answers of every route, successes and errors, against the response schemas', async () => {
+    const G = '/groups/{id}';
+    await call('GET', '/openapi.json', '', { expect: 200 });
+    await call('GET', '/groups', '', { expect: 200 });
+    await call('GET', '/groups', '', { query: { limit: '0' }, expect: 400 });
+
+    // PUT: create, unchanged, changed, without `id` in YAML, pretend, and the refusals.
+    const created = await call('PUT', G, 'web', { body: cattle('web', 2), expect: 201 });
+    await call('PUT', G, 'web', { body: cattle('web', 2), expect: 200 });
+    await call('PUT', G, 'web', {
+      body: 'allocation: {size: 2}\ninstance: {provider: fake}\npaused: false\n',
+      headers: { 'content-type': 'application/yaml' },
+      expect: 200,
+    });
+    const { id: _id, ...withoutId } = cattle('web', 3);
+    await call('PUT', G, 'web', { body: withoutId, expect: 200 });
+    await call('PUT', G, 'web', { body: cattle('web', 4), query: { pretend: 'true' }, expect: 200 });
+    await call('PUT', G, 'web', {
+      body: cattle('web', 1),
+      headers: { 'if-match': String(created.etag) },
+      expect: 412,
+    });
+    await call('PUT', G, 'web', { body: { ...cattle('web'), allocation: { size: -1 } }, expect: 400 });
+    await call('PUT', G, 'web', {
+      body: JSON.stringify(cattle('web')),
+      headers: { 'content-type': 'text/plain' },
+      expect: 415,
+    });
+    await call('PUT', G, 'web', { body: JSON.stringify({ pad: 'x'.repeat(300 * 1024) }), expect: 413 });
+    await call('PUT', G, 'zk', {
+      body: { ...cattle('zk'), allocation: { logicalIds: ['a', 'b'] } },
+      expect: 201,
+    });
+
+    // Reconcile: acted with a plan, steady, and a failed provider call (errorClass).
+    await call('POST', `${G}/reconcile`, 'web', { expect: 200 });
+    await call('POST', `${G}/reconcile`, 'web', { expect: 200 });
+    await call('PATCH', `${G}/size`, 'web', { body: { size: 5 }, expect: 200 });
+    h.provider.faults.provisionError = new ThrottledError('Rate exceeded');
+    const failed = await call('POST', `${G}/reconcile`, 'web', { expect: 200 });
+    expect(failed.errorClass).toBe('throttling');
+    h.provider.faults.describe.push('fail');
+    await call('POST', `${G}/reconcile`, 'zk', { expect: 200 });
+    await call('POST', `${G}/reconcile`, 'missing', { expect: 404 });
+
+    await call('GET', G, 'web', { expect: 200 });
+    await call('GET', G, 'missing', { expect: 404 });
+    await call('GET', '/groups', '', { query: { limit: '1' }, expect: 200 });
+    await call('PATCH', `${G}/size`, 'zk', { body: { size: 1 }, expect: 409 });
+    await call('PATCH', `${G}/size`, 'web', { body: { size: 'x' }, expect: 400 });
+    await call('PATCH', `${G}/size`, 'web', {
+      body: { size: 1 },
+      headers: { 'if-match': '"stale"' },
+      expect: 412,
+    });
+    await call('GET', `${G}/events`, 'web', { expect: 200 });
+    await call('GET', `${G}/events`, 'web', { query: { limit: '1' }, expect: 200 });
+    await call('GET', `${G}/events`, 'web', { query: { cursor: 'nope' }, expect: 400 });
+    await call('GET', `${G}/history`, 'web', { expect: 200 });
+    await call('GET', `${G}/history`, 'missing', { expect: 404 });
+    await call('POST', `${G}/rollback`, 'web', { body: { version: 1 }, expect: 200 });
+    await call('POST', `${G}/rollback`, 'web', { body: { version: 99 }, expect: 404 });
+    await call('POST', `${G}/rollback`, 'web', { body: { version: 0 }, expect: 400 });
+    await call('POST', `${G}/free`, 'zk', { headers: { 'if-match': '"stale"' }, expect: 412 });
+    await call('POST', `${G}/free`, 'zk', { expect: 200 });
+    await call('DELETE', G, 'web', { headers: { 'if-match': '"stale"' }, expect: 412 });
+    await call('DELETE', G, 'web', { expect: 202 });
+    await call('PUT', G, 'web', { body: cattle('web', 2), expect: 409 });
+    await call('POST', `${G}/rollback`, 'web', { body: { version: 1 }, expect: 409 });
+
+    // Every route was exercised, each with at least one success.
+    for (const route of apiRoutes(depsWith({}))) {
+      const statuses = [...(seen.get(`${route.method} ${route.path}`) ?? [])];
+      expect(
+        statuses.some((s) => s < 300),
+        `${route.method} ${route.path}: ${statuses}`,
+      ).toBe(true);
+    }
   });
 });
