@@ -45,6 +45,19 @@ export const ErrorResponseSchema = z.object({
 
 const Lifecycle = z.enum(['active', 'destroying']);
 
+/** `lastReconcileAt` of the status and of the list (README, "The HTTP API"). */
+const LastReconcileAt = z
+  .number()
+  .optional()
+  .describe(
+    "Epoch ms at which the last reconcile pass that changed the group's recorded state planned it: a pass " +
+      'that launched or terminated instances (or finished an interrupted launch or termination), or that ' +
+      'changed the summary, the blocked reason, or the recorded health or retiring marks. A pass that finds ' +
+      'nothing to change writes nothing (steady-state sweeps cost no writes), so this stays put while the ' +
+      'group is steady: it tells when the group last changed, not when it was last checked. Absent until ' +
+      'the first such pass.',
+  );
+
 export const StoredGroupSchema = z.object({
   id: GroupIdSchema,
   version: z.int().min(1),
@@ -71,7 +84,7 @@ export const GroupStatusSchema = z.object({
   instances: z.array(InstanceStatusSchema),
   converged: z.boolean(),
   blocked: z.string().optional(),
-  lastReconcileAt: z.number().optional(),
+  lastReconcileAt: LastReconcileAt,
   summary: z.string().optional(),
   observeError: z.string().optional().describe('Set when the instances could not be observed just now.'),
 });
@@ -90,7 +103,7 @@ export const GroupSummarySchema = z.object({
   paused: z.boolean(),
   blocked: z.string().optional(),
   summary: z.string().optional(),
-  lastReconcileAt: z.number().optional(),
+  lastReconcileAt: LastReconcileAt,
 });
 
 export const GroupListSchema = z.object({

@@ -187,6 +187,32 @@ describe('the OpenAPI document matches what the API does', () => {
     return body;
   }
 
+  it('says what lastReconcileAt means, and a steady pass indeed leaves it alone', async () => {
+    const { schemas } = doc.components;
+    for (const name of ['GroupStatus', 'GroupSummary']) {
+      const properties = (schemas[name]?.properties ?? {}) as Record<string, { description?: string }>;
+      const field = properties.lastReconcileAt;
+      expect(field?.description, name).toMatch(/changed the group's recorded state/);
+      expect(field?.description, name).toMatch(/not when it was last checked/);
+    }
+    await call('PUT', '/groups/{id}', 'steady', { body: cattle('steady', 1), expect: 201 });
+    const outcomes: unknown[] = [];
+    for (let i = 0; i < 5 && outcomes.at(-1) !== 'steady'; i++) {
+      outcomes.push((await call('POST', '/groups/{id}/reconcile', 'steady', { expect: 200 })).outcome);
+    }
+    expect(outcomes[0]).toBe('acted');
+    expect(outcomes.at(-1)).toBe('steady');
+    const status = async () =>
+      ((await call('GET', '/groups/{id}', 'steady', { expect: 200 })).status as Json).lastReconcileAt;
+    const changed = await status();
+    expect(changed).toEqual(expect.any(Number));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await call('POST', '/groups/{id}/reconcile', 'steady', { expect: 200 })).outcome).toBe('steady');
+    expect(await status()).toBe(changed);
+    const listed = (await call('GET', '/groups', '', { expect: 200 })).groups as Json[];
+    expect(listed.find((g) => g.id === 'steady')?.lastReconcileAt).toBe(changed);
+  });
+
   it('validates real answers of every route, successes and errors, against the response schemas', async () => {
     const G = '/groups/{id}';
     await call('GET', '/openapi.json', '', { expect: 200 });
