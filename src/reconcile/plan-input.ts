@@ -51,6 +51,7 @@ export function preparePlanInput(
   now: number,
 ): PreparedInput {
   const healthSince: HealthSinceMap = {};
+  const minHealthyMatters = target.spec.update.minHealthySeconds > 0;
   const observed = instances
     .map((instance): ObservedInstance => {
       const health = target.flavor.health(target.flavorProperties, instance);
@@ -59,7 +60,9 @@ export function preparePlanInput(
         // The provider cannot date this health: keep the date we first saw it, while it holds.
         const previous = state.healthSince[instance.id];
         since = previous && previous.health === health ? previous.since : now;
-        healthSince[instance.id] = { health, since };
+        // Kept on the group's item, which DynamoDB caps at 400 KB: a healthy instance's date only
+        // matters for `minHealthySeconds`, so without it only the others are kept.
+        if (health !== 'healthy' || minHealthyMatters) healthSince[instance.id] = { health, since };
       }
       const logicalId = instance.tags[TAG_LOGICAL_ID];
       return {

@@ -221,6 +221,31 @@ describe('reconcile engine: sweep, status and pretend', () => {
     w.close();
   });
 
+  it('keeps health dates on the group record only where the plan needs them (item size stays bounded)', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 3 }));
+    await w.put(
+      fakeSpec('warm', { size: 2 }, { update: { maxSurge: 1, maxUnavailable: 0, minHealthySeconds: 60 } }),
+    );
+    const engine = w.engine();
+    await settle(engine, w.clock, ['web']);
+    // Healthy instances of a group without minHealthySeconds need no date at all.
+    expect((await w.store.getGroup('web'))?.state.healthSince).toEqual({});
+    // An unhealthy one keeps its date, for the unhealthy timeout.
+    const [sick] = w.provider.ofGroup('web');
+    if (!sick) throw new Error('no instance');
+    sick.health = { status: 'impaired' };
+    await engine.reconcileGroup('web');
+    const dates = (await w.store.getGroup('web'))?.state.healthSince ?? {};
+    expect(Object.keys(dates)).toEqual([sick.id]);
+    expect(dates[sick.id]?.health).toBe('unhealthy');
+    // With minHealthySeconds, healthy dates are kept: they decide when an instance counts.
+    await engine.reconcileGroup('warm');
+    await engine.reconcileGroup('warm');
+    expect(Object.keys((await w.store.getGroup('warm'))?.state.healthSince ?? {})).toHaveLength(2);
+    w.close();
+  });
+
   it('status is not converged while a launch is pending, even though no action is planned', async () => {
     const w = await world();
     await w.put(fakeSpec('web', { size: 3 }));
