@@ -19,6 +19,8 @@ export interface EngineContext {
   readonly describeTimeoutMs: number;
   readonly launchSettleMs: number;
   readonly providerCallTimeoutMs: number;
+  /** Group id → the last `observe-failed` event this engine wrote for it (to repeat it rarely). */
+  readonly observeFailures: Map<string, { readonly reason: string; readonly at: number }>;
   /** Marks the start of a protocol step; throws `PassAbandonedError` when a fault is injected there. */
   step(name: string, groupId: string): void;
 }
@@ -34,6 +36,7 @@ export function engineContext(deps: EngineDeps): EngineContext {
     leaseTtlMs: deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
     describeTimeoutMs: deps.describeTimeoutMs ?? DEFAULT_DESCRIBE_TIMEOUT_MS,
     launchSettleMs: deps.launchSettleMs ?? DEFAULT_LAUNCH_SETTLE_MS,
+    observeFailures: new Map(),
     providerCallTimeoutMs:
       deps.providerCallTimeoutMs ?? Math.floor((deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS) / 2),
     step(name, groupId) {

@@ -90,11 +90,24 @@ function event(
   return { groupId, at, level, kind, message };
 }
 
+/** An unchanged `observe-failed` reason is written again only after this long. */
+export const OBSERVE_FAILED_REPEAT_MS = 5 * 60_000;
+
+/**
+ * Records that a group could not be observed. During a provider outage every sweep fails every
+ * group; one event per group per sweep would be a write storm, so an engine repeats an unchanged
+ * reason only every OBSERVE_FAILED_REPEAT_MS (the result and the metrics still count each pass).
+ */
 async function observeFailed(ctx: EngineContext, groupId: string, reason: string): Promise<ReconcileResult> {
-  ctx.step('append-events', groupId);
-  await ctx.store.appendEvents([
-    event(groupId, ctx.now(), 'warn', 'observe-failed', `${reason}: nothing planned this pass`),
-  ]);
+  const now = ctx.now();
+  const last = ctx.observeFailures.get(groupId);
+  if (!last || last.reason !== reason || now - last.at >= OBSERVE_FAILED_REPEAT_MS) {
+    ctx.step('append-events', groupId);
+    await ctx.store.appendEvents([
+      event(groupId, now, 'warn', 'observe-failed', `${reason}: nothing planned this pass`),
+    ]);
+    ctx.observeFailures.set(groupId, { reason, at: now });
+  }
   return result(groupId, 'observe-failed', { error: reason });
 }
 
@@ -115,6 +128,7 @@ export async function reconcileRecord(
   ctx.step('observe', id);
   const seen = observation ?? (await observeGroup(target.provider, id, ctx.describeTimeoutMs));
   if (!seen.ok) return observeFailed(ctx, id, seen.reason);
+  ctx.observeFailures.delete(id);
   let intents: readonly Intent[] = [];
   if (record.state.openIntents.length > 0) {
     ctx.step('load-intents', id);

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { InsufficientCapacityError, InvalidConfigurationError } from '../../src/errors.js';
 import { DEFAULT_LAUNCH_SETTLE_MS } from '../../src/reconcile/context.js';
 import { createEngine, PassAbandonedError } from '../../src/reconcile/index.js';
+import { OBSERVE_FAILED_REPEAT_MS } from '../../src/reconcile/reconcile-group.js';
 import { TAG_INTENT } from '../../src/tags.js';
 import { useDynalite } from '../helpers/dynalite.js';
 import type { FakeProvider } from '../helpers/fake-provider.js';
@@ -27,6 +28,31 @@ describe('reconcile engine under provider faults', () => {
     const events = await w.store.listEvents('web');
     expect(events.items[0]).toMatchObject({ kind: 'observe-failed', level: 'warn' });
     expect(events.items[0]?.message).toMatch(/describe failed/);
+    w.close();
+  });
+
+  it('records an unchanged describe failure once per five minutes, not on every pass', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 1 }));
+    const engine = w.engine();
+    await settle(engine, w.clock);
+    const failures = async () =>
+      (await w.store.listEvents('web')).items.filter((e) => e.kind === 'observe-failed').length;
+    for (let pass = 0; pass < 4; pass++) {
+      w.provider.faults.describe.push('fail');
+      expect((await engine.sweep()).results[0]?.outcome).toBe('observe-failed');
+      w.clock.advance(60_000);
+    }
+    expect(await failures()).toBe(1);
+    w.clock.advance(OBSERVE_FAILED_REPEAT_MS);
+    w.provider.faults.describe.push('fail');
+    await engine.sweep();
+    expect(await failures()).toBe(2);
+    // Once the provider answers again, the next failure is news and is recorded at once.
+    await engine.sweep();
+    w.provider.faults.describe.push('fail');
+    await engine.sweep();
+    expect(await failures()).toBe(3);
     w.close();
   });
 
