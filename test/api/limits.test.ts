@@ -71,13 +71,11 @@ describe('the size of a 400', () => {
     expect(error.issues?.at(-1)?.message).toBe(`${20_000 - ISSUE_LIMITS.count} more issues not shown`);
   });
 
-  it('checks YAML keys for duplicates in one pass, so 30,000 keys parse in moments', async () => {
-    // Pairwise key comparison took about 15 s here for this body, near the API function's 29 s.
+  it('refuses a YAML body of 30,000 unknown keys with a small 400, and still finds duplicate keys', async () => {
+    // How long this takes is the bench's `api.yaml-30k-keys.ms` (a pairwise key check took ~15 s).
     const body = unknownKeysYaml(30_000);
     expect(body.length).toBeLessThan(256 * 1024);
-    const started = performance.now();
     const error = await putBody(body, 'application/yaml');
-    expect(performance.now() - started).toBeLessThan(5_000);
     expect(error.issues?.at(-1)?.message).toBe(`${30_000 - ISSUE_LIMITS.count} more issues not shown`);
     const duplicate = await putBody(
       'id: web\nallocation: {size: 1}\nallocation: {size: 2}\n',
