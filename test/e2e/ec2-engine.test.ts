@@ -193,6 +193,7 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () 
     await converge(engine, ['roll']);
     const old = ids(await w.live('roll'));
     const spec = validateSpec(await w.put(ec2Spec('roll', 5, net, { imageId: OTHER_AMI })));
+    const rollStart = w.sent.length;
     const counts: number[] = [];
     // Act
     const passes = await converge(
@@ -206,10 +207,19 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () 
     // Assess
     expect(counts.every((n) => n >= 5 && n <= 6)).toBe(true);
     expect(counts).toContain(6); // it surged rather than terminating first
+    // Also after every single EC2 call inside the passes (moto changes state at once): replay the
+    // launches and terminations in the order they were sent.
+    let live = 5;
+    for (const r of w.sent.slice(rollStart)) {
+      if (r.command === 'RunInstancesCommand') live += Number(r.input.MaxCount);
+      if (r.command === 'TerminateInstancesCommand') live -= (r.input.InstanceIds as string[]).length;
+      expect(live, `after ${r.command}`).toBeGreaterThanOrEqual(5);
+      expect(live, `after ${r.command}`).toBeLessThanOrEqual(6);
+    }
     expect(passes).toBeGreaterThan(5); // one instance at a time
-    const live = await w.live('roll');
-    expect(live).toHaveLength(5);
-    for (const i of live) {
+    const final = await w.live('roll');
+    expect(final).toHaveLength(5);
+    for (const i of final) {
       expect(i.ImageId).toBe(OTHER_AMI);
       expect(tagOf(i.Tags, TAG_CONFIG_HASH)).toBe(configHash(spec));
     }
