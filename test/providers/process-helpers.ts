@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { processStartTime } from '../../src/providers/process/os-process.js';
+
+const execFileP = promisify(execFile);
 
 /** A fresh data dir under the OS temp dir. */
 export function tempDataDir(): Promise<string> {
@@ -86,4 +90,29 @@ export async function killAllAndRemove(dataDir: string): Promise<void> {
     await killRecorded(dataDir, name.slice(0, -'.json'.length)).catch(() => {});
   }
   await rm(dataDir, { recursive: true, force: true });
+}
+
+/**
+ * Pids of live (non-zombie) processes whose environment holds `name=value`, read straight from the
+ * OS (`/proc/<pid>/environ` on Linux, `ps axeww` elsewhere), independently of any state file: what
+ * really runs, to compare with what `describe` reports.
+ */
+export async function pidsWithEnv(name: string, value: string): Promise<number[]> {
+  const entry = `${name}=${value}`;
+  const pids: number[] = [];
+  if (process.platform === 'linux') {
+    for (const n of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+      const environ = await readFile(`/proc/${n}/environ`, 'latin1').catch(() => '');
+      if (environ.split('\0').includes(entry) && (await alive(Number(n)))) pids.push(Number(n));
+    }
+  } else {
+    const { stdout } = await execFileP('ps', ['axeww', '-o', 'pid=,stat=,command='], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    for (const line of stdout.split('\n')) {
+      const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+      if (m && !m[2]?.startsWith('Z') && (m[3] ?? '').split(/\s+/).includes(entry)) pids.push(Number(m[1]));
+    }
+  }
+  return pids.sort((a, b) => a - b);
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import {
   killAllAndRemove,
   killRecorded,
   killStarted,
+  pidsWithEnv,
   recorded,
   type Started,
   tempDataDir,
@@ -22,6 +23,7 @@ import {
 } from './process-helpers.js';
 
 const SLEEP = { command: 'sleep', args: ['30'] };
+const ROOT = new URL('../../', import.meta.url).pathname;
 
 instanceProviderContract('process', async () => {
   const dataDir = await tempDataDir();
@@ -218,6 +220,23 @@ describe('process provider', () => {
     expect(exit).toMatchObject({ id: instance.id, code: 3 });
   });
 
+  it('onExit reports an adopted process (not our child) that dies, within a poll period', async () => {
+    const { groupId, instance, pid } = await launchOne(SLEEP);
+    const adopter = new ProcessProvider({ dataDir, stopGraceMs: 300, adoptedPollMs: 50 });
+    const exits: ProcessExit[] = [];
+    const stop = adopter.onExit((exit) => exits.push(exit));
+    try {
+      expect((await adopter.describe({ tags: { [TAG_GROUP]: groupId } })).map((i) => i.id)).toEqual([
+        instance.id,
+      ]);
+      process.kill(-pid, 'SIGKILL');
+      await waitFor(() => exits.length > 0, 2000);
+      expect(exits).toEqual([{ id: instance.id, pid, code: null, signal: null, adopted: true, groupId }]);
+    } finally {
+      stop();
+    }
+  });
+
   it('a command that cannot start is an InvalidConfigurationError', async () => {
     await expect(launchOne({ command: join(dataDir, 'no-such-command') })).rejects.toBeInstanceOf(
       InvalidConfigurationError,
@@ -278,6 +297,111 @@ describe('process provider state files', () => {
     );
     expect(await provider.describe({ tags: { [TAG_GROUP]: groupId } })).toEqual([]);
     expect(await readdir(join(dataDir, 'instances'))).toEqual([]);
+  });
+});
+
+describe('process provider crash safety', () => {
+  let dataDir: string;
+  let marker: string;
+
+  beforeEach(async () => {
+    dataDir = await tempDataDir();
+    marker = uniqueGroupId('crash');
+  });
+
+  afterEach(async () => {
+    for (const pid of await pidsWithEnv('CRASH_MARKER', marker)) process.kill(pid, 'SIGKILL');
+    await killAllAndRemove(dataDir);
+  });
+
+  /** Runs a controller (`process-crash-child.ts`) that SIGKILLs itself right before `step` of a launch. */
+  function crashBefore(step: 'spawn' | 'record', groupId: string): Promise<NodeJS.Signals | null> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(
+        process.execPath,
+        ['--import', 'tsx', 'test/providers/process-crash-child.ts', dataDir, step, groupId, marker],
+        { cwd: ROOT },
+      );
+      child.once('error', reject);
+      child.once('exit', (_code, signal) => resolve(signal));
+    });
+  }
+
+  async function stateFiles(): Promise<Record<string, unknown>[]> {
+    const names = (await readdir(join(dataDir, 'instances'))).filter((n) => n.endsWith('.json'));
+    return Promise.all(
+      names.map(async (n) => JSON.parse(await readFile(join(dataDir, 'instances', n), 'utf8'))),
+    );
+  }
+
+  it('a controller killed between spawn and record leaves a process the next one sees and destroys', async () => {
+    const groupId = uniqueGroupId('crash');
+    expect(await crashBefore('record', groupId)).toBe('SIGKILL');
+    // The process runs, and its only trace is a provisional record that names no pid.
+    const running = await pidsWithEnv('CRASH_MARKER', marker);
+    expect(running).toHaveLength(1);
+    const [provisional] = await stateFiles();
+    expect(provisional).toMatchObject({ tags: { [TAG_GROUP]: groupId }, token: marker });
+    expect(provisional).not.toHaveProperty('pid');
+
+    const next = new ProcessProvider({ dataDir, stopGraceMs: 300 });
+    const seen = await next.describe({ tags: { [TAG_GROUP]: groupId } });
+    expect(seen.map((i) => [i.id, i.details?.pid, i.tags['infrakit.intent']])).toEqual([
+      [provisional?.id, running[0], marker],
+    ]);
+    // The record is now complete: any later controller adopts it the ordinary way.
+    expect(await recorded(dataDir, String(provisional?.id))).toMatchObject({ pid: running[0] });
+    await next.destroy([String(provisional?.id)], groupId, 'test: after crash');
+    expect(await pidsWithEnv('CRASH_MARKER', marker)).toEqual([]);
+    expect(await next.describe({ tags: { [TAG_GROUP]: groupId } })).toEqual([]);
+    expect(await stateFiles()).toEqual([]);
+  });
+
+  it('a controller killed before the spawn leaves a provisional record, removed after the grace', async () => {
+    const groupId = uniqueGroupId('crash');
+    expect(await crashBefore('spawn', groupId)).toBe('SIGKILL');
+    expect(await pidsWithEnv('CRASH_MARKER', marker)).toEqual([]);
+    expect(await stateFiles()).toHaveLength(1);
+    // Within the grace the launch may still be under way: not reported, not removed.
+    const patient = new ProcessProvider({ dataDir, provisionalGraceMs: 60_000 });
+    expect(await patient.describe({ tags: { [TAG_GROUP]: groupId } })).toEqual([]);
+    expect(await stateFiles()).toHaveLength(1);
+    const after = new ProcessProvider({ dataDir, provisionalGraceMs: 0 });
+    expect(await after.describe({ tags: { [TAG_GROUP]: groupId } })).toEqual([]);
+    expect(await stateFiles()).toEqual([]);
+  });
+
+  it("another provider's describe during a launch neither reports nor removes its provisional record", async () => {
+    const groupId = uniqueGroupId('inflight');
+    let release = () => {};
+    let reached = () => {};
+    const atSpawn = new Promise<void>((r) => {
+      reached = r;
+    });
+    const launcher = new ProcessProvider({
+      dataDir,
+      stopGraceMs: 300,
+      beforeLaunchStep: (step) =>
+        step === 'spawn'
+          ? new Promise<void>((r) => {
+              release = r;
+              reached();
+            })
+          : undefined,
+    });
+    const other = new ProcessProvider({ dataDir, stopGraceMs: 300, provisionalGraceMs: 60_000 });
+    const launch = launcher.provision(
+      launcher.validate({ ...SLEEP, env: { CRASH_MARKER: marker } }),
+      cattleRequests(groupId, 1),
+    );
+    await within(atSpawn);
+    expect(await other.describe({ tags: { [TAG_GROUP]: groupId } })).toEqual([]);
+    expect(await stateFiles()).toHaveLength(1);
+    release();
+    const { launched } = await within(launch);
+    expect((await other.describe({ tags: { [TAG_GROUP]: groupId } })).map((i) => i.id)).toEqual(
+      launched.map((i) => i.id),
+    );
   });
 });
 

@@ -9,10 +9,17 @@ import type {
   ProvisionRequest,
   ProvisionResult,
 } from '../types.js';
-import { launchProcess } from './launch.js';
-import { isSameProcess, signalGroupOnly, signalInstance, sleep } from './os-process.js';
+import { INSTANCE_ID_ENV, launchProcess } from './launch.js';
+import {
+  type FoundProcess,
+  findByEnvironment,
+  isSameProcess,
+  signalGroupOnly,
+  signalInstance,
+  sleep,
+} from './os-process.js';
 import { parseProcessProperties } from './properties.js';
-import { type InstanceState, StateStore } from './state-store.js';
+import { type InstanceRecord, type InstanceState, isComplete, StateStore } from './state-store.js';
 
 export type { ProcessProperties } from './properties.js';
 export { ProcessPropertiesSchema } from './properties.js';
@@ -24,14 +31,30 @@ export interface ProcessProviderOptions {
   readonly stopGraceMs?: number;
   /** Clock for launch times (epoch ms). @default Date.now */
   readonly now?: () => number;
+  /**
+   * How long (wall-clock ms) a provisional record whose process cannot be found is kept before it
+   * counts as a launch that never spawned and is removed (see "Crash safety" below). @default 30000
+   */
+  readonly provisionalGraceMs?: number;
+  /** How often the liveness of adopted processes is checked while someone listens to `onExit`. @default 250 */
+  readonly adoptedPollMs?: number;
+  /**
+   * Test hook, called before each step of a launch: `spawn` (the provisional record is written,
+   * no process yet) and `record` (the process runs, its record is not complete yet). A hook that
+   * SIGKILLs the controller simulates a crash at that point.
+   */
+  readonly beforeLaunchStep?: (step: 'spawn' | 'record', id: string) => void | Promise<void>;
 }
 
-/** A process started by this provider object has exited (see `ProcessProvider.onExit`). */
+/** An instance's process has exited (see `ProcessProvider.onExit`). */
 export interface ProcessExit {
   readonly id: string;
   readonly pid: number;
+  /** Exit code and signal; both `null` for an adopted process, whose exit status only its parent learns. */
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
+  /** True when the process was adopted (started by an earlier controller), not our child. */
+  readonly adopted?: boolean;
   /** The instance's `infrakit.group` tag, known from the launch request even before it returns. */
   readonly groupId?: string;
 }
@@ -51,18 +74,49 @@ const KILL_WAIT_MS = 2000;
  * for an instance. Each instance is also told who it is through `INFRAKIT_INSTANCE_ID`,
  * `INFRAKIT_GROUP` and (pets) `INFRAKIT_LOGICAL_ID`. Output goes to `logs/<id>.log`, which is kept
  * after the instance is destroyed for post-mortems.
+ *
+ * Crash safety of a launch: a process must never run without a record `describe` can find, or a
+ * controller killed at that moment leaks it (never adopted, never stopped, and launched again). So
+ * a launch is three steps: (1) a provisional record (id, tags, token, no pid) is written; (2) the
+ * process is spawned, with `INFRAKIT_INSTANCE_ID=<id>` in its environment; (3) the record is
+ * completed with pid and start time. A crash after (1) leaves a provisional record, which
+ * `describe` resolves by looking for a process-group leader whose environment names the id
+ * (`findByEnvironment`): found (a crash between (2) and (3)), the record is completed and the
+ * instance reported like any other; not found for `provisionalGraceMs` (a crash between (1) and
+ * (2)), nothing was ever spawned and the record is removed. Within the grace, a provisional record
+ * without a process is neither reported nor removed: a launch may be between (1) and (2) right now.
+ * (Only a launcher stalled for the whole grace between (1) and (2) and then killed between (2) and
+ * (3) could still leak.)
+ *
+ * Exits: a process this object started is its child, and its `exit` event is reported through
+ * `onExit` at once. Processes adopted from an earlier controller are not our children, so while
+ * anyone listens their liveness is polled (pid plus start time, every `adoptedPollMs`), and their
+ * exit is reported the same way within that period.
  */
 export class ProcessProvider implements InstanceProvider {
   readonly name = 'process';
   private readonly store: StateStore;
   private readonly stopGraceMs: number;
   private readonly now: () => number;
+  private readonly provisionalGraceMs: number;
+  private readonly adoptedPollMs: number;
+  private readonly beforeLaunchStep: ProcessProviderOptions['beforeLaunchStep'];
   private readonly exitListeners = new Set<(exit: ProcessExit) => void>();
+  /** Ids this object is launching right now: their provisional records need no search. */
+  private readonly launching = new Set<string>();
+  /** Ids of live processes this object started (its children, whose exits Node reports). */
+  private readonly children = new Set<string>();
+  /** Adopted processes whose exit is polled for, by id. */
+  private readonly adopted = new Map<string, InstanceState>();
+  private pollTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ProcessProviderOptions) {
     this.store = new StateStore(options.dataDir);
     this.stopGraceMs = options.stopGraceMs ?? 5000;
     this.now = options.now ?? Date.now;
+    this.provisionalGraceMs = options.provisionalGraceMs ?? 30_000;
+    this.adoptedPollMs = options.adoptedPollMs ?? 250;
+    this.beforeLaunchStep = options.beforeLaunchStep;
   }
 
   /** Validates `{ command, args?, env?, cwd? }`; unknown keys are errors. Pure. */
@@ -72,7 +126,7 @@ export class ProcessProvider implements InstanceProvider {
 
   /**
    * Starts one process per request, in order, recording tags, logical ID and token in its state
-   * file as soon as it runs. Honours no idempotency token: calling twice with one token starts
+   * file before it runs (provisionally, see "Crash safety" above). Honours no idempotency token: calling twice with one token starts
    * twice as many processes, so the engine describes by `infrakit.intent` first. A command that
    * cannot start throws `InvalidConfigurationError`; processes started before it keep running and
    * are found by `describe`.
@@ -91,23 +145,17 @@ export class ProcessProvider implements InstanceProvider {
   }
 
   /**
-   * Every instance whose process is alive and whose tags match `selector`. State files of dead
-   * processes are removed on the way (safe under races: a dead (pid, start time) never comes back,
-   * and removing an already removed file is not an error). Throws on an unreadable state file.
+   * Every instance whose process is alive and whose tags match `selector`, including one whose
+   * launcher died before completing its record (the record is completed here). State files of dead
+   * processes, and provisional ones whose process never appeared, are removed on the way (safe
+   * under races: a dead (pid, start time) never comes back, and removing an already removed file is
+   * not an error). Throws on an unreadable state file.
    */
   async describe(selector: DescribeSelector): Promise<readonly InstanceDescription[]> {
-    const states = (await this.store.list()).filter((s) => matches(s.tags, selector));
-    const alive = await Promise.all(
-      states.map(async (s) => {
-        if (await isSameProcess(s.pid, s.startTime)) return s;
-        await this.store.remove(s.id);
-        return undefined;
-      }),
-    );
-    return alive
-      .filter((s): s is InstanceState => s !== undefined)
-      .sort((a, b) => a.launchedAt - b.launchedAt || a.id.localeCompare(b.id))
-      .map(toDescription);
+    const records = (await this.store.list()).filter((s) => matches(s.tags, selector));
+    const alive = await this.resolve(records);
+    for (const state of alive) this.watchIfAdopted(state);
+    return alive.sort((a, b) => a.launchedAt - b.launchedAt || a.id.localeCompare(b.id)).map(toDescription);
   }
 
   /**
@@ -118,12 +166,13 @@ export class ProcessProvider implements InstanceProvider {
    */
   async destroy(ids: readonly string[], groupId: string, reason: string): Promise<DestroyResult> {
     const unique = [...new Set(ids)];
-    const states = await Promise.all(unique.map((id) => this.store.read(id)));
-    const notOwned = states
-      .filter((s): s is InstanceState => s !== undefined && s.tags[TAG_GROUP] !== groupId)
-      .map((s) => s.id);
+    const records = (await Promise.all(unique.map((id) => this.store.read(id)))).filter(
+      (r): r is InstanceRecord => r !== undefined,
+    );
+    const notOwned = records.filter((r) => r.tags[TAG_GROUP] !== groupId).map((r) => r.id);
     if (notOwned.length > 0) throw new NotOwnedError(notOwned, groupId);
-    await Promise.all(states.map((s) => (s ? this.stop(s, reason) : undefined)));
+    // Provisional records are resolved first: a process whose launcher died is stopped too.
+    await Promise.all((await this.resolve(records)).map((s) => this.stop(s, reason)));
     return { destroyed: unique };
   }
 
@@ -131,8 +180,14 @@ export class ProcessProvider implements InstanceProvider {
   async label(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void> {
     await Promise.all(
       [...new Set(ids)].map(async (id) => {
-        const state = await this.store.read(id);
-        if (!state || !(await isSameProcess(state.pid, state.startTime))) return;
+        const record = await this.store.read(id);
+        if (!record) return;
+        const state = isComplete(record)
+          ? (await isSameProcess(record.pid, record.startTime))
+            ? record
+            : undefined
+          : (await this.resolve([record]))[0];
+        if (!state) return;
         // Read-modify-write without a lock: concurrent labels of one instance are last-writer-wins.
         await this.store.write({ ...state, tags: { ...state.tags, ...tags } });
       }),
@@ -140,14 +195,112 @@ export class ProcessProvider implements InstanceProvider {
   }
 
   /**
-   * Calls `listener` when a process started by this provider object exits, for whatever reason
-   * (crash, out-of-band kill, `destroy`), so local mode can reconcile the group at once instead of
-   * waiting for the next sweep. Processes adopted from an earlier controller are not watched (they
-   * are not our children); the sweep catches those. Returns a function that unsubscribes.
+   * Calls `listener` when an instance's process exits, for whatever reason (crash, out-of-band
+   * kill, `destroy`), so local mode can reconcile the group at once instead of waiting for the next
+   * sweep. A process this object started is reported by Node's `exit` event, with its code or
+   * signal; one adopted from an earlier controller (seen by `describe`, not our child) is polled and
+   * reported within `adoptedPollMs`, with `adopted: true` and no code or signal. Returns a function
+   * that unsubscribes; with no listener left, polling stops.
    */
   onExit(listener: (exit: ProcessExit) => void): () => void {
     this.exitListeners.add(listener);
-    return () => this.exitListeners.delete(listener);
+    return () => {
+      this.exitListeners.delete(listener);
+      if (this.exitListeners.size === 0) {
+        this.adopted.clear();
+        if (this.pollTimer) clearTimeout(this.pollTimer);
+        this.pollTimer = undefined;
+      }
+    };
+  }
+
+  private emitExit(exit: ProcessExit): void {
+    for (const listener of this.exitListeners) listener(exit);
+  }
+
+  /**
+   * The live instances among `records`. A complete record counts while its (pid, start time)
+   * lives, and is removed once it does not. A provisional record counts when a process carrying
+   * its id is found (and is completed then); it is removed when none is found after the grace.
+   * Records this object is launching right now are skipped: the launch completes them.
+   */
+  private async resolve(records: readonly InstanceRecord[]): Promise<InstanceState[]> {
+    const orphans = records.filter((r) => !isComplete(r) && !this.launching.has(r.id));
+    const found =
+      orphans.length > 0
+        ? await findByEnvironment(INSTANCE_ID_ENV, new Set(orphans.map((r) => r.id)))
+        : new Map<string, FoundProcess>();
+    const states = await Promise.all(
+      records.map(async (record): Promise<InstanceState | undefined> => {
+        if (isComplete(record)) {
+          if (await isSameProcess(record.pid, record.startTime)) return record;
+          await this.store.remove(record.id);
+          return undefined;
+        }
+        if (this.launching.has(record.id)) return undefined;
+        const proc = found.get(record.id);
+        if (proc) return this.complete(record.id, proc);
+        if (Date.now() - (record.provisionalSince ?? 0) > this.provisionalGraceMs) {
+          // Re-read first: a (very) late launcher may have completed the record meanwhile.
+          const now = await this.store.read(record.id);
+          if (now && !isComplete(now)) await this.store.remove(record.id);
+        }
+        return undefined;
+      }),
+    );
+    return states.filter((s): s is InstanceState => s !== undefined);
+  }
+
+  /** Completes the provisional record of `id` with the process found for it (re-read first, so a record completed or removed meanwhile is left as it is). */
+  private async complete(id: string, proc: FoundProcess): Promise<InstanceState | undefined> {
+    const record = await this.store.read(id);
+    if (!record) return undefined; // destroyed meanwhile: its process is on its way out
+    if (isComplete(record)) return (await isSameProcess(record.pid, record.startTime)) ? record : undefined;
+    const { provisionalSince: _, ...rest } = record;
+    const state: InstanceState = { ...rest, pid: proc.pid, startTime: proc.startTime };
+    await this.store.write(state);
+    return state;
+  }
+
+  /** Starts polling `state`'s process for its exit when it is not our child and someone listens. */
+  private watchIfAdopted(state: InstanceState): void {
+    if (this.exitListeners.size === 0 || this.children.has(state.id)) return;
+    const known = this.adopted.get(state.id);
+    if (known && known.pid === state.pid && known.startTime === state.startTime) return;
+    this.adopted.set(state.id, state);
+    this.schedulePoll();
+  }
+
+  private schedulePoll(): void {
+    if (this.pollTimer || this.adopted.size === 0 || this.exitListeners.size === 0) return;
+    this.pollTimer = setTimeout(() => {
+      void this.pollAdopted().finally(() => {
+        this.pollTimer = undefined;
+        this.schedulePoll();
+      });
+    }, this.adoptedPollMs);
+    // Never keeps the controller alive by itself.
+    this.pollTimer.unref();
+  }
+
+  /** One liveness check of every adopted process (a read of `/proc/<pid>/stat` each on Linux). */
+  private async pollAdopted(): Promise<void> {
+    await Promise.all(
+      [...this.adopted.values()].map(async (state) => {
+        const alive = await isSameProcess(state.pid, state.startTime).catch(() => true);
+        if (alive || this.adopted.get(state.id) !== state) return;
+        this.adopted.delete(state.id);
+        const groupId = state.tags[TAG_GROUP];
+        this.emitExit({
+          id: state.id,
+          pid: state.pid,
+          code: null,
+          signal: null,
+          adopted: true,
+          ...(groupId !== undefined ? { groupId } : {}),
+        });
+      }),
+    );
   }
 
   private async launchOne(
@@ -156,40 +309,61 @@ export class ProcessProvider implements InstanceProvider {
   ): Promise<InstanceDescription> {
     const id = this.store.newId();
     const logFile = this.store.logFileFor(id);
-    const proc = await launchProcess(
-      props,
-      request.init,
-      { id, logicalId: request.logicalId, groupId: request.tags[TAG_GROUP] },
-      logFile,
-    );
-    proc.child.once('exit', (code, signal) => {
-      const groupId = request.tags[TAG_GROUP];
-      for (const listener of this.exitListeners)
-        listener({ id, pid: proc.pid, code, signal, ...(groupId !== undefined ? { groupId } : {}) });
-    });
-    const state: InstanceState = {
+    const groupId = request.tags[TAG_GROUP];
+    const provisional: InstanceRecord = {
       version: 1,
       id,
-      pid: proc.pid,
-      startTime: proc.startTime ?? '',
+      provisionalSince: Date.now(),
       tags: { ...request.tags },
       ...(request.logicalId !== undefined ? { logicalId: request.logicalId } : {}),
       token: request.token,
       launchedAt: this.now(),
       logFile,
     };
-    if (proc.startTime === undefined) {
-      // Exited before we could even look at it: nothing to track, and describe would drop it anyway.
-      return { ...toDescription(state), state: 'shutting-down', health: { status: 'impaired' } };
-    }
+    this.launching.add(id);
     try {
-      await this.store.write(state);
-    } catch (err) {
-      // An untracked process would leak forever: stop it rather than leave it unrecorded.
-      signalInstance(proc.pid, 'SIGKILL');
-      throw err;
+      // (1) Recorded before anything runs; see "Crash safety" above.
+      await this.store.write(provisional);
+      await this.beforeLaunchStep?.('spawn', id);
+      let proc: Awaited<ReturnType<typeof launchProcess>>;
+      try {
+        // (2) The process, which carries its id in its environment.
+        proc = await launchProcess(
+          props,
+          request.init,
+          { id, logicalId: request.logicalId, groupId },
+          logFile,
+        );
+      } catch (err) {
+        await this.store.remove(id);
+        throw err;
+      }
+      this.children.add(id);
+      proc.child.once('exit', (code, signal) => {
+        this.children.delete(id);
+        this.emitExit({ id, pid: proc.pid, code, signal, ...(groupId !== undefined ? { groupId } : {}) });
+      });
+      await this.beforeLaunchStep?.('record', id);
+      const { provisionalSince: _, ...rest } = provisional;
+      const state: InstanceState = { ...rest, pid: proc.pid, startTime: proc.startTime ?? '' };
+      if (proc.startTime === undefined) {
+        // Exited before we could even look at it: nothing to track, and describe would drop it anyway.
+        await this.store.remove(id);
+        return { ...toDescription(state), state: 'shutting-down', health: { status: 'impaired' } };
+      }
+      try {
+        // (3) Complete.
+        await this.store.write(state);
+      } catch (err) {
+        // An untracked process would leak forever: stop it rather than leave it unrecorded.
+        signalInstance(proc.pid, 'SIGKILL');
+        await this.store.remove(id).catch(() => {});
+        throw err;
+      }
+      return toDescription(state);
+    } finally {
+      this.launching.delete(id);
     }
-    return toDescription(state);
   }
 
   private async stop(state: InstanceState, reason: string): Promise<void> {

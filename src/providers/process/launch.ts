@@ -19,6 +19,12 @@ import type { ProcessProperties } from './properties.js';
  * Without an init script the command is spawned directly, with no shell in between.
  */
 
+/**
+ * The environment variable that names an instance's id. It also lets the provider find a process
+ * whose launcher died before recording its pid (see "Crash safety" in `index.ts`).
+ */
+export const INSTANCE_ID_ENV = 'INFRAKIT_INSTANCE_ID';
+
 /** What the launched process knows about itself through its environment. */
 export interface LaunchIdentity {
   readonly id: string;
@@ -60,7 +66,7 @@ export async function launchProcess(
       env: {
         ...process.env,
         ...properties.env,
-        INFRAKIT_INSTANCE_ID: identity.id,
+        [INSTANCE_ID_ENV]: identity.id,
         ...(identity.groupId ? { INFRAKIT_GROUP: identity.groupId } : {}),
         ...(identity.logicalId ? { INFRAKIT_LOGICAL_ID: identity.logicalId } : {}),
       },

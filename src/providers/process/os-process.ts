@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 /**
@@ -40,6 +40,11 @@ async function linuxStartTime(pid: number): Promise<string | undefined> {
  * (state) … field 22 (starttime). Zombies (`Z`) and dead tasks (`X`) count as gone.
  */
 export function parseProcStat(stat: string): string | undefined {
+  return parseProcStatFields(stat)?.startTime;
+}
+
+/** Start time and process group (field 5) of a live process's `/proc/<pid>/stat`. */
+function parseProcStatFields(stat: string): { startTime: string; pgid: number } | undefined {
   const close = stat.lastIndexOf(')');
   if (close < 0) return undefined;
   const fields = stat
@@ -47,10 +52,11 @@ export function parseProcStat(stat: string): string | undefined {
     .trim()
     .split(/\s+/);
   const state = fields[0];
+  const pgid = Number(fields[5 - 3]);
   const startTime = fields[22 - 3];
   if (state === undefined || startTime === undefined) return undefined;
   if (state === 'Z' || state === 'X') return undefined;
-  return startTime;
+  return { startTime, pgid };
 }
 
 async function psStartTime(pid: number): Promise<string | undefined> {
@@ -65,6 +71,92 @@ async function psStartTime(pid: number): Promise<string | undefined> {
     // ps exits non-zero when the pid does not exist.
     return undefined;
   }
+}
+
+/** A live process found by its environment (see `findByEnvironment`). */
+export interface FoundProcess {
+  readonly pid: number;
+  readonly startTime: string;
+}
+
+/** Processes whose environment is read at once while scanning. */
+const SCAN_CONCURRENCY = 32;
+
+/**
+ * The live processes whose environment holds `name=<value>` for one of `values`, keyed by that
+ * value. Only process-group leaders count (an instance leads its own group; helpers its init
+ * script started inherit the variable but not the leadership). Processes whose environment we may
+ * not read (other users') are skipped: ours are always readable.
+ *
+ * Linux: `/proc/<pid>/environ` (the environment the process was exec'd with). Elsewhere:
+ * `ps axeww`, which prints each process's environment after its command line.
+ */
+export async function findByEnvironment(
+  name: string,
+  values: ReadonlySet<string>,
+): Promise<Map<string, FoundProcess>> {
+  const found = new Map<string, FoundProcess>();
+  if (values.size === 0) return found;
+  const candidates =
+    process.platform === 'linux'
+      ? await linuxEnvironmentMatches(name, values)
+      : await psEnvironmentMatches(name, values);
+  for (const { pid, value } of candidates) {
+    const startTime = await processStartTime(pid);
+    // Two leaders with one value cannot both be ours; keep the first rather than guess.
+    if (startTime !== undefined && !found.has(value)) found.set(value, { pid, startTime });
+  }
+  return found;
+}
+
+interface EnvironmentMatch {
+  readonly pid: number;
+  readonly value: string;
+}
+
+async function linuxEnvironmentMatches(
+  name: string,
+  values: ReadonlySet<string>,
+): Promise<EnvironmentMatch[]> {
+  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n)).map(Number);
+  const prefix = `${name}=`;
+  const matches: EnvironmentMatch[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < pids.length) {
+      const pid = pids[next++] as number;
+      if (pid === process.pid) continue;
+      let environ: string;
+      try {
+        environ = await readFile(`/proc/${pid}/environ`, 'latin1');
+      } catch {
+        continue; // gone meanwhile, or not ours to read
+      }
+      const entry = environ.split('\0').find((e) => e.startsWith(prefix));
+      const value = entry?.slice(prefix.length);
+      if (value === undefined || !values.has(value)) continue;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      if (parseProcStatFields(stat)?.pgid === pid) matches.push({ pid, value });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SCAN_CONCURRENCY, pids.length) }, worker));
+  return matches.sort((a, b) => a.pid - b.pid);
+}
+
+async function psEnvironmentMatches(name: string, values: ReadonlySet<string>): Promise<EnvironmentMatch[]> {
+  const { stdout } = await run('ps', ['axeww', '-o', 'pid=,pgid=,command='], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const prefix = `${name}=`;
+  const matches: EnvironmentMatch[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    if (!m || m[1] !== m[2]) continue;
+    const entry = (m[3] ?? '').split(/\s+/).find((t) => t.startsWith(prefix));
+    const value = entry?.slice(prefix.length);
+    if (value !== undefined && values.has(value)) matches.push({ pid: Number(m[1]), value });
+  }
+  return matches;
 }
 
 /** True when `pid` is alive and is still the process that started at `startTime`. */

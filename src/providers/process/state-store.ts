@@ -18,22 +18,40 @@ const READ_CONCURRENCY = 32;
 /** Instance ids look like `p-<16 hex>`; anything else is never ours (and never a path). */
 export const PROCESS_INSTANCE_ID = /^p-[0-9a-f]{16}$/;
 
-const StateSchema = z.object({
-  version: z.literal(1),
-  id: z.string().regex(PROCESS_INSTANCE_ID),
-  pid: z.int().positive(),
-  /** OS start time of `pid`, read right after spawn (see `processStartTime`). */
-  startTime: z.string().min(1),
-  tags: z.record(z.string(), z.string()),
-  logicalId: z.string().optional(),
-  token: z.string(),
-  /** Epoch ms. */
-  launchedAt: z.number(),
-  logFile: z.string(),
-});
+const StateSchema = z
+  .object({
+    version: z.literal(1),
+    id: z.string().regex(PROCESS_INSTANCE_ID),
+    /** Absent while the record is provisional (written before the spawn, see `ProcessProvider`). */
+    pid: z.int().positive().optional(),
+    /** OS start time of `pid`, read right after spawn (see `processStartTime`); present with `pid`. */
+    startTime: z.string().min(1).optional(),
+    /**
+     * Wall-clock epoch ms at which a provisional record was written, before its process was
+     * spawned; absent once the record names its process.
+     */
+    provisionalSince: z.number().optional(),
+    tags: z.record(z.string(), z.string()),
+    logicalId: z.string().optional(),
+    token: z.string(),
+    /** Epoch ms. */
+    launchedAt: z.number(),
+    logFile: z.string(),
+  })
+  .refine((s) => (s.pid !== undefined && s.startTime !== undefined) || s.provisionalSince !== undefined, {
+    message: 'a record names its process (pid and startTime) or is provisional',
+  });
 
-/** What is known about one instance. */
-export type InstanceState = z.infer<typeof StateSchema>;
+/** What is recorded about one instance: a complete or a provisional record. */
+export type InstanceRecord = z.infer<typeof StateSchema>;
+
+/** A complete record: the instance's process is known. */
+export type InstanceState = InstanceRecord & { readonly pid: number; readonly startTime: string };
+
+/** True when the record names its process. */
+export function isComplete(record: InstanceRecord): record is InstanceState {
+  return record.pid !== undefined && record.startTime !== undefined;
+}
 
 export class StateStore {
   readonly instancesDir: string;
@@ -59,8 +77,8 @@ export class StateStore {
     return join(this.logsDir, `${id}.log`);
   }
 
-  /** Writes (creates or replaces) an instance's state atomically. */
-  async write(state: InstanceState): Promise<void> {
+  /** Writes (creates or replaces) an instance's record atomically. */
+  async write(state: InstanceRecord): Promise<void> {
     const target = this.pathOf(state.id);
     // A unique temp name per writer: two controllers relabelling at once must not share a temp file.
     const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -73,8 +91,8 @@ export class StateStore {
     }
   }
 
-  /** The state of `id`, or `undefined` when there is none (unknown id, or already removed). */
-  async read(id: string): Promise<InstanceState | undefined> {
+  /** The record of `id`, or `undefined` when there is none (unknown id, or already removed). */
+  async read(id: string): Promise<InstanceRecord | undefined> {
     if (!PROCESS_INSTANCE_ID.test(id)) return undefined;
     let text: string;
     try {
@@ -91,7 +109,7 @@ export class StateStore {
    * Every instance state in the directory. Throws on an unreadable or corrupt file rather than
    * skipping it: a caller must never act on an incomplete observation.
    */
-  async list(): Promise<InstanceState[]> {
+  async list(): Promise<InstanceRecord[]> {
     let names: string[];
     try {
       names = await readdir(this.instancesDir);
@@ -101,7 +119,7 @@ export class StateStore {
     }
     const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length));
     const states = await mapLimit(ids, READ_CONCURRENCY, (id) => this.read(id));
-    return states.filter((s): s is InstanceState => s !== undefined);
+    return states.filter((s): s is InstanceRecord => s !== undefined);
   }
 
   /** Removes an instance's state; already removed is fine (several controllers may race here). */
@@ -114,7 +132,7 @@ export class StateStore {
     return join(this.instancesDir, `${id}.json`);
   }
 
-  private parse(id: string, text: string): InstanceState {
+  private parse(id: string, text: string): InstanceRecord {
     let json: unknown;
     try {
       json = JSON.parse(text);
