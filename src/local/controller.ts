@@ -27,7 +27,8 @@ import { WatchedProvider } from './watched-provider.js';
 /**
  * Local mode wired together: DynamoDB (embedded or external), the store, the process provider
  * (and EC2 against an emulator when asked), the engine, the API on loopback, a sweep timer playing
- * the EventBridge schedule, and process exits playing EC2 state-change events.
+ * the EventBridge schedule, and process exits playing EC2 state-change events (our children's at
+ * once, adopted processes' within the provider's poll period).
  */
 
 /** Shorter than in AWS: a local pass is quick, and a killed controller's lease should free up fast. */
@@ -163,7 +164,12 @@ export async function startLocalController(
     watched.forget(exit.id);
     // Our own terminations are reported by the pass that made them.
     if (terminated !== undefined || stopping) return;
-    const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+    // An adopted process is not our child: only its parent learns how it ended.
+    const how = exit.signal
+      ? `signal ${exit.signal}`
+      : exit.adopted
+        ? 'adopted, status unknown'
+        : `exit code ${exit.code}`;
     const exited = (g: string | undefined) =>
       reporter.line(`${g ?? 'unknown group'}  instance ${exit.id} (pid ${exit.pid}) exited (${how})`);
     if (group) {
