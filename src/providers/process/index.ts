@@ -273,14 +273,16 @@ export class ProcessProvider implements InstanceProvider {
 
   private schedulePoll(): void {
     if (this.pollTimer || this.adopted.size === 0 || this.exitListeners.size === 0) return;
-    this.pollTimer = setTimeout(() => {
+    const timer = setTimeout(() => {
       void this.pollAdopted().finally(() => {
-        this.pollTimer = undefined;
+        // Unless an unsubscribe and a new subscriber started another chain meanwhile.
+        if (this.pollTimer === timer) this.pollTimer = undefined;
         this.schedulePoll();
       });
     }, this.adoptedPollMs);
     // Never keeps the controller alive by itself.
-    this.pollTimer.unref();
+    timer.unref();
+    this.pollTimer = timer;
   }
 
   /** One liveness check of every adopted process (a read of `/proc/<pid>/stat` each on Linux). */

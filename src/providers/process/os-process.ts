@@ -103,10 +103,19 @@ export async function findByEnvironment(
       : await psEnvironmentMatches(name, values);
   for (const { pid, value } of candidates) {
     const startTime = await processStartTime(pid);
-    // Two leaders with one value cannot both be ours; keep the first rather than guess.
-    if (startTime !== undefined && !found.has(value)) found.set(value, { pid, startTime });
+    if (startTime === undefined) continue;
+    // Two leaders with one value: a helper the init script made a leader (`setsid`) inherited the
+    // variable; the instance itself started first.
+    const other = found.get(value);
+    if (!other || startedBefore(startTime, other.startTime)) found.set(value, { pid, startTime });
   }
   return found;
+}
+
+/** Compares two start times of `processStartTime` (clock ticks on Linux, a date elsewhere). */
+function startedBefore(a: string, b: string): boolean {
+  const [x, y] = process.platform === 'linux' ? [Number(a), Number(b)] : [Date.parse(a), Date.parse(b)];
+  return x < y;
 }
 
 interface EnvironmentMatch {
