@@ -6,10 +6,13 @@ import type { EngineContext } from './context.js';
  * long pass never outlives its lease. Every store write of the pass is fenced by `current` (the
  * store makes it conditional on the lease token), so a holder whose lease was taken over gets a
  * `LeaseLostError` at its next write and stops.
+ *
+ * The lease's age is read from its own expiry, not from when the store answered: an acquire or a
+ * renewal whose answer came back late has already used up part of the lease, and a provider call
+ * started on the strength of a fresh-looking but lapsed lease could overlap a new holder's pass.
  */
 export class LeaseKeeper {
   private lease: LeaseState;
-  private renewedAt: number;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -17,19 +20,23 @@ export class LeaseKeeper {
     lease: LeaseState,
   ) {
     this.lease = lease;
-    this.renewedAt = ctx.now();
   }
 
   get current(): LeaseState {
     return this.lease;
   }
 
-  /** Renews the lease if more than a third of its time to live has passed since the last renewal. */
+  /**
+   * Renews the lease if less than two thirds of its time to live are left. Checked again after each
+   * renewal (a slow write may have used up the new lease too), so on return, with no I/O before the
+   * caller's next step, at least two thirds of the lease are left.
+   */
   async keep(): Promise<void> {
-    const now = this.ctx.now();
-    if (now - this.renewedAt <= this.ctx.leaseTtlMs / 3) return;
-    this.ctx.step('renew-lease', this.groupId);
-    this.lease = await this.ctx.store.renewLease(this.groupId, this.lease, this.ctx.leaseTtlMs, now);
-    this.renewedAt = now;
+    for (;;) {
+      const now = this.ctx.now();
+      if (this.lease.expiresAt - now >= (this.ctx.leaseTtlMs * 2) / 3) return;
+      this.ctx.step('renew-lease', this.groupId);
+      this.lease = await this.ctx.store.renewLease(this.groupId, this.lease, this.ctx.leaseTtlMs, now);
+    }
   }
 }

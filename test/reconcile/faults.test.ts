@@ -6,7 +6,7 @@ import { OBSERVE_FAILED_REPEAT_MS } from '../../src/reconcile/reconcile-group.js
 import { TAG_INTENT } from '../../src/tags.js';
 import { useDynalite } from '../helpers/dynalite.js';
 import type { FakeProvider } from '../helpers/fake-provider.js';
-import { fakeSpec, flavors, LEASE_TTL_MS, newWorld, settle, type World } from './harness.js';
+import { fakeSpec, flavors, LEASE_TTL_MS, newWorld, overlayStore, settle, type World } from './harness.js';
 
 const server = useDynalite();
 
@@ -243,6 +243,66 @@ describe('reconcile engine: leases and crashes', () => {
     await settle(next, w.clock);
     expect(w.provider.launchedTotal).toBe(3);
     expect((await w.store.getGroup('web'))?.state.openIntents).toEqual([]);
+    w.close();
+  });
+
+  it('a lease whose acquire answered late is renewed before acting; taken over meanwhile, nothing is called', async () => {
+    // Found by the concurrency trial: the keeper dated the lease from the store's answer, so a pass
+    // whose acquire came back after the lease had lapsed resumed an open termination (no fenced
+    // write before the destroy) while another reconciler held the group.
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 2 }));
+    await settle(w.engine(), w.clock);
+    await w.put(fakeSpec('web', { size: 1 }));
+    const crashing = w.engine('crashing', {
+      before(step) {
+        if (step === 'destroy') throw new Error('crash');
+      },
+    });
+    await expect(crashing.reconcileGroup('web')).rejects.toBeInstanceOf(PassAbandonedError);
+    w.clock.advance(LEASE_TTL_MS + 1);
+    const store = overlayStore(w.store, {
+      async acquireLease(id, owner, ttlMs, now) {
+        const lease = await w.store.acquireLease(id, owner, ttlMs, now);
+        w.clock.advance(LEASE_TTL_MS + 1);
+        expect(await w.store.acquireLease(id, 'thief', LEASE_TTL_MS, w.clock.now())).toBeDefined();
+        return lease;
+      },
+    });
+    const late = w.engine('late', undefined, { store });
+    expect((await late.reconcileGroup('web')).outcome).toBe('busy');
+    expect(w.provider.calls.destroy).toHaveLength(0);
+    w.close();
+  });
+
+  it('a renewal that answered late is renewed again before acting; taken over meanwhile, nothing is called', async () => {
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 2 }));
+    let slowOnce = true;
+    const store = overlayStore(w.store, {
+      async renewLease(id, lease, ttlMs, now) {
+        const renewed = await w.store.renewLease(id, lease, ttlMs, now);
+        if (slowOnce) {
+          slowOnce = false;
+          w.clock.advance(LEASE_TTL_MS + 1);
+          expect(await w.store.acquireLease(id, 'thief', LEASE_TTL_MS, w.clock.now())).toBeDefined();
+        }
+        return renewed;
+      },
+    });
+    // A third of the lease passes after the intent is written, so the renewal due before the
+    // provision is the slow one.
+    const slow = w.engine(
+      'slow',
+      {
+        before(step) {
+          if (step === 'put-intent') w.clock.advance(LEASE_TTL_MS / 3 + 1);
+        },
+      },
+      { store },
+    );
+    expect((await slow.reconcileGroup('web')).outcome).toBe('busy');
+    expect(w.provider.calls.provision).toHaveLength(0);
     w.close();
   });
 

@@ -3,9 +3,10 @@ import type { FlavorRegistry } from '../../src/flavors/types.js';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
 import type { InstanceProvider } from '../../src/providers/types.js';
 import { createEngine } from '../../src/reconcile/index.js';
-import type { Engine, FaultHook } from '../../src/reconcile/types.js';
+import type { Engine, EngineDeps, FaultHook } from '../../src/reconcile/types.js';
 import { type GroupSpec, type GroupSpecInput, validateSpec } from '../../src/spec/index.js';
 import { DynamoGroupStore } from '../../src/store/index.js';
+import type { GroupStore } from '../../src/store/types.js';
 import type { DynamoTestServer } from '../helpers/dynalite.js';
 import { FakeProvider } from '../helpers/fake-provider.js';
 
@@ -27,7 +28,8 @@ export interface World {
   readonly provider: InstanceProvider;
   readonly clock: FakeClock;
   readonly tableName: string;
-  engine(owner?: string, faults?: FaultHook): Engine;
+  /** An engine on the world's store and provider; `overrides` replaces any of its dependencies. */
+  engine(owner?: string, faults?: FaultHook, overrides?: Partial<EngineDeps>): Engine;
   /** Validates and stores `spec` (create or replace at the stored version). */
   put(spec: GroupSpecInput): Promise<GroupSpec>;
   close(): void;
@@ -51,7 +53,7 @@ export async function newWorld<P extends InstanceProvider = FakeProvider>(
     provider,
     clock,
     tableName,
-    engine(owner, faults) {
+    engine(owner, faults, overrides) {
       owners += 1;
       return createEngine({
         store,
@@ -62,6 +64,7 @@ export async function newWorld<P extends InstanceProvider = FakeProvider>(
         leaseTtlMs: LEASE_TTL_MS,
         describeTimeoutMs: 200,
         ...(faults ? { faults } : {}),
+        ...overrides,
       });
     },
     async put(input) {
@@ -107,4 +110,16 @@ export async function settle(
     clock.advance(1_000);
   }
   throw new Error(`not steady after ${max} passes`);
+}
+
+/** A view of `base` with the listed methods replaced (the others forwarded), to watch or delay calls. */
+export function overlayStore(base: GroupStore, over: Partial<GroupStore>): GroupStore {
+  return new Proxy(base, {
+    get(target, prop) {
+      const own = (over as Record<PropertyKey, unknown>)[prop];
+      if (own !== undefined) return own;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
