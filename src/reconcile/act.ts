@@ -262,6 +262,14 @@ export async function resumeIntent(pass: ActingPass, intent: Intent): Promise<St
     return destroyFor(pass, intent, still);
   }
   const rest = remainderOf(intent, pass.instances);
+  // Race: the intent's remainder may still be on the way. Its creator may be stalled inside
+  // `provision` with its lease taken over (nothing recorded yet), or EC2 may not show fresh
+  // instances yet. Relaunching now could duplicate them; until the settle time has passed they
+  // count as pending, and afterwards whatever landed carries the token and is subtracted.
+  const settling = ctx.now() - intent.createdAt < ctx.launchSettleMs;
+  // A group being destroyed is removed once nothing is observed and no intent is open: closing this
+  // intent before it settles would let the group go while its instances may still land (leaked).
+  if (target.destroying && rest.count > 0 && settling) return 'continue';
   // A launch for an older configuration, or for a group being destroyed, is not worth finishing:
   // the planner launches what the current spec needs (and removes what still lands of this one).
   const stale = target.destroying || (intent.configHash ?? target.configHash) !== target.configHash;
@@ -269,11 +277,7 @@ export async function resumeIntent(pass: ActingPass, intent: Intent): Promise<St
     await complete(pass, intent);
     return 'continue';
   }
-  // Race: the intent's remainder may still be on the way. Its creator may be stalled inside
-  // `provision` with its lease taken over (nothing recorded yet), or EC2 may not show fresh
-  // instances yet. Relaunching now could duplicate them; until the settle time has passed they
-  // count as pending, and afterwards whatever landed carries the token and is subtracted.
-  if (ctx.now() - intent.createdAt < ctx.launchSettleMs) return 'continue';
+  if (settling) return 'continue';
   return provisionFor(pass, intent, rest);
 }
 

@@ -306,6 +306,36 @@ describe('reconcile engine: leases and crashes', () => {
     w.close();
   });
 
+  it('a group being destroyed is not removed while a stalled launch may still land', async () => {
+    // Found by the concurrency trial (seed 0x1f2e3d + 91): the next holder closed the stalled
+    // holder's launch intent at once because the group was being destroyed, removed the empty
+    // group, and the stalled call then landed two instances of a group that no longer existed.
+    const w = await world();
+    await w.put(fakeSpec('web', { size: 2 }));
+    let release = () => {};
+    w.provider.faults.provisionHold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const stalled = w.engine('stalled').reconcileGroup('web');
+    await vi.waitFor(() => expect(w.provider.calls.provision).toHaveLength(1));
+    await w.store.markDestroying('web', w.clock.now());
+    w.clock.advance(LEASE_TTL_MS + 1);
+    const next = w.engine('next');
+    for (let pass = 0; pass < 3; pass++) {
+      expect((await next.reconcileGroup('web')).outcome).not.toBe('removed');
+      w.clock.advance(1_000);
+    }
+    release();
+    expect((await stalled).outcome).toBe('busy');
+    expect(w.provider.ofGroup('web')).toHaveLength(2);
+    // Once the launch has settled, what landed is terminated and the group removed.
+    w.clock.advance(DEFAULT_LAUNCH_SETTLE_MS);
+    await settle(next, w.clock);
+    expect(await w.store.getGroup('web')).toBeUndefined();
+    expect(w.provider.ofGroup('web')).toHaveLength(0);
+    w.close();
+  });
+
   it('a provider call that outlives its timeout fails the pass and leaves the intent open', async () => {
     const w = await world();
     await w.put(fakeSpec('web', { size: 2 }));
