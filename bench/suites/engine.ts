@@ -50,14 +50,18 @@ async function steadySweep(): Promise<Figure[]> {
   }
 }
 
-/** Duplicates plus leaks over 500 concurrency trials (8 reconcilers, a crash in each). */
+/**
+ * What must be zero over 500 concurrency trials (8 reconcilers, a moving clock, a crash before each
+ * protocol step in turn): duplicates, leaks, groups off their spec, open intents, and provider
+ * calls started without a live lease.
+ */
 async function trials(): Promise<Figure[]> {
   const server = await startDynalite();
   try {
     let bad = 0;
     for (let n = 0; n < TRIALS; n++) {
       const v = await runTrial(server, 0xbe7c4 + n);
-      bad += v.duplicates + v.leaks;
+      bad += v.duplicates + v.leaks + v.mismatches.length + v.openIntents + v.lateCalls.length;
     }
     return [{ name: `engine.trials.${TRIALS}`, value: bad, unit: 'count', goal: '0' }];
   } finally {

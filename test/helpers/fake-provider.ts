@@ -45,6 +45,8 @@ export interface FakeFaults {
   provisionHold?: Promise<void>;
   /** The next destroy destroys this many instances, then throws. */
   destroyFailAfter?: number;
+  /** The next destroy waits for this before destroying anything (a caller stalled inside the call). */
+  destroyHold?: Promise<void>;
 }
 
 export interface FakeProviderOptions {
@@ -70,6 +72,8 @@ export class FakeProvider implements InstanceProvider {
   readonly faults: FakeFaults = { describe: [] };
   /** Every instance ever launched, including those since destroyed or killed. */
   launchedTotal = 0;
+  /** Instances ever launched per idempotency token (also those of calls that failed half way). */
+  readonly launchedByToken = new Map<string, number>();
   private counter = 0;
   private readonly now: () => number;
   private readonly interleave: boolean;
@@ -89,12 +93,11 @@ export class FakeProvider implements InstanceProvider {
     requests: readonly ProvisionRequest[],
   ): Promise<ProvisionResult> {
     this.calls.provision.push([...requests]);
-    if (this.interleave) await yieldNow();
+    // Taken at once, so the hold stalls this very call even when others run concurrently.
     const hold = this.faults.provisionHold;
-    if (hold) {
-      this.faults.provisionHold = undefined;
-      await hold;
-    }
+    this.faults.provisionHold = undefined;
+    if (this.interleave) await yieldNow();
+    if (hold) await hold;
     const failing = this.faults.provisionError;
     if (failing) {
       this.faults.provisionError = undefined;
@@ -118,6 +121,7 @@ export class FakeProvider implements InstanceProvider {
       };
       this.instances.set(instance.id, instance);
       this.launchedTotal += 1;
+      this.launchedByToken.set(request.token, (this.launchedByToken.get(request.token) ?? 0) + 1);
       launched.push(this.describeOne(instance));
     }
     return { launched };
@@ -134,7 +138,10 @@ export class FakeProvider implements InstanceProvider {
 
   async destroy(ids: readonly string[], groupId: string, reason: string): Promise<DestroyResult> {
     this.calls.destroy.push({ ids: [...ids], groupId, reason });
+    const hold = this.faults.destroyHold;
+    this.faults.destroyHold = undefined;
     if (this.interleave) await yieldNow();
+    if (hold) await hold;
     const foreign = ids.filter((id) => {
       const instance = this.instances.get(id);
       return instance !== undefined && instance.tags[TAG_GROUP] !== groupId;

@@ -62,12 +62,16 @@ describe('concurrency trial on the real process provider', () => {
         leaks: v.leaks,
         mismatches: v.mismatches,
         staleLeases: v.staleLeases,
+        openIntents: v.openIntents,
+        lateCalls: v.lateCalls,
       }).toEqual({
         seed: 0x5eed + n,
         duplicates: 0,
         leaks: 0,
         mismatches: [],
         staleLeases: 0,
+        openIntents: 0,
+        lateCalls: [],
       });
     }
   });
