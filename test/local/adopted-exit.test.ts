@@ -1,19 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/moto.js';
-import {
-  type ControllerProcess,
-  cli,
-  groupPids,
-  killMarked,
-  markedPids,
-  newMarker,
-  startController,
-  waitFor,
-  writeProcessSpec,
-} from './harness.js';
+import { cli, groupPids, markedPids, useControllers, waitFor, writeProcessSpec } from './harness.js';
 
 /**
  * The exit of a process adopted from an earlier controller (not a child of the running one) is
@@ -21,41 +8,22 @@ import {
  * sweeps only every 60 s, so only the exit notification can explain a quick replacement.
  */
 describe('local mode: exits of adopted processes', () => {
-  const marker = newMarker();
+  const fx = useControllers('adopted');
+  const { marker } = fx;
   const groupId = 'adopted-pair';
-  let dir: string;
   let port: number;
-  const started: ControllerProcess[] = [];
 
-  const start = async (sweepSeconds: number) => {
-    const c = await startController([
-      '--port',
-      String(port),
-      '--data-dir',
-      join(dir, 'data'),
-      '--sweep-interval',
-      String(sweepSeconds),
-      '--no-examples',
-    ]);
-    started.push(c);
-    return c;
-  };
+  const start = (sweepSeconds: number) =>
+    fx.start(['--port', String(port), '--sweep-interval', String(sweepSeconds)]);
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'infrakit-adopted-'));
     port = await freePort();
-  });
-
-  afterAll(async () => {
-    for (const c of started) await c.kill('SIGKILL');
-    await killMarked(marker);
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('replaces a killed adopted process within seconds, with a 60 s sweep', async () => {
     const url = `http://127.0.0.1:${port}`;
     const first = await start(1);
-    const file = await writeProcessSpec(dir, groupId, marker, { size: 2 });
+    const file = await writeProcessSpec(fx.dir(), groupId, marker, { size: 2 });
     expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
     expect((await cli(url, 'group', 'watch', groupId, '--timeout', '30', '--interval', '0.2')).code).toBe(0);
     const pids = await groupPids(url, groupId);

@@ -1,16 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/moto.js';
 import {
   type ControllerProcess,
   cli,
   groupPids,
-  killMarked,
   markedPids,
-  newMarker,
-  startController,
+  useControllers,
   waitFor,
   writeProcessSpec,
 } from './harness.js';
@@ -20,42 +15,22 @@ import {
  * the CLI, with real instance processes killed out of band and the controller itself SIGKILLed.
  */
 describe('local mode end to end', () => {
-  const marker = newMarker();
+  const fx = useControllers('e2e');
+  const { marker } = fx;
   const groupId = 'e2e-trio';
-  let dir: string;
   let port: number;
   let controller: ControllerProcess | undefined;
-  const started: ControllerProcess[] = [];
 
-  const start = async () => {
-    const c = await startController([
-      '--port',
-      String(port),
-      '--data-dir',
-      join(dir, 'data'),
-      '--sweep-interval',
-      '1',
-      '--no-examples',
-    ]);
-    started.push(c);
-    return c;
-  };
+  const start = () => fx.start(['--port', String(port), '--sweep-interval', '1']);
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'infrakit-e2e-'));
     port = await freePort();
     controller = await start();
   });
 
-  afterAll(async () => {
-    for (const c of started) await c.kill('SIGKILL');
-    await killMarked(marker);
-    await rm(dir, { recursive: true, force: true });
-  });
-
   it('heals a killed process, adopts its processes after a SIGKILL restart, and destroys cleanly', async () => {
     const url = `http://127.0.0.1:${port}`;
-    const file = await writeProcessSpec(dir, groupId, marker, { size: 3 });
+    const file = await writeProcessSpec(fx.dir(), groupId, marker, { size: 3 });
 
     const commit = await cli(url, 'group', 'commit', file);
     expect(commit.stderr).toBe('');

@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,18 +6,18 @@ import { TAG_GROUP } from '../../src/tags.js';
 import { liveInstances } from '../e2e/ec2-world.js';
 import { freePort, type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
 import { AMI, createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
-import { type ControllerProcess, cli, startController, waitFor } from './harness.js';
+import { type ControllerProcess, cli, useControllers, waitFor } from './harness.js';
 
 /**
  * `npm start -- --ec2-endpoint URL`: the local controller manages an `ec2` group against moto
  * server, through the CLI, exactly as it manages process groups.
  */
 describe.runIf(motoAvailable())('local mode with --ec2-endpoint', () => {
+  const fx = useControllers('local-ec2');
   const groupId = 'local-ec2';
   let moto: MotoServer;
   let ec2: EC2Client;
   let net: TestNetwork;
-  let dir: string;
   let controller: ControllerProcess | undefined;
 
   beforeAll(async () => {
@@ -26,15 +25,11 @@ describe.runIf(motoAvailable())('local mode with --ec2-endpoint', () => {
     await moto.reset();
     ec2 = ec2Client(moto.endpoint);
     net = await createNetwork(ec2);
-    dir = await mkdtemp(join(tmpdir(), 'infrakit-local-ec2-'));
-    controller = await startController([
+    controller = await fx.start([
       '--port',
       String(await freePort()),
-      '--data-dir',
-      join(dir, 'data'),
       '--sweep-interval',
       '1',
-      '--no-examples',
       '--ec2-endpoint',
       moto.endpoint,
     ]);
@@ -44,14 +39,13 @@ describe.runIf(motoAvailable())('local mode with --ec2-endpoint', () => {
     await controller?.kill('SIGKILL');
     ec2?.destroy();
     await moto?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const live = () => liveInstances(ec2, [{ Name: `tag:${TAG_GROUP}`, Values: [groupId] }]);
 
   it('launches, heals and destroys an ec2 group on the given endpoint', async () => {
     const url = controller?.url ?? '';
-    const file = join(dir, `${groupId}.yaml`);
+    const file = join(fx.dir(), `${groupId}.yaml`);
     await writeFile(
       file,
       [

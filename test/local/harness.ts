@@ -1,7 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 import { run } from '../../src/cli/main.js';
 
 /**
@@ -175,4 +177,47 @@ interface InstanceJson {
 export async function groupPids(endpoint: string, id: string): Promise<number[]> {
   const body = await cliJson<{ status: { instances: InstanceJson[] } }>(endpoint, 'group', 'get', id);
   return body.status.instances.map((i) => Number(i.details?.pid)).sort((a, b) => a - b);
+}
+
+export interface ControllerFixture {
+  /** A unique marker for the instance processes of this file (see `writeProcessSpec`). */
+  readonly marker: string;
+  /** The temp folder of this file (specs; the controllers' data dir is `<dir>/data`). */
+  dir(): string;
+  /**
+   * Starts a controller on `<dir>/data` with `--no-examples` and the given flags (`--port`,
+   * `--sweep-interval`, …); it is SIGKILLed after the file's tests.
+   */
+  start(args: readonly string[]): Promise<ControllerProcess>;
+}
+
+/**
+ * A temp folder and controller processes for one test file; after its tests every controller is
+ * SIGKILLed, every instance process carrying the marker killed and the folder removed.
+ */
+export function useControllers(prefix: string): ControllerFixture {
+  const marker = newMarker();
+  const started: ControllerProcess[] = [];
+  let dir: string | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), `infrakit-${prefix}-`));
+  });
+  afterAll(async () => {
+    for (const c of started) await c.kill('SIGKILL');
+    await killMarked(marker);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  const folder = () => {
+    if (!dir) throw new Error('the fixture folder exists only inside tests and hooks');
+    return dir;
+  };
+  return {
+    marker,
+    dir: folder,
+    async start(args) {
+      const c = await startController(['--data-dir', join(folder(), 'data'), '--no-examples', ...args]);
+      started.push(c);
+      return c;
+    },
+  };
 }

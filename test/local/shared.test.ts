@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
 import { freePort } from '../helpers/moto.js';
@@ -8,10 +5,8 @@ import {
   type ControllerProcess,
   cli,
   groupPids,
-  killMarked,
   markedPids,
-  newMarker,
-  startController,
+  useControllers,
   waitFor,
   writeProcessSpec,
 } from './harness.js';
@@ -22,9 +17,9 @@ import {
  * test must show at most the declared 5 instances.
  */
 describe('two local controllers sharing DynamoDB and a data dir', () => {
-  const marker = newMarker();
+  const fx = useControllers('shared');
+  const { marker } = fx;
   const groupId = 'shared-five';
-  let dir: string;
   let dynamo: DynamoTestServer;
   const controllers: ControllerProcess[] = [];
   const maxSeen = { count: 0 };
@@ -42,36 +37,31 @@ describe('two local controllers sharing DynamoDB and a data dir', () => {
     );
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'infrakit-shared-'));
     dynamo = await startDynalite();
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       controllers.push(
-        await startController([
+        await fx.start([
           '--port',
           String(port),
-          '--data-dir',
-          join(dir, 'data'),
           '--dynamodb-endpoint',
           dynamo.endpoint,
           '--sweep-interval',
           '1',
-          '--no-examples',
         ]),
       );
     }
   });
 
   afterAll(async () => {
+    // The controllers first: they must not outlive their DynamoDB.
     for (const c of controllers) await c.kill('SIGKILL');
-    await killMarked(marker);
     await dynamo?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('keeps exactly 5 processes through out-of-band kills and the loss of one controller', async () => {
     const [a, b] = controllers as [ControllerProcess, ControllerProcess];
-    const file = await writeProcessSpec(dir, groupId, marker, { size: 5 });
+    const file = await writeProcessSpec(fx.dir(), groupId, marker, { size: 5 });
     expect((await cli(a.url, 'group', 'commit', file)).code).toBe(0);
 
     const five = await waitForProcesses('5 processes', (pids) => pids.length === 5);
