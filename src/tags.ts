@@ -1,3 +1,7 @@
+import type { Flavor } from './flavors/types.js';
+import type { ProvisionRequest } from './providers/types.js';
+import type { Allocation } from './spec/schema.js';
+
 /**
  * Tag names the controller writes on every instance at launch (never after). Membership lives in
  * these tags: the real world, not the store, says which instances belong to which group.
@@ -41,4 +45,23 @@ export function controllerTags(
 /** True for `aws:`-prefixed keys (any case), which AWS reserves: no caller may set them. */
 export function isAwsReservedTag(key: string): boolean {
   return key.toLowerCase().startsWith('aws:');
+}
+
+/**
+ * One instance's launch request: the controller's own tags, then the flavor's `prepare`, whose
+ * result may add tags and an init script but never override the controller's tags. The engine
+ * launches with it and the API's launch check validates it, so what is checked is what is launched.
+ */
+export function launchRequest(
+  flavor: Flavor,
+  flavorProperties: Record<string, unknown>,
+  allocation: Allocation,
+  own: { groupId: string; configHash: string; token: string; logicalId?: string | undefined },
+  index: number,
+): ProvisionRequest {
+  const { token, logicalId } = own;
+  const tags = controllerTags(own.groupId, own.configHash, token, logicalId);
+  const base: ProvisionRequest = { tags, token, ...(logicalId !== undefined ? { logicalId } : {}) };
+  const prepared = flavor.prepare(flavorProperties, base, allocation, index);
+  return { ...prepared, tags: { ...prepared.tags, ...tags }, token };
 }

@@ -1,8 +1,8 @@
 import { type FieldIssue, SpecValidationError } from '../errors.js';
 import type { Flavor } from '../flavors/types.js';
-import type { InstanceProvider, ProvisionRequest } from '../providers/types.js';
+import type { InstanceProvider } from '../providers/types.js';
 import { configHash, type GroupSpec } from '../spec/index.js';
-import { controllerTags } from '../tags.js';
+import { controllerTags, launchRequest } from '../tags.js';
 
 /** Stands in for an intent token (`<group>-<time>-<random>`, as the engine makes them). */
 const sampleToken = (groupId: string) => `${groupId}-${'0'.repeat(9)}-${'0'.repeat(8)}`;
@@ -36,10 +36,13 @@ export function launchIssues(spec: GroupSpec, provider: InstanceProvider, flavor
   const logicalIds: readonly (string | undefined)[] = spec.allocation.logicalIds ?? [undefined];
   for (const [index, logicalId] of logicalIds.entries()) {
     const own = controllerTags(spec.id, hash, token, logicalId);
-    const base: ProvisionRequest = { tags: own, token, ...(logicalId !== undefined ? { logicalId } : {}) };
-    const prepared = flavor.prepare(spec.flavor.properties, base, spec.allocation, index);
-    // As the engine does: the controller's own tags always win, whatever the flavor did.
-    const request: ProvisionRequest = { ...prepared, tags: { ...prepared.tags, ...own }, token };
+    const request = launchRequest(
+      flavor,
+      spec.flavor.properties,
+      spec.allocation,
+      { groupId: spec.id, configHash: hash, token, logicalId },
+      index,
+    );
     try {
       provider.validateLaunch(spec.instance.properties, request);
     } catch (err) {

@@ -9,10 +9,10 @@ import {
   ThrottledError,
 } from '../errors.js';
 import type { PlanAction } from '../plan/types.js';
-import type { InstanceDescription, ProvisionRequest } from '../providers/types.js';
+import type { InstanceDescription } from '../providers/types.js';
 import { LeaseLostError } from '../store/errors.js';
 import type { GroupEvent, GroupEventLevel, Intent } from '../store/types.js';
-import { TAG_CONFIG_HASH, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../tags.js';
+import { launchRequest, TAG_INTENT } from '../tags.js';
 import type { EngineContext } from './context.js';
 import { PassAbandonedError } from './errors.js';
 import type { LeaseKeeper } from './lease.js';
@@ -105,19 +105,16 @@ async function complete(pass: ActingPass, intent: Intent): Promise<void> {
 
 function launchRequests(pass: ActingPass, intent: Intent, count: number, logicalIds?: readonly string[]) {
   const { target } = pass;
-  return Array.from({ length: count }, (_, index): ProvisionRequest => {
-    const logicalId = logicalIds?.[index];
-    const own: Record<string, string> = {
-      [TAG_GROUP]: target.groupId,
-      [TAG_CONFIG_HASH]: intent.configHash ?? target.configHash,
-      [TAG_INTENT]: intent.token,
-      ...(logicalId !== undefined ? { [TAG_LOGICAL_ID]: logicalId } : {}),
-    };
-    const base: ProvisionRequest = { tags: own, token: intent.token, ...(logicalId ? { logicalId } : {}) };
-    const prepared = target.flavor.prepare(target.flavorProperties, base, target.spec.allocation, index);
-    // The controller's own tags always win, whatever the flavor did.
-    return { ...prepared, tags: { ...prepared.tags, ...own }, token: intent.token };
-  });
+  const configHash = intent.configHash ?? target.configHash;
+  return Array.from({ length: count }, (_, index) =>
+    launchRequest(
+      target.flavor,
+      target.flavorProperties,
+      target.spec.allocation,
+      { groupId: target.groupId, configHash, token: intent.token, logicalId: logicalIds?.[index] },
+      index,
+    ),
+  );
 }
 
 /**
