@@ -20,6 +20,7 @@ import { describeWithTimeout } from './observe.js';
 import { remainderOf } from './plan-input.js';
 import { configRejection } from './state-patch.js';
 import type { GroupTarget } from './target.js';
+import { withTimeout } from './timeout.js';
 
 /** One pass acting on one group under its lease. */
 export interface ActingPass {
@@ -146,20 +147,8 @@ async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: reado
 }
 
 /** `call` bounded by the engine's provider-call timeout; a late call rejects (and is not waited for). */
-async function withCallTimeout<T>(pass: ActingPass, what: string, call: Promise<T>): Promise<T> {
-  const ms = pass.ctx.providerCallTimeoutMs;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${pass.target.provider.name} ${what} timed out after ${ms} ms`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([call, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+function withCallTimeout<T>(pass: ActingPass, what: string, call: Promise<T>): Promise<T> {
+  return withTimeout(call, pass.ctx.providerCallTimeoutMs, `${pass.target.provider.name} ${what}`);
 }
 
 async function provisionFor(

@@ -1,6 +1,7 @@
 import { messageOf } from '../errors.js';
 import type { DescribeSelector, InstanceDescription, InstanceProvider } from '../providers/types.js';
 import { TAG_GROUP } from '../tags.js';
+import { CallTimeoutError, withTimeout } from './timeout.js';
 
 /** The result of reading a provider: the instances, or why they could not be read. */
 export type Observation =
@@ -16,24 +17,12 @@ export async function describeWithTimeout(
   selector: DescribeSelector,
   timeoutMs: number,
 ): Promise<Observation> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Observation>((resolve) => {
-    timer = setTimeout(
-      () => resolve({ ok: false, reason: `${provider.name} describe timed out after ${timeoutMs} ms` }),
-      timeoutMs,
-    );
-  });
-  const read = provider.describe(selector).then(
-    (instances): Observation => ({ ok: true, instances }),
-    (err: unknown): Observation => ({
-      ok: false,
-      reason: `${provider.name} describe failed: ${messageOf(err)}`,
-    }),
-  );
+  const what = `${provider.name} describe`;
   try {
-    return await Promise.race([read, timeout]);
-  } finally {
-    clearTimeout(timer);
+    return { ok: true, instances: await withTimeout(provider.describe(selector), timeoutMs, what) };
+  } catch (err) {
+    if (err instanceof CallTimeoutError) return { ok: false, reason: err.message };
+    return { ok: false, reason: `${what} failed: ${messageOf(err)}` };
   }
 }
 
