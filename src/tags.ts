@@ -7,6 +7,12 @@ import type { Allocation } from './spec/schema.js';
  * these tags: the real world, not the store, says which instances belong to which group.
  */
 export const TAG_PREFIX = 'infrakit.';
+/**
+ * Which controller owns the instance: unique to a stack (AWS) or to a table (local mode). An
+ * instance is this controller's only when it carries this controller's identity and a group tag;
+ * one with the right group but another identity is somebody else's and is never touched.
+ */
+export const TAG_CONTROLLER = 'infrakit.controller';
 export const TAG_GROUP = 'infrakit.group';
 export const TAG_CONFIG_HASH = 'infrakit.config-hash';
 export const TAG_LOGICAL_ID = 'infrakit.logical-id';

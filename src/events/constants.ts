@@ -17,6 +17,10 @@ export const ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   logLevel: 'LOG_LEVEL',
+  /** This controller's identity (`infrakit.controller` tag value); unique to the stack. */
+  controllerId: 'INFRAKIT_CONTROLLER_ID',
+  /** JSON of `LaunchGuardrails` (src/providers/ec2/guardrails.ts); absent means none. */
+  launchGuardrails: 'INFRAKIT_LAUNCH_GUARDRAILS',
 } as const;
 
 /** CloudWatch (EMF) namespace and metric names the handlers publish and the alarms watch. */
