@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { type Refusal, refuseBodyType, refuseForeign } from './request-guard.js';
 
 /**
  * The local stand-in for API Gateway: a loopback `node:http` server that turns each request into
  * an HTTP API payload-2.0 event and feeds it to the very same handler the Lambda runs, so local
- * mode and the deployed API cannot drift apart.
+ * mode and the deployed API cannot drift apart. Unlike API Gateway it has no IAM in front of it, so
+ * before the handler sees anything it refuses what a web page could send it (see `request-guard.ts`):
+ * a foreign `Host` (DNS rebinding), a foreign `Origin` or `Sec-Fetch-Site` (cross-site requests), a
+ * write whose body is neither JSON nor YAML.
  */
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -113,17 +117,33 @@ function jsonError(status: number, code: string, message: string): APIGatewayPro
   };
 }
 
+function refusal(r: Refusal): APIGatewayProxyStructuredResultV2 {
+  return jsonError(r.status, r.code, r.message);
+}
+
 /** Serves `handler` on `host:port` (port 0 → any free one); resolves once listening. */
 export async function serveGateway(
   handler: ApiHandler,
   options: { host: string; port: number; onError?: (err: unknown) => void },
 ): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+  // A request without Host gets our 403 below, not Node's bare 400.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     void (async () => {
       try {
+        // Before the body is even read: a request from a web page gets no further than this.
+        const foreign = refuseForeign(req.headers, (server.address() as AddressInfo).port);
+        if (foreign) {
+          writeGatewayResult(res, refusal(foreign));
+          return;
+        }
         const body = await readBody(req);
         if (body === undefined) {
           writeGatewayResult(res, jsonError(413, 'payload-too-large', 'request body too large'));
+          return;
+        }
+        const badType = refuseBodyType(req.method ?? 'GET', req.headers['content-type'], body.length);
+        if (badType) {
+          writeGatewayResult(res, refusal(badType));
           return;
         }
         writeGatewayResult(res, await handler(toGatewayEvent(req, body)));

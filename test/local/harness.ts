@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,12 +52,18 @@ export interface ControllerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `src/local/main.ts` as `npm start` would, and waits for its ready line. */
-export async function startController(args: string[]): Promise<ControllerProcess> {
+/**
+ * Starts `src/local/main.ts` as `npm start` would, and waits for its ready line; `env` is added to
+ * this process's environment.
+ */
+export async function startController(
+  args: string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<ControllerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/local/main.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -220,4 +227,61 @@ export function useControllers(prefix: string): ControllerFixture {
       return c;
     },
   };
+}
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+  /** The body parsed as JSON (undefined when it is not). */
+  readonly json: unknown;
+}
+
+/**
+ * One HTTP request to the server of `url` with exactly the headers given, as a browser under
+ * attack would send them: `host` replaces the Host header (which fetch cannot set), `host: null`
+ * sends none.
+ */
+export function rawRequest(
+  url: string,
+  method: string,
+  path: string,
+  options: { host?: string | null; headers?: Readonly<Record<string, string>>; body?: string } = {},
+): Promise<RawResponse> {
+  const target = new URL(url);
+  const headers: Record<string, string> = { ...options.headers };
+  if (typeof options.host === 'string') headers.host = options.host;
+  if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        hostname: target.hostname,
+        port: target.port,
+        method,
+        path,
+        headers,
+        setHost: options.host === undefined,
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
 }
