@@ -9,7 +9,7 @@ import type {
   ProvisionRequest,
   ProvisionResult,
 } from '../types.js';
-import { INSTANCE_ID_ENV, launchProcess } from './launch.js';
+import { INSTANCE_ID_ENV, type LaunchEnvironment, launchProcess } from './launch.js';
 import {
   type FoundProcess,
   findByEnvironment,
@@ -27,6 +27,13 @@ export { ProcessPropertiesSchema } from './properties.js';
 export interface ProcessProviderOptions {
   /** Directory holding `instances/<id>.json` and `logs/<id>.log`; may be shared by several controllers. */
   readonly dataDir: string;
+  /**
+   * The controller's environment, of which an instance gets only the allow-listed variables
+   * (`INHERITED_ENV`), plus its spec's `env`. @default process.env
+   */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+  /** The umask instance processes start with. @default the controller's own */
+  readonly umask?: number;
   /** How long `destroy` waits after SIGTERM before sending SIGKILL. @default 5000 */
   readonly stopGraceMs?: number;
   /** Clock for launch times (epoch ms). @default Date.now */
@@ -72,8 +79,10 @@ const KILL_WAIT_MS = 2000;
  *
  * Liveness is pid plus OS start time, so a pid reused by an unrelated process is never mistaken
  * for an instance. Each instance is also told who it is through `INFRAKIT_INSTANCE_ID`,
- * `INFRAKIT_GROUP` and (pets) `INFRAKIT_LOGICAL_ID`. Output goes to `logs/<id>.log`, which is kept
- * after the instance is destroyed for post-mortems.
+ * `INFRAKIT_GROUP` and (pets) `INFRAKIT_LOGICAL_ID`; the rest of its environment is its spec's
+ * `env` over a short allow-list of the controller's (`INHERITED_ENV`: never its credentials).
+ * Output goes to `logs/<id>.log` (0600), which is kept after the instance is destroyed for
+ * post-mortems.
  *
  * Crash safety of a launch: a process must never run without a record `describe` can find, or a
  * controller killed at that moment leaks it (never adopted, never stopped, and launched again). So
@@ -101,6 +110,7 @@ export class ProcessProvider implements InstanceProvider {
   private readonly provisionalGraceMs: number;
   private readonly adoptedPollMs: number;
   private readonly beforeLaunchStep: ProcessProviderOptions['beforeLaunchStep'];
+  private readonly launchEnvironment: LaunchEnvironment;
   private readonly exitListeners = new Set<(exit: ProcessExit) => void>();
   /** Ids this object is launching right now: their provisional records need no search. */
   private readonly launching = new Set<string>();
@@ -117,6 +127,10 @@ export class ProcessProvider implements InstanceProvider {
     this.provisionalGraceMs = options.provisionalGraceMs ?? 30_000;
     this.adoptedPollMs = options.adoptedPollMs ?? 250;
     this.beforeLaunchStep = options.beforeLaunchStep;
+    this.launchEnvironment = {
+      environment: options.environment ?? process.env,
+      ...(options.umask !== undefined ? { umask: options.umask } : {}),
+    };
   }
 
   /** Validates `{ command, args?, env?, cwd? }`; unknown keys are errors. Pure. */
@@ -335,6 +349,7 @@ export class ProcessProvider implements InstanceProvider {
           request.init,
           { id, logicalId: request.logicalId, groupId },
           logFile,
+          this.launchEnvironment,
         );
       } catch (err) {
         await this.store.remove(id);
@@ -371,7 +386,9 @@ export class ProcessProvider implements InstanceProvider {
   private async stop(state: InstanceState, reason: string): Promise<void> {
     const { pid, startTime } = state;
     if (await isSameProcess(pid, startTime)) {
-      await appendFile(state.logFile, `\n[infrakit] destroying ${state.id}: ${reason}\n`).catch(() => {});
+      await appendFile(state.logFile, `\n[infrakit] destroying ${state.id}: ${reason}\n`, {
+        mode: 0o600,
+      }).catch(() => {});
       // The start time was checked just above; a pid recycled in the microseconds since is not a
       // practical concern (it needs a full wrap of the pid space).
       signalInstance(pid, 'SIGTERM');

@@ -7,7 +7,10 @@ export const ProcessPropertiesSchema = z.strictObject({
   command: z.string().min(1, 'must not be empty'),
   /** Arguments, passed as-is (no shell). @default [] */
   args: z.array(z.string()).max(1000).default([]),
-  /** Extra environment variables, layered over the controller's environment. @default {} */
+  /**
+   * Environment variables, layered over the few inherited from the controller (`INHERITED_ENV` in
+   * `launch.ts`: PATH, HOME, locale…); the rest of the controller's environment is not passed on. @default {}
+   */
   env: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name'), z.string())
     .default({}),

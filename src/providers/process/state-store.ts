@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { InfrakitError } from '../../errors.js';
@@ -9,7 +9,8 @@ import { isErrno } from './os-process.js';
  * One JSON file per instance under `<dataDir>/instances/<id>.json`. There is deliberately no
  * shared index: several controllers may share a data dir, and a single index file would need a
  * lock. Every write is a temp file plus `rename`, which is atomic on POSIX file systems, so a
- * reader sees either the old or the new content, never a torn file.
+ * reader sees either the old or the new content, never a torn file. Folders are 0700 and files
+ * 0600: they name the commands instances run, and logs hold their output.
  */
 
 /** Files read at once while listing: enough to overlap I/O, far below any descriptor limit. */
@@ -54,18 +55,21 @@ export function isComplete(record: InstanceRecord): record is InstanceState {
 }
 
 export class StateStore {
+  readonly dataDir: string;
   readonly instancesDir: string;
   readonly logsDir: string;
 
   constructor(dataDir: string) {
+    this.dataDir = dataDir;
     this.instancesDir = join(dataDir, 'instances');
     this.logsDir = join(dataDir, 'logs');
   }
 
-  /** Creates the directories (idempotent). */
+  /** Creates the directories, 0700, and tightens them to 0700 when looser (idempotent). */
   async init(): Promise<void> {
-    await mkdir(this.instancesDir, { recursive: true });
-    await mkdir(this.logsDir, { recursive: true });
+    await privateDir(this.dataDir);
+    await privateDir(this.instancesDir);
+    await privateDir(this.logsDir);
   }
 
   /** A fresh instance id; 64 random bits make collisions between controllers negligible. */
@@ -145,6 +149,12 @@ export class StateStore {
     }
     return result.data;
   }
+}
+
+/** Creates `path` (and parents) 0700; an existing one open to group or others is made 0700. */
+async function privateDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o700);
 }
 
 /** `items.map(fn)` with at most `limit` calls in flight; results in input order. */
