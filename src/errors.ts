@@ -138,8 +138,15 @@ export class InvalidConfigurationError extends InfrakitError {
 /** An instance does not carry this group's tag: it is never destroyed or relabelled. */
 export class NotOwnedError extends InfrakitError {
   readonly instanceIds: readonly string[];
-  constructor(instanceIds: readonly string[], groupId: string, options?: ErrorOptions) {
-    super(`refusing to act on instances not tagged for group ${groupId}: ${instanceIds.join(', ')}`, options);
+  constructor(
+    instanceIds: readonly string[],
+    owner: { readonly controllerId: string; readonly groupId: string },
+    options?: ErrorOptions,
+  ) {
+    super(
+      `refusing to act on instances not tagged for group ${owner.groupId} of controller ${owner.controllerId}: ${instanceIds.join(', ')}`,
+      options,
+    );
     this.name = 'NotOwnedError';
     this.instanceIds = instanceIds;
   }

@@ -1,5 +1,5 @@
 import type { Flavor } from './flavors/types.js';
-import type { ProvisionRequest } from './providers/types.js';
+import type { DescribeSelector, InstanceOwner, ProvisionRequest } from './providers/types.js';
 import type { Allocation } from './spec/schema.js';
 
 /**
@@ -26,22 +26,64 @@ export function isControllerTag(key: string): boolean {
 }
 
 /**
- * The controller's tags an instance may carry besides the user's: the three set at launch on every
+ * The controller's tags an instance may carry besides the user's: the four set at launch on every
  * instance, plus `infrakit.protected`, which an operator may add later. Pets also carry
  * `infrakit.logical-id`. A provider with a per-resource tag limit keeps room for all of them, so
  * that neither a launch nor a later label can exceed it.
  */
-export const RESERVED_TAG_KEYS: readonly string[] = [TAG_GROUP, TAG_CONFIG_HASH, TAG_INTENT, TAG_PROTECTED];
+export const RESERVED_TAG_KEYS: readonly string[] = [
+  TAG_CONTROLLER,
+  TAG_GROUP,
+  TAG_CONFIG_HASH,
+  TAG_INTENT,
+  TAG_PROTECTED,
+];
+
+/**
+ * A controller identity: what `infrakit.controller` holds. EC2 tag values allow far more; this
+ * keeps ids readable and safe in IAM condition values and filters.
+ */
+export const CONTROLLER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** Throws unless `id` is a usable controller identity (see `CONTROLLER_ID_PATTERN`). */
+export function checkControllerId(id: string): string {
+  if (!CONTROLLER_ID_PATTERN.test(id)) {
+    throw new Error(
+      `controller id must be 1-128 letters, digits and . _ : - (starting with a letter or digit); got ${JSON.stringify(id)}`,
+    );
+  }
+  return id;
+}
+
+/** The tags every instance of `owner` carries: this controller's identity and the group. */
+export function ownerTags(owner: InstanceOwner): Record<string, string> {
+  return { [TAG_CONTROLLER]: owner.controllerId, [TAG_GROUP]: owner.groupId };
+}
+
+/** Whether an instance's tags say it belongs to `owner` (this controller's identity and group). */
+export function isOwnedBy(tags: Readonly<Record<string, string>>, owner: InstanceOwner): boolean {
+  return tags[TAG_CONTROLLER] === owner.controllerId && tags[TAG_GROUP] === owner.groupId;
+}
+
+/** Every instance of one group of this controller. */
+export function groupSelector(owner: InstanceOwner): DescribeSelector {
+  return { tags: ownerTags(owner) };
+}
+
+/** Every instance of every group of this controller (one describe per sweep). */
+export function controllerSelector(controllerId: string): DescribeSelector {
+  return { tags: { [TAG_CONTROLLER]: controllerId }, tagKeys: [TAG_GROUP] };
+}
 
 /** The controller's own tags on one launch request, as the engine writes them. */
 export function controllerTags(
-  groupId: string,
+  owner: InstanceOwner,
   configHash: string,
   token: string,
   logicalId?: string,
 ): Record<string, string> {
   return {
-    [TAG_GROUP]: groupId,
+    ...ownerTags(owner),
     [TAG_CONFIG_HASH]: configHash,
     [TAG_INTENT]: token,
     ...(logicalId !== undefined ? { [TAG_LOGICAL_ID]: logicalId } : {}),
@@ -62,11 +104,11 @@ export function launchRequest(
   flavor: Flavor,
   flavorProperties: Record<string, unknown>,
   allocation: Allocation,
-  own: { groupId: string; configHash: string; token: string; logicalId?: string | undefined },
+  own: InstanceOwner & { configHash: string; token: string; logicalId?: string | undefined },
   index: number,
 ): ProvisionRequest {
   const { token, logicalId } = own;
-  const tags = controllerTags(own.groupId, own.configHash, token, logicalId);
+  const tags = controllerTags(own, own.configHash, token, logicalId);
   const base: ProvisionRequest = { tags, token, ...(logicalId !== undefined ? { logicalId } : {}) };
   const prepared = flavor.prepare(flavorProperties, base, allocation, index);
   return { ...prepared, tags: { ...prepared.tags, ...tags }, token };

@@ -96,6 +96,7 @@ async function run(): Promise<Figure[]> {
       });
       const engine = createEngine({
         store,
+        controllerId: 'bench-heal',
         providers: new Map([['ec2', provider]]),
         flavors: new Map([['vanilla', vanillaFlavor]]),
         owner: 'heal-bench',

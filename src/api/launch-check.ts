@@ -6,6 +6,8 @@ import { controllerTags, launchRequest } from '../tags.js';
 
 /** Stands in for an intent token (`<group>-<time>-<random>`, as the engine makes them). */
 const sampleToken = (groupId: string) => `${groupId}-${'0'.repeat(9)}-${'0'.repeat(8)}`;
+/** Stands in for the controller identity: the longest one allowed, so any real one fits too. */
+const SAMPLE_CONTROLLER_ID = 'c'.repeat(128);
 
 /**
  * The spec field to change for an issue on a field of a prepared launch request. The request's
@@ -35,12 +37,13 @@ export function launchIssues(spec: GroupSpec, provider: InstanceProvider, flavor
   const token = sampleToken(spec.id);
   const logicalIds: readonly (string | undefined)[] = spec.allocation.logicalIds ?? [undefined];
   for (const [index, logicalId] of logicalIds.entries()) {
-    const own = controllerTags(spec.id, hash, token, logicalId);
+    const owner = { controllerId: SAMPLE_CONTROLLER_ID, groupId: spec.id };
+    const own = controllerTags(owner, hash, token, logicalId);
     const request = launchRequest(
       flavor,
       spec.flavor.properties,
       spec.allocation,
-      { groupId: spec.id, configHash: hash, token, logicalId },
+      { ...owner, configHash: hash, token, logicalId },
       index,
     );
     try {

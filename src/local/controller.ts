@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +14,14 @@ import type { InstanceProvider } from '../providers/types.js';
 import { createEngine } from '../reconcile/index.js';
 import type { Engine } from '../reconcile/types.js';
 import { DynamoGroupStore } from '../store/dynamo.js';
+import { ensureControllerIdentity } from '../store/identity.js';
 import type { GroupStore } from '../store/types.js';
 import { DUMMY_CREDENTIALS, openLocalDynamo } from './dynamo.js';
 import { commitExamples, type ExampleOutcome } from './examples.js';
 import { type Expiry, startExpiry } from './expiry.js';
 import { serveGateway } from './http-adapter.js';
 import type { LocalOptions } from './options.js';
+import { ensurePrivateDir } from './private-dir.js';
 import { Reporter } from './reporter.js';
 import { ReconcileScheduler } from './scheduler.js';
 import { WatchedProvider } from './watched-provider.js';
@@ -55,6 +57,8 @@ export interface LocalControllerDeps {
   /** Where readable output goes (one line per call). @default console.log */
   readonly print?: (line: string) => void;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The umask instance processes start with, when the controller runs with a stricter one (`main.ts`). */
+  readonly instanceUmask?: number;
 }
 
 function ec2Provider(endpoint: string, env: Readonly<Record<string, string | undefined>>): Ec2Provider {
@@ -84,7 +88,8 @@ export async function startLocalController(
 ): Promise<LocalController> {
   const env = deps.env ?? process.env;
   const print = deps.print ?? ((line: string) => console.log(line));
-  await mkdir(options.dataDir, { recursive: true });
+  // Private (0700), also when it exists already: it holds the specs' commands and their output.
+  await ensurePrivateDir(options.dataDir);
   const dynamo = await openLocalDynamo({
     dataDir: options.dataDir,
     tableName: options.tableName,
@@ -92,8 +97,18 @@ export async function startLocalController(
     env,
   });
   const store = new DynamoGroupStore({ client: dynamo.client, tableName: options.tableName });
+  // One identity per table: controllers sharing a table are one controller; two tables never collide.
+  const controllerId = await ensureControllerIdentity(
+    dynamo.client,
+    options.tableName,
+    `local-${randomUUID()}`,
+  );
 
-  const processes = new ProcessProvider({ dataDir: join(options.dataDir, 'process') });
+  const processes = new ProcessProvider({
+    dataDir: join(options.dataDir, 'process'),
+    environment: env,
+    ...(deps.instanceUmask !== undefined ? { umask: deps.instanceUmask } : {}),
+  });
   const watched = new WatchedProvider(processes);
   const providers = new Map<string, InstanceProvider>([[watched.name, watched]]);
   if (options.ec2Endpoint) providers.set('ec2', ec2Provider(options.ec2Endpoint, env));
@@ -105,6 +120,7 @@ export async function startLocalController(
     providers,
     flavors,
     owner: `local:${hostname()}:${process.pid}`,
+    controllerId,
     leaseTtlMs: LOCAL_LEASE_TTL_MS,
     ...(realEc2 ? {} : { launchSettleMs: LOCAL_LAUNCH_SETTLE_MS }),
   });

@@ -2,6 +2,7 @@ import type {
   DescribeSelector,
   DestroyResult,
   InstanceDescription,
+  InstanceOwner,
   InstanceProvider,
   ProvisionRequest,
   ProvisionResult,
@@ -57,10 +58,10 @@ export class WatchedProvider implements InstanceProvider {
     return found;
   }
 
-  destroy(ids: readonly string[], groupId: string, reason: string): Promise<DestroyResult> {
+  destroy(ids: readonly string[], owner: InstanceOwner, reason: string): Promise<DestroyResult> {
     // Recorded before the call: the exit can be reported while destroy is still waiting for it.
     for (const id of ids) this.terminating.set(id, reason);
-    return this.inner.destroy(ids, groupId, reason);
+    return this.inner.destroy(ids, owner, reason);
   }
 
   label(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void> {

@@ -50,6 +50,16 @@ export interface DescribeSelector {
   readonly tagKeys?: readonly string[];
 }
 
+/**
+ * Whose instances these are: one group of one controller. An instance belongs to an owner only
+ * when it carries both `infrakit.controller = controllerId` and `infrakit.group = groupId`; the
+ * same group name under another controller (a second stack in the same account) is not ours.
+ */
+export interface InstanceOwner {
+  readonly controllerId: string;
+  readonly groupId: string;
+}
+
 export interface ProvisionResult {
   /** Instances launched by this call, in request order where the provider can tell. */
   readonly launched: readonly InstanceDescription[];
@@ -107,11 +117,12 @@ export interface InstanceProvider {
   describe(selector: DescribeSelector): Promise<readonly InstanceDescription[]>;
 
   /**
-   * Terminates `ids`, which must all carry `infrakit.group = groupId`: the tag is re-checked
-   * first and an instance without it makes the call throw `NotOwnedError` before anything is
-   * destroyed. Idempotent: an instance already gone or unknown counts as destroyed.
+   * Terminates `ids`, which must all belong to `owner` (carry `infrakit.controller` and
+   * `infrakit.group` with its values): the tags are re-checked first and an instance without them
+   * makes the call throw `NotOwnedError` before anything is destroyed. Idempotent: an instance
+   * already gone or unknown counts as destroyed.
    */
-  destroy(ids: readonly string[], groupId: string, reason: string): Promise<DestroyResult>;
+  destroy(ids: readonly string[], owner: InstanceOwner, reason: string): Promise<DestroyResult>;
 
   /**
    * Adds or overwrites tags on existing instances (operator labels such as `infrakit.protected`).

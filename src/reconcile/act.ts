@@ -12,7 +12,7 @@ import type { PlanAction } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
 import { LeaseLostError } from '../store/errors.js';
 import type { GroupEvent, GroupEventLevel, Intent } from '../store/types.js';
-import { launchRequest, TAG_INTENT } from '../tags.js';
+import { launchRequest, TAG_CONTROLLER, TAG_INTENT } from '../tags.js';
 import type { EngineContext } from './context.js';
 import { PassAbandonedError } from './errors.js';
 import type { LeaseKeeper } from './lease.js';
@@ -112,7 +112,7 @@ function launchRequests(pass: ActingPass, intent: Intent, count: number, logical
       target.flavor,
       target.flavorProperties,
       target.spec.allocation,
-      { groupId: target.groupId, configHash, token: intent.token, logicalId: logicalIds?.[index] },
+      { ...target.owner, configHash, token: intent.token, logicalId: logicalIds?.[index] },
       index,
     ),
   );
@@ -129,7 +129,7 @@ async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: reado
     await step(pass, 'verify-launch');
     const seen = await describeWithTimeout(
       pass.target.provider,
-      { tags: { [TAG_INTENT]: intent.token } },
+      { tags: { [TAG_CONTROLLER]: pass.target.owner.controllerId, [TAG_INTENT]: intent.token } },
       pass.ctx.describeTimeoutMs,
     );
     const visible = new Set(seen.ok ? seen.instances.map((i) => i.id) : []);
@@ -211,7 +211,7 @@ async function destroyFor(pass: ActingPass, intent: Intent, ids: readonly string
         'destroy',
         target.provider.destroy(
           doomed.map((i) => i.id),
-          target.groupId,
+          target.owner,
           intent.reason,
         ),
       );

@@ -1,6 +1,7 @@
 import type { FlavorRegistry } from '../flavors/types.js';
 import type { ProviderRegistry } from '../providers/types.js';
 import type { GroupStore } from '../store/types.js';
+import { checkControllerId } from '../tags.js';
 import { PassAbandonedError } from './errors.js';
 import type { EngineDeps } from './types.js';
 
@@ -14,6 +15,8 @@ export interface EngineContext {
   readonly providers: ProviderRegistry;
   readonly flavors: FlavorRegistry;
   readonly owner: string;
+  /** This controller's identity: every instance it launches, observes or destroys carries it. */
+  readonly controllerId: string;
   readonly now: () => number;
   readonly leaseTtlMs: number;
   readonly describeTimeoutMs: number;
@@ -32,6 +35,7 @@ export function engineContext(deps: EngineDeps): EngineContext {
     providers: deps.providers,
     flavors: deps.flavors,
     owner: deps.owner,
+    controllerId: checkControllerId(deps.controllerId),
     now: deps.now ?? Date.now,
     leaseTtlMs: deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
     describeTimeoutMs: deps.describeTimeoutMs ?? DEFAULT_DESCRIBE_TIMEOUT_MS,

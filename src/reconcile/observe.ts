@@ -1,6 +1,11 @@
 import { messageOf } from '../errors.js';
-import type { DescribeSelector, InstanceDescription, InstanceProvider } from '../providers/types.js';
-import { TAG_GROUP } from '../tags.js';
+import type {
+  DescribeSelector,
+  InstanceDescription,
+  InstanceOwner,
+  InstanceProvider,
+} from '../providers/types.js';
+import { controllerSelector, groupSelector, TAG_GROUP } from '../tags.js';
 import { CallTimeoutError, withTimeout } from './timeout.js';
 
 /** The result of reading a provider: the instances, or why they could not be read. */
@@ -26,24 +31,25 @@ export async function describeWithTimeout(
   }
 }
 
-/** Observes one group alone (`infrakit.group = groupId`). */
+/** Observes one group of this controller alone (its `infrakit.controller` and `infrakit.group`). */
 export function observeGroup(
   provider: InstanceProvider,
-  groupId: string,
+  owner: InstanceOwner,
   timeoutMs: number,
 ): Promise<Observation> {
-  return describeWithTimeout(provider, { tags: { [TAG_GROUP]: groupId } }, timeoutMs);
+  return describeWithTimeout(provider, groupSelector(owner), timeoutMs);
 }
 
 /**
- * A whole sweep's observation of one provider (one `describe` on the group tag key), split by
- * group. A failed read fails every group of that provider.
+ * A whole sweep's observation of one provider (one `describe` of this controller's instances that
+ * carry a group tag), split by group. A failed read fails every group of that provider.
  */
 export async function observeAllGroups(
   provider: InstanceProvider,
+  controllerId: string,
   timeoutMs: number,
 ): Promise<(groupId: string) => Observation> {
-  const all = await describeWithTimeout(provider, { tagKeys: [TAG_GROUP] }, timeoutMs);
+  const all = await describeWithTimeout(provider, controllerSelector(controllerId), timeoutMs);
   if (!all.ok) return () => all;
   const byGroup = new Map<string, InstanceDescription[]>();
   for (const instance of all.instances) {

@@ -126,7 +126,7 @@ export async function reconcileRecord(
   if (!resolved.ok) return blockUnresolved(ctx, record, resolved.reason);
   const { target } = resolved;
   ctx.step('observe', id);
-  const seen = observation ?? (await observeGroup(target.provider, id, ctx.describeTimeoutMs));
+  const seen = observation ?? (await observeGroup(target.provider, target.owner, ctx.describeTimeoutMs));
   if (!seen.ok) return observeFailed(ctx, id, seen.reason);
   ctx.observeFailures.delete(id);
   let intents: readonly Intent[] = [];
@@ -193,7 +193,7 @@ async function actHolding(
   const { target } = resolved;
   await keeper.keep();
   ctx.step('reobserve', id);
-  const seen = await observeGroup(target.provider, id, ctx.describeTimeoutMs);
+  const seen = await observeGroup(target.provider, target.owner, ctx.describeTimeoutMs);
   if (!seen.ok) {
     ctx.step('release-lease', id);
     await store.releaseLease(id, keeper.current);

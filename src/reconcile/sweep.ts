@@ -43,7 +43,8 @@ async function observeProviders(
   await Promise.all(
     names.map(async (name) => {
       const provider = ctx.providers.get(name);
-      if (provider) views.set(name, await observeAllGroups(provider, ctx.describeTimeoutMs));
+      if (provider)
+        views.set(name, await observeAllGroups(provider, ctx.controllerId, ctx.describeTimeoutMs));
     }),
   );
   return views;

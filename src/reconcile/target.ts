@@ -1,6 +1,6 @@
 import { messageOf } from '../errors.js';
 import type { Flavor } from '../flavors/types.js';
-import type { InstanceProvider } from '../providers/types.js';
+import type { InstanceOwner, InstanceProvider } from '../providers/types.js';
 import { configHash } from '../spec/hash.js';
 import type { GroupSpec } from '../spec/schema.js';
 import type { EngineContext } from './context.js';
@@ -8,6 +8,8 @@ import type { EngineContext } from './context.js';
 /** Everything needed to observe and act on one group, resolved from its spec. */
 export interface GroupTarget {
   readonly groupId: string;
+  /** This controller's identity with the group: what every instance of the group carries. */
+  readonly owner: InstanceOwner;
   /** The spec to plan with: a destroying group plans as size 0 (and is never paused). */
   readonly spec: GroupSpec;
   readonly configHash: string;
@@ -48,6 +50,7 @@ export function resolveTarget(ctx: EngineContext, spec: GroupSpec, destroying: b
     ok: true,
     target: {
       groupId: spec.id,
+      owner: { controllerId: ctx.controllerId, groupId: spec.id },
       spec: planned,
       configHash: configHash(spec),
       destroying,

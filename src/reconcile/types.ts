@@ -12,6 +12,12 @@ export interface EngineDeps {
   readonly flavors: FlavorRegistry;
   /** Identifies this reconciler in leases and events (Lambda request id, host:pid, …). */
   readonly owner: string;
+  /**
+   * Identifies the controller (a stack in AWS, a table in local mode), which many reconcilers
+   * share: written at launch as `infrakit.controller`; only instances carrying it are observed or
+   * destroyed, so two controllers in one account never touch each other's instances.
+   */
+  readonly controllerId: string;
   /** Injectable clock, epoch ms. */
   readonly now?: () => number;
   /** Lease time to live; longer than one reconcile pass can take. @default 60_000 */

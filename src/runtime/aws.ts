@@ -15,6 +15,7 @@ import { createEngine } from '../reconcile/index.js';
 import type { Engine } from '../reconcile/types.js';
 import { DynamoGroupStore } from '../store/index.js';
 import type { GroupStore } from '../store/types.js';
+import { checkControllerId } from '../tags.js';
 import { asLog, createLogger, createMetrics } from './observability.js';
 
 /**
@@ -45,6 +46,7 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 /** Builds the runtime from `env`; call inside a handler, never at import time. */
 export function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): AwsRuntime {
   const tableName = required(env, ENV.tableName);
+  const controllerId = checkControllerId(required(env, ENV.controllerId));
   const dynamo = new DynamoDBClient({});
   // The provider retries throttling itself (with its token bucket): no second layer of retries.
   // Built on first use: the EC2 SDK is the heaviest import, and many invocations never need it.
@@ -55,7 +57,7 @@ export function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): AwsRunti
   const flavors: FlavorRegistry = new Map([[vanillaFlavor.kind, vanillaFlavor]]);
   // Names this container in leases and events; the lease token, not the owner, fences writes.
   const owner = `${env.AWS_LAMBDA_FUNCTION_NAME ?? 'lambda'}:${randomUUID().slice(0, 8)}`;
-  const engine = createEngine({ store, providers, flavors, owner });
+  const engine = createEngine({ store, providers, flavors, owner, controllerId });
   const publisher = new EventPublisher({
     client: events,
     ...(env[ENV.eventBusName] ? { eventBusName: env[ENV.eventBusName] } : {}),
@@ -67,7 +69,7 @@ export function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): AwsRunti
     providers,
     flavors,
     publisher,
-    lookupInstanceGroup: ec2InstanceGroupLookup(ec2),
+    lookupInstanceGroup: ec2InstanceGroupLookup(ec2, controllerId),
     requestReconcile: publishingRequestReconcile(publisher),
     logger,
     log: asLog(logger),

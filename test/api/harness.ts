@@ -12,7 +12,7 @@ import { canonicalJson } from '../../src/spec/hash.js';
 import { DynamoGroupStore } from '../../src/store/index.js';
 import type { GroupStore } from '../../src/store/types.js';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
-import { FakeProvider } from '../helpers/fake-provider.js';
+import { FakeProvider, TEST_CONTROLLER_ID } from '../helpers/fake-provider.js';
 
 /** One API over dynalite and the fake provider, recording reconcile requests. */
 export interface ApiHarness {
@@ -49,7 +49,13 @@ export async function createHarness(
     ['process', validator],
   ]);
   const flavors: FlavorRegistry = new Map([['vanilla', vanillaFlavor]]);
-  const engine = createEngine({ store, providers, flavors, owner: 'api-test' });
+  const engine = createEngine({
+    store,
+    providers,
+    flavors,
+    owner: 'api-test',
+    controllerId: TEST_CONTROLLER_ID,
+  });
   const reconcileRequests: { groupIds: readonly string[]; reason: string }[] = [];
   const api = createApi({
     store: options.apiStore ? options.apiStore(store) : store,

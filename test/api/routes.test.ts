@@ -238,12 +238,12 @@ describe('PUT refuses what EC2 would refuse at launch', () => {
     expect(err.issues).toEqual([
       {
         path: 'flavor.properties.tags',
-        message: expect.stringMatching(/^54 tags on each instance.*EC2 allows/),
+        message: expect.stringMatching(/^55 tags on each instance.*EC2 allows/),
       },
     ]);
     expect(await h.scan()).toBe(before);
     // Within the limit it is stored.
-    expect((await putEc2('web', ec2Spec('web', { tags: tags(26, 'f') }, tags(20, 'p')))).statusCode).toBe(
+    expect((await putEc2('web', ec2Spec('web', { tags: tags(25, 'f') }, tags(20, 'p')))).statusCode).toBe(
       201,
     );
   });

@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotOwnedError, SpecValidationError } from '../../src/errors.js';
-import type { InstanceProvider, InstanceState, ProvisionRequest } from '../../src/providers/types.js';
-import { TAG_CONFIG_HASH, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../../src/tags.js';
+import type {
+  InstanceOwner,
+  InstanceProvider,
+  InstanceState,
+  ProvisionRequest,
+} from '../../src/providers/types.js';
+import { TAG_CONFIG_HASH, TAG_CONTROLLER, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../../src/tags.js';
 
 /**
  * The one contract suite every instance provider passes (DESIGN §3). Provider-neutral: it only
@@ -49,14 +54,24 @@ export function uniqueGroupId(prefix = 'ct'): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
 }
 
-/** The controller's tags for one launch: group, config hash, intent and (pets) logical id. */
+/** The controller identity every contract launch carries. */
+export const CONTRACT_CONTROLLER = 'contract-controller';
+
+/** The owner of a contract group's instances: this suite's controller and the group. */
+export function ownerOf(groupId: string, controllerId = CONTRACT_CONTROLLER): InstanceOwner {
+  return { controllerId, groupId };
+}
+
+/** The controller's tags for one launch: controller, group, config hash, intent and (pets) logical id. */
 export function groupTags(
   groupId: string,
   token: string,
   logicalId?: string,
   configHash = 'contract-hash-1',
+  controllerId = CONTRACT_CONTROLLER,
 ): Record<string, string> {
   return {
+    [TAG_CONTROLLER]: controllerId,
     [TAG_GROUP]: groupId,
     [TAG_CONFIG_HASH]: configHash,
     [TAG_INTENT]: token,
@@ -69,8 +84,12 @@ export function cattleRequests(
   groupId: string,
   count: number,
   token = uniqueGroupId('tok'),
+  controllerId = CONTRACT_CONTROLLER,
 ): ProvisionRequest[] {
-  return Array.from({ length: count }, () => ({ tags: groupTags(groupId, token), token }));
+  return Array.from({ length: count }, () => ({
+    tags: groupTags(groupId, token, undefined, undefined, controllerId),
+    token,
+  }));
 }
 
 /** Runs the contract suite against the provider that `setup` builds. */
@@ -89,12 +108,11 @@ export function instanceProviderContract(name: string, setup: () => Promise<Cont
     afterEach(async () => {
       for (const groupId of usedGroups) {
         const left = await fx.provider.describe({ tags: { [TAG_GROUP]: groupId } });
-        if (left.length > 0)
-          await fx.provider.destroy(
-            left.map((i) => i.id),
-            groupId,
-            'contract cleanup',
-          );
+        // Some tests launch the same group under another controller: each is destroyed by its owner.
+        for (const controllerId of new Set(left.map((i) => i.tags[TAG_CONTROLLER] ?? ''))) {
+          const ids = left.filter((i) => i.tags[TAG_CONTROLLER] === controllerId).map((i) => i.id);
+          await fx.provider.destroy(ids, ownerOf(groupId, controllerId), 'contract cleanup');
+        }
       }
       usedGroups.clear();
       for (const u of untagged.splice(0)) await u.remove();
@@ -111,8 +129,11 @@ export function instanceProviderContract(name: string, setup: () => Promise<Cont
       return id;
     }
 
-    async function launch(groupId: string, count: number) {
-      const result = await fx.provider.provision(props, cattleRequests(groupId, count));
+    async function launch(groupId: string, count: number, controllerId = CONTRACT_CONTROLLER) {
+      const result = await fx.provider.provision(
+        props,
+        cattleRequests(groupId, count, uniqueGroupId('tok'), controllerId),
+      );
       return result.launched.map((i) => i.id);
     }
 
@@ -196,7 +217,7 @@ export function instanceProviderContract(name: string, setup: () => Promise<Cont
       const groupId = newGroup();
       const [gone, kept] = await launch(groupId, 2);
       if (!gone || !kept) throw new Error('expected two launched instances');
-      const result = await fx.provider.destroy([gone], groupId, 'contract: scale down');
+      const result = await fx.provider.destroy([gone], ownerOf(groupId), 'contract: scale down');
       expect(result.destroyed).toEqual([gone]);
       expect(await idsOf({ tags: { [TAG_GROUP]: groupId } })).toEqual([kept]);
     });
@@ -204,8 +225,8 @@ export function instanceProviderContract(name: string, setup: () => Promise<Cont
     it('destroy is idempotent: twice, or an unknown id, is not an error', async () => {
       const groupId = newGroup();
       const ids = await launch(groupId, 1);
-      await fx.provider.destroy(ids, groupId, 'contract: first');
-      const again = await fx.provider.destroy([...ids, fx.unknownId], groupId, 'contract: again');
+      await fx.provider.destroy(ids, ownerOf(groupId), 'contract: first');
+      const again = await fx.provider.destroy([...ids, fx.unknownId], ownerOf(groupId), 'contract: again');
       expect([...again.destroyed].sort()).toEqual([...ids, fx.unknownId].sort());
       expect(await idsOf({ tags: { [TAG_GROUP]: groupId } })).toEqual([]);
     });
@@ -215,14 +236,37 @@ export function instanceProviderContract(name: string, setup: () => Promise<Cont
       const theirs = newGroup();
       const myIds = await launch(mine, 1);
       const theirIds = await launch(theirs, 1);
-      const refusal = await fx.provider.destroy([...myIds, ...theirIds], mine, 'contract: wrong group').then(
-        () => undefined,
-        (err: unknown) => err,
-      );
+      const refusal = await fx.provider
+        .destroy([...myIds, ...theirIds], ownerOf(mine), 'contract: wrong group')
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
       expect(refusal).toBeInstanceOf(NotOwnedError);
       expect((refusal as NotOwnedError).instanceIds).toEqual(theirIds);
       expect(await idsOf({ tags: { [TAG_GROUP]: mine } })).toEqual(myIds);
       expect(await idsOf({ tags: { [TAG_GROUP]: theirs } })).toEqual(theirIds);
+    });
+
+    it('destroy refuses the same group of another controller, and describe tells them apart', async () => {
+      const groupId = newGroup();
+      const mine = await launch(groupId, 1);
+      const theirs = await launch(groupId, 1, 'other-controller');
+      expect(await idsOf({ tags: { [TAG_CONTROLLER]: CONTRACT_CONTROLLER, [TAG_GROUP]: groupId } })).toEqual(
+        mine,
+      );
+      expect(await idsOf({ tags: { [TAG_CONTROLLER]: 'other-controller', [TAG_GROUP]: groupId } })).toEqual(
+        theirs,
+      );
+      const refusal = await fx.provider
+        .destroy([...mine, ...theirs], ownerOf(groupId), 'contract: other controller')
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+      expect(refusal).toBeInstanceOf(NotOwnedError);
+      expect((refusal as NotOwnedError).instanceIds).toEqual(theirs);
+      expect(await idsOf({ tags: { [TAG_GROUP]: groupId } })).toEqual([...mine, ...theirs].sort());
     });
 
     it('destroy refuses an instance without the group tag', async (ctx) => {
@@ -230,9 +274,9 @@ export function instanceProviderContract(name: string, setup: () => Promise<Cont
       const groupId = newGroup();
       const stranger = await fx.untaggedInstance();
       untagged.push(stranger);
-      await expect(fx.provider.destroy([stranger.id], groupId, 'contract: untagged')).rejects.toBeInstanceOf(
-        NotOwnedError,
-      );
+      await expect(
+        fx.provider.destroy([stranger.id], ownerOf(groupId), 'contract: untagged'),
+      ).rejects.toBeInstanceOf(NotOwnedError);
       expect(await stranger.exists()).toBe(true);
     });
 
@@ -263,7 +307,7 @@ export function instanceProviderContract(name: string, setup: () => Promise<Cont
       if (!victim || !survivor) throw new Error('expected two launched instances');
       await fx.killOutOfBand(victim);
       expect(await idsOf({ tags: { [TAG_GROUP]: groupId } })).toEqual([survivor]);
-      const result = await fx.provider.destroy([victim], groupId, 'contract: already gone');
+      const result = await fx.provider.destroy([victim], ownerOf(groupId), 'contract: already gone');
       expect(result.destroyed).toEqual([victim]);
     });
   });

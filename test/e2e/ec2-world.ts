@@ -14,7 +14,7 @@ import { createEngine } from '../../src/reconcile/index.js';
 import type { Engine, FaultHook, SweepReport } from '../../src/reconcile/types.js';
 import { type GroupSpec, type GroupSpecInput, validateSpec } from '../../src/spec/index.js';
 import { DynamoGroupStore } from '../../src/store/index.js';
-import { TAG_GROUP } from '../../src/tags.js';
+import { TAG_CONTROLLER, TAG_GROUP } from '../../src/tags.js';
 import type { DynamoTestServer } from '../helpers/dynalite.js';
 import { AMI, ec2Client, faultyClient, type TestNetwork } from '../providers/ec2-fixtures.js';
 
@@ -51,7 +51,9 @@ export interface Ec2World {
   engine(faults?: FaultHook): Engine;
   /** Validates and stores `spec`, creating it or replacing it at its stored version. */
   put(spec: GroupSpecInput): Promise<GroupSpec>;
-  /** The group's instances in any non-terminated state, straight from moto. */
+  /** The identity this world's engines run as (its `infrakit.controller`). */
+  readonly controllerId: string;
+  /** This controller's instances of the group in any non-terminated state, straight from moto. */
   live(groupId: string): Promise<Instance[]>;
   /** Ids sent in TerminateInstances requests that reached moto. */
   terminated(): string[];
@@ -61,8 +63,9 @@ export interface Ec2World {
 export async function newEc2World(
   endpoint: string,
   dynamo: DynamoTestServer,
-  options: { retryAttempts?: number } = {},
+  options: { retryAttempts?: number; controllerId?: string } = {},
 ): Promise<Ec2World> {
+  const controllerId = options.controllerId ?? 'e2e-controller';
   let offset = 0;
   const now = () => Date.now() + offset;
   const sent: SentRequest[] = [];
@@ -84,6 +87,7 @@ export async function newEc2World(
   const raw = ec2Client(endpoint);
   let owners = 0;
   return Object.assign(world, {
+    controllerId,
     raw,
     store,
     provider,
@@ -96,6 +100,7 @@ export async function newEc2World(
       owners += 1;
       return createEngine({
         store,
+        controllerId,
         providers: new Map([[provider.name, provider]]),
         flavors,
         owner: `e2e-${owners}`,
@@ -113,7 +118,10 @@ export async function newEc2World(
       return spec;
     },
     async live(groupId: string) {
-      return liveInstances(raw, [{ Name: `tag:${TAG_GROUP}`, Values: [groupId] }]);
+      return liveInstances(raw, [
+        { Name: `tag:${TAG_CONTROLLER}`, Values: [controllerId] },
+        { Name: `tag:${TAG_GROUP}`, Values: [groupId] },
+      ]);
     },
     terminated() {
       return reached

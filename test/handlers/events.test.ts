@@ -3,13 +3,13 @@ import type { Log } from '../../src/api/types.js';
 import type { EventDeps } from '../../src/events/context.js';
 import { dispatchEvent } from '../../src/events/registry.js';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
-import type { ProvisionRequest } from '../../src/providers/types.js';
+import type { InstanceOwner, ProvisionRequest } from '../../src/providers/types.js';
 import { createEngine } from '../../src/reconcile/index.js';
 import type { Engine } from '../../src/reconcile/types.js';
 import { validateSpec } from '../../src/spec/index.js';
 import { DynamoGroupStore } from '../../src/store/index.js';
 import { useDynalite } from '../helpers/dynalite.js';
-import { FakeProvider } from '../helpers/fake-provider.js';
+import { FakeProvider, TEST_CONTROLLER_ID } from '../helpers/fake-provider.js';
 import { fixtureEvent } from './fixtures.js';
 
 /** The fake provider, also recording the order of launches and terminations across calls. */
@@ -19,9 +19,9 @@ class OrderedFakeProvider extends FakeProvider {
     this.order.push(`launch ${requests.length}`);
     return super.provision(properties, requests);
   }
-  override async destroy(ids: readonly string[], groupId: string, reason: string) {
+  override async destroy(ids: readonly string[], owner: InstanceOwner, reason: string) {
     this.order.push(`terminate ${[...ids].sort().join(',')}`);
-    return super.destroy(ids, groupId, reason);
+    return super.destroy(ids, owner, reason);
   }
 }
 
@@ -42,6 +42,7 @@ beforeEach(async () => {
     providers: new Map([['fake', provider]]),
     flavors: new Map([['vanilla', vanillaFlavor]]),
     owner: 'events-test',
+    controllerId: TEST_CONTROLLER_ID,
   });
   engineCalls = [];
   // Records each call and hands it on unchanged, options included: the tests run exactly the

@@ -11,7 +11,7 @@ import { handler as eventsHandler } from '../../lambda/events.js';
 import { handler as reconcileHandler } from '../../lambda/reconcile.js';
 import { GroupDocumentSchema } from '../../src/api/schemas.js';
 import { resetAwsRuntime } from '../../src/runtime/aws.js';
-import { TAG_GROUP } from '../../src/tags.js';
+import { TAG_CONTROLLER, TAG_GROUP } from '../../src/tags.js';
 import { apiEvent, bodyOf } from '../api/api-event.js';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
@@ -46,11 +46,14 @@ function lambdaContext(remainingMs = 60_000): Context {
   };
 }
 
+const CONTROLLER_ID = 'lambda-test-stack';
+
 async function liveInstances(groupId: string): Promise<string[]> {
   const out = await ec2.send(
     new DescribeInstancesCommand({
       Filters: [
         { Name: `tag:${TAG_GROUP}`, Values: [groupId] },
+        { Name: `tag:${TAG_CONTROLLER}`, Values: [CONTROLLER_ID] },
         { Name: 'instance-state-name', Values: ['pending', 'running'] },
       ],
     }),
@@ -72,6 +75,7 @@ describe.skipIf(!motoAvailable())('Lambda handlers on dynalite and moto', () => 
       AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      INFRAKIT_CONTROLLER_ID: CONTROLLER_ID,
     });
     resetAwsRuntime();
     ec2 = new EC2Client({
@@ -129,6 +133,34 @@ describe.skipIf(!motoAvailable())('Lambda handlers on dynalite and moto', () => 
       lambdaContext(),
     );
     expect(ignored).toMatchObject({ action: 'not-ours', outcomes: [] });
+
+    // Another stack's group `web` in the same account: its events are not ours, a sweep leaves it.
+    const theirs = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: AMI,
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: [
+              { Key: TAG_CONTROLLER, Value: 'another-stack' },
+              { Key: TAG_GROUP, Value: 'web' },
+            ],
+          },
+        ],
+      }),
+    );
+    const theirId = theirs.Instances?.[0]?.InstanceId ?? '';
+    const notOurs = await eventsHandler(
+      fixtureEvent('aws.ec2', 'state-change-stopped', { instanceId: theirId }),
+      lambdaContext(),
+    );
+    expect(notOurs).toMatchObject({ action: 'not-ours', outcomes: [] });
+    await reconcileHandler({}, lambdaContext());
+    expect((await liveInstances('web')).sort()).toEqual([...after].sort());
+    const their = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [theirId] }));
+    expect(their.Reservations?.[0]?.Instances?.[0]?.State?.Name).toBe('running');
 
     const got = await apiHandler(apiEvent('GET', '/groups/web'), lambdaContext());
     const doc = GroupDocumentSchema.parse(bodyOf(got));

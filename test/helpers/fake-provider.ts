@@ -3,13 +3,14 @@ import type {
   DescribeSelector,
   DestroyResult,
   InstanceDescription,
+  InstanceOwner,
   InstanceProvider,
   InstanceState,
   ProviderHealth,
   ProvisionRequest,
   ProvisionResult,
 } from '../../src/providers/types.js';
-import { TAG_GROUP } from '../../src/tags.js';
+import { isOwnedBy, TAG_GROUP } from '../../src/tags.js';
 
 /**
  * A recording, in-memory instance provider with fault injection (after Karpenter's fake cloud
@@ -136,7 +137,8 @@ export class FakeProvider implements InstanceProvider {
     return [...this.instances.values()].filter((i) => matches(i, selector)).map((i) => this.describeOne(i));
   }
 
-  async destroy(ids: readonly string[], groupId: string, reason: string): Promise<DestroyResult> {
+  async destroy(ids: readonly string[], owner: InstanceOwner, reason: string): Promise<DestroyResult> {
+    const { groupId } = owner;
     this.calls.destroy.push({ ids: [...ids], groupId, reason });
     const hold = this.faults.destroyHold;
     this.faults.destroyHold = undefined;
@@ -144,9 +146,9 @@ export class FakeProvider implements InstanceProvider {
     if (hold) await hold;
     const foreign = ids.filter((id) => {
       const instance = this.instances.get(id);
-      return instance !== undefined && instance.tags[TAG_GROUP] !== groupId;
+      return instance !== undefined && !isOwnedBy(instance.tags, owner);
     });
-    if (foreign.length > 0) throw new NotOwnedError(foreign, groupId);
+    if (foreign.length > 0) throw new NotOwnedError(foreign, owner);
     const failAfter = this.faults.destroyFailAfter;
     this.faults.destroyFailAfter = undefined;
     const destroyed: string[] = [];
@@ -216,3 +218,6 @@ export class FakeProvider implements InstanceProvider {
     };
   }
 }
+
+/** The controller identity engines in tests run as (instances they launch carry it). */
+export const TEST_CONTROLLER_ID = 'test-controller';

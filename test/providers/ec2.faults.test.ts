@@ -18,7 +18,7 @@ import {
 } from '../../src/errors.js';
 import { Ec2Provider } from '../../src/providers/ec2/provider.js';
 import type { ProvisionRequest } from '../../src/providers/types.js';
-import { TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../../src/tags.js';
+import { TAG_CONTROLLER, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../../src/tags.js';
 import { AMI, awsError, fakeClock } from './ec2-fixtures.js';
 
 /**
@@ -165,11 +165,16 @@ describe('invalid configuration', () => {
   });
 });
 
-const owned = (id: string, group = 'web'): Instance => ({
+const CONTROLLER = 'faults-controller';
+const WEB = { controllerId: CONTROLLER, groupId: 'web' };
+const owned = (id: string, group = 'web', controller = CONTROLLER): Instance => ({
   InstanceId: id,
   State: { Name: 'running' },
   LaunchTime: new Date(0),
-  Tags: [{ Key: TAG_GROUP, Value: group }],
+  Tags: [
+    { Key: TAG_CONTROLLER, Value: controller },
+    { Key: TAG_GROUP, Value: group },
+  ],
 });
 
 describe('describe', () => {
@@ -277,7 +282,7 @@ describe('destroy', () => {
       Reservations: [{ Instances: (input.Filters?.[0]?.Values ?? []).map((id: string) => owned(id)) }],
     }));
     ec2.on(TerminateInstancesCommand).resolves({});
-    const { destroyed } = await provider.destroy(ids, 'web', 'scale down');
+    const { destroyed } = await provider.destroy(ids, WEB, 'scale down');
     expect(destroyed).toHaveLength(2500);
     expect(
       ec2.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input.InstanceIds?.length),
@@ -288,7 +293,17 @@ describe('destroy', () => {
     ec2
       .on(DescribeInstancesCommand)
       .resolves({ Reservations: [{ Instances: [owned('i-1'), owned('i-2', 'db')] }] });
-    const err = await provider.destroy(['i-1', 'i-2'], 'web', 'scale down').catch((e: unknown) => e);
+    const err = await provider.destroy(['i-1', 'i-2'], WEB, 'scale down').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotOwnedError);
+    expect((err as NotOwnedError).instanceIds).toEqual(['i-2']);
+    expect(ec2.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+  });
+
+  it('refuses the whole call when one instance is the same group of another controller', async () => {
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolves({ Reservations: [{ Instances: [owned('i-1'), owned('i-2', 'web', 'prod-stack')] }] });
+    const err = await provider.destroy(['i-1', 'i-2'], WEB, 'scale down').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotOwnedError);
     expect((err as NotOwnedError).instanceIds).toEqual(['i-2']);
     expect(ec2.commandCalls(TerminateInstancesCommand)).toHaveLength(0);

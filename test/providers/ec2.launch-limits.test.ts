@@ -29,7 +29,12 @@ function issuesOf(run: () => unknown): readonly FieldIssue[] {
 
 /** A request as the engine builds it: the controller's tags, then the flavor's. */
 function request(extra: { tags?: Record<string, string>; init?: string; logicalId?: string } = {}) {
-  const own = controllerTags('web', 'abc123', 'web-m1-0a1b2c3d', extra.logicalId);
+  const own = controllerTags(
+    { controllerId: 'c'.repeat(128), groupId: 'web' },
+    'abc123',
+    'web-m1-0a1b2c3d',
+    extra.logicalId,
+  );
   const req: ProvisionRequest = {
     tags: { ...extra.tags, ...own },
     token: 'web-m1-0a1b2c3d',
@@ -44,11 +49,11 @@ function launchIssues(properties: Record<string, unknown>, req: ProvisionRequest
 }
 
 describe('ec2 properties: tags within EC2’s 50 per resource', () => {
-  it('accepts 46 tags and refuses 47, keeping 4 for the controller’s own', () => {
-    expect(issuesOf(() => provider.validate({ ...inline, tags: tags(46) }))).toEqual([]);
-    const issues = issuesOf(() => provider.validate({ ...inline, tags: tags(47) }));
+  it('accepts 45 tags and refuses 46, keeping 5 for the controller’s own', () => {
+    expect(issuesOf(() => provider.validate({ ...inline, tags: tags(45) }))).toEqual([]);
+    const issues = issuesOf(() => provider.validate({ ...inline, tags: tags(46) }));
     expect(issues).toEqual([
-      { path: 'tags', message: expect.stringMatching(/47 tags, at most 46: EC2 allows 50/) },
+      { path: 'tags', message: expect.stringMatching(/46 tags, at most 45: EC2 allows 50/) },
     ]);
     expect(issues[0]?.message).toContain(TAG_PROTECTED);
   });
@@ -65,18 +70,18 @@ describe('ec2 properties: tags within EC2’s 50 per resource', () => {
 
 describe('ec2 validateLaunch', () => {
   it('counts the properties’ tags, the flavor’s and the controller’s (infrakit.protected included) once each', () => {
-    // 10 + 36 + 3 launch tags + infrakit.protected = 50.
-    expect(launchIssues({ ...inline, tags: tags(10, 'p') }, request({ tags: tags(36, 'f') }))).toEqual([]);
+    // 10 + 35 + 4 launch tags + infrakit.protected = 50.
+    expect(launchIssues({ ...inline, tags: tags(10, 'p') }, request({ tags: tags(35, 'f') }))).toEqual([]);
     // A key set by both counts once.
     expect(
-      launchIssues({ ...inline, tags: { ...tags(10, 'p'), f0: 'x' } }, request({ tags: tags(36, 'f') })),
+      launchIssues({ ...inline, tags: { ...tags(10, 'p'), f0: 'x' } }, request({ tags: tags(35, 'f') })),
     ).toEqual([]);
-    const over = launchIssues({ ...inline, tags: tags(10, 'p') }, request({ tags: tags(37, 'f') }));
+    const over = launchIssues({ ...inline, tags: tags(10, 'p') }, request({ tags: tags(36, 'f') }));
     expect(over).toEqual([
       {
         path: 'tags',
         message: expect.stringMatching(
-          /^51 tags on each instance, more than the 50 EC2 allows per resource: 37 set by the flavor, 10 by instance.properties.tags, 4 kept for the controller/,
+          /^51 tags on each instance, more than the 50 EC2 allows per resource: 36 set by the flavor, 10 by instance.properties.tags, 5 kept for the controller/,
         ),
       },
     ]);
@@ -84,9 +89,9 @@ describe('ec2 validateLaunch', () => {
 
   it('counts a pet’s logical-id tag', () => {
     const props = { ...inline, tags: tags(10, 'p') };
-    expect(launchIssues(props, request({ tags: tags(36, 'f') }))).toEqual([]);
+    expect(launchIssues(props, request({ tags: tags(35, 'f') }))).toEqual([]);
     expect(
-      launchIssues(props, request({ tags: tags(36, 'f'), logicalId: 'zk1' })).map((i) => i.path),
+      launchIssues(props, request({ tags: tags(35, 'f'), logicalId: 'zk1' })).map((i) => i.path),
     ).toEqual(['tags']);
   });
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotOwnedError } from '../../src/errors.js';
 import { Ec2Provider } from '../../src/providers/ec2/provider.js';
 import type { ProvisionRequest } from '../../src/providers/types.js';
-import { TAG_CONFIG_HASH, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../../src/tags.js';
+import { TAG_CONFIG_HASH, TAG_CONTROLLER, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../../src/tags.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
 import {
   AMI,
@@ -30,10 +30,13 @@ let client: EC2Client;
 let net: TestNetwork;
 let provider: Ec2Provider;
 
+const CONTROLLER = 'moto-controller';
+const owner = (groupId: string) => ({ controllerId: CONTROLLER, groupId });
+
 const cattle = (group: string, n: number, token = `${group}-tok`, init?: string): ProvisionRequest[] =>
   Array.from({ length: n }, () => ({
     token,
-    tags: { [TAG_GROUP]: group, [TAG_INTENT]: token, [TAG_CONFIG_HASH]: 'h1' },
+    tags: { [TAG_CONTROLLER]: CONTROLLER, [TAG_GROUP]: group, [TAG_INTENT]: token, [TAG_CONFIG_HASH]: 'h1' },
     ...(init !== undefined ? { init } : {}),
   }));
 
@@ -153,19 +156,25 @@ describe.runIf(motoAvailable())('ec2 provider on moto', () => {
     const foreignId = foreign.Instances?.[0]?.InstanceId ?? '';
     const oursId = ours ?? '';
     // Act + Assess: the mixed call is refused as a whole.
-    await expect(provider.destroy([oursId, foreignId], 'victim', 'test')).rejects.toBeInstanceOf(
+    await expect(provider.destroy([oursId, foreignId], owner('victim'), 'test')).rejects.toBeInstanceOf(
       NotOwnedError,
     );
-    await expect(provider.destroy([oursId], 'another-group', 'test')).rejects.toBeInstanceOf(NotOwnedError);
+    await expect(provider.destroy([oursId], owner('another-group'), 'test')).rejects.toBeInstanceOf(
+      NotOwnedError,
+    );
+    // The same group name under another controller's identity is not ours either.
+    await expect(
+      provider.destroy([oursId], { controllerId: 'other-stack', groupId: 'victim' }, 'test'),
+    ).rejects.toBeInstanceOf(NotOwnedError);
     expect((await rawInstance(oursId))?.State?.Name).toBe('running');
     expect((await rawInstance(foreignId))?.State?.Name).toBe('running');
     // Our own goes; repeating the call, or naming an unknown id, is not an error.
-    await expect(provider.destroy([oursId], 'victim', 'scale down')).resolves.toEqual({
+    await expect(provider.destroy([oursId], owner('victim'), 'scale down')).resolves.toEqual({
       destroyed: [oursId],
     });
     expect(['shutting-down', 'terminated']).toContain((await rawInstance(oursId))?.State?.Name);
     const unknown = 'i-0123456789abcdef0';
-    await expect(provider.destroy([oursId, unknown], 'victim', 'again')).resolves.toEqual({
+    await expect(provider.destroy([oursId, unknown], owner('victim'), 'again')).resolves.toEqual({
       destroyed: [oursId, unknown],
     });
     expect(await provider.describe({ tags: { [TAG_GROUP]: 'victim' } })).toEqual([]);

@@ -1,5 +1,5 @@
 import { ProcessProvider } from '../../src/providers/process/index.js';
-import { TAG_GROUP, TAG_INTENT } from '../../src/tags.js';
+import { TAG_CONTROLLER, TAG_GROUP, TAG_INTENT } from '../../src/tags.js';
 
 /**
  * A controller that dies by SIGKILL in the middle of a launch, for the crash tests of
@@ -18,7 +18,12 @@ const provider = new ProcessProvider({
 });
 await provider.provision(
   provider.validate({ command: 'sleep', args: ['30'], env: { CRASH_MARKER: marker } }),
-  [{ tags: { [TAG_GROUP]: groupId, [TAG_INTENT]: marker }, token: marker }],
+  [
+    {
+      tags: { [TAG_CONTROLLER]: 'contract-controller', [TAG_GROUP]: groupId, [TAG_INTENT]: marker },
+      token: marker,
+    },
+  ],
 );
 // Reaching this line means the hook never fired: the parent test fails on the exit code.
 process.exit(3);

@@ -8,7 +8,12 @@ import { type ProcessExit, ProcessProvider } from '../../src/providers/process/i
 import { parseProcStat, processStartTime } from '../../src/providers/process/os-process.js';
 import { StateStore } from '../../src/providers/process/state-store.js';
 import { TAG_GROUP } from '../../src/tags.js';
-import { cattleRequests, instanceProviderContract, uniqueGroupId } from '../contract/instance-provider.js';
+import {
+  cattleRequests,
+  instanceProviderContract,
+  ownerOf,
+  uniqueGroupId,
+} from '../contract/instance-provider.js';
 import {
   alive,
   killAllAndRemove,
@@ -153,7 +158,7 @@ describe('process provider', () => {
     );
     await restarted.destroy(
       adopted.map((i) => i.id),
-      groupId,
+      ownerOf(groupId),
       'test: adopted',
     );
     expect(await provider.describe({ tags: { [TAG_GROUP]: groupId } })).toEqual([]);
@@ -173,7 +178,7 @@ describe('process provider', () => {
   it('destroy stops a cooperative process with SIGTERM', async () => {
     const { groupId, instance } = await launchOne(SLEEP);
     const exit = nextExit(instance.id);
-    await provider.destroy([instance.id], groupId, 'test: cooperative');
+    await provider.destroy([instance.id], ownerOf(groupId), 'test: cooperative');
     expect((await within(exit)).signal).toBe('SIGTERM');
   });
 
@@ -184,7 +189,7 @@ describe('process provider', () => {
     // Only once the handler is installed does SIGTERM get ignored.
     await waitFor(() => existsSync(ready));
     const exit = nextExit(instance.id);
-    await within(provider.destroy([instance.id], groupId, 'test: stubborn'));
+    await within(provider.destroy([instance.id], ownerOf(groupId), 'test: stubborn'));
     expect((await within(exit)).signal).toBe('SIGKILL');
     expect(await alive(pid)).toBe(false);
     expect(await provider.describe({ tags: { [TAG_GROUP]: groupId } })).toEqual([]);
@@ -199,7 +204,7 @@ describe('process provider', () => {
     const helper = Number((await readFile(helperPidFile, 'utf8')).trim());
     started.push({ pid: helper, startTime: await processStartTime(helper) });
     expect(await alive(helper)).toBe(true);
-    await provider.destroy([instance.id], groupId, 'test: group');
+    await provider.destroy([instance.id], ownerOf(groupId), 'test: group');
     await waitFor(async () => !(await alive(helper)));
   });
 
@@ -207,8 +212,8 @@ describe('process provider', () => {
     const { groupId, instance, pid } = await launchOne(SLEEP);
     const other = new ProcessProvider({ dataDir, stopGraceMs: 300 });
     const results = await Promise.all([
-      provider.destroy([instance.id], groupId, 'test: a'),
-      other.destroy([instance.id], groupId, 'test: b'),
+      provider.destroy([instance.id], ownerOf(groupId), 'test: a'),
+      other.destroy([instance.id], ownerOf(groupId), 'test: b'),
     ]);
     expect(results.map((r) => r.destroyed)).toEqual([[instance.id], [instance.id]]);
     expect(await alive(pid)).toBe(false);
@@ -351,7 +356,7 @@ describe('process provider crash safety', () => {
     ]);
     // The record is now complete: any later controller adopts it the ordinary way.
     expect(await recorded(dataDir, String(provisional?.id))).toMatchObject({ pid: running[0] });
-    await next.destroy([String(provisional?.id)], groupId, 'test: after crash');
+    await next.destroy([String(provisional?.id)], ownerOf(groupId), 'test: after crash');
     expect(await pidsWithEnv('CRASH_MARKER', marker)).toEqual([]);
     expect(await next.describe({ tags: { [TAG_GROUP]: groupId } })).toEqual([]);
     expect(await stateFiles()).toEqual([]);

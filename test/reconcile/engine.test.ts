@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { configHash, validateSpec } from '../../src/spec/index.js';
-import { TAG_CONFIG_HASH, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../../src/tags.js';
+import { TAG_CONFIG_HASH, TAG_CONTROLLER, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../../src/tags.js';
 import { useDynalite } from '../helpers/dynalite.js';
-import type { FakeProvider } from '../helpers/fake-provider.js';
+import { type FakeProvider, TEST_CONTROLLER_ID } from '../helpers/fake-provider.js';
 import { fakeSpec, newWorld, settle, type World } from './harness.js';
 
 const server = useDynalite();
@@ -125,6 +125,7 @@ describe('reconcile engine: scaling and identity', () => {
     const spec = validateSpec(await w.put(fakeSpec('web', { size: 2 })));
     for (let i = 0; i < 2; i++)
       w.provider.inject({
+        [TAG_CONTROLLER]: TEST_CONTROLLER_ID,
         [TAG_GROUP]: 'web',
         [TAG_CONFIG_HASH]: configHash(spec),
         [TAG_INTENT]: 'old-token',
@@ -180,7 +181,9 @@ describe('reconcile engine: sweep, status and pretend', () => {
     await settle(engine, w.clock);
     w.provider.resetCalls();
     await engine.sweep();
-    expect(w.provider.calls.describe).toEqual([{ tagKeys: [TAG_GROUP] }]);
+    expect(w.provider.calls.describe).toEqual([
+      { tags: { [TAG_CONTROLLER]: TEST_CONTROLLER_ID }, tagKeys: [TAG_GROUP] },
+    ]);
     w.close();
   });
 

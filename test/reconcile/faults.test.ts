@@ -5,7 +5,7 @@ import { createEngine, PassAbandonedError } from '../../src/reconcile/index.js';
 import { OBSERVE_FAILED_REPEAT_MS } from '../../src/reconcile/reconcile-group.js';
 import { TAG_INTENT } from '../../src/tags.js';
 import { useDynalite } from '../helpers/dynalite.js';
-import type { FakeProvider } from '../helpers/fake-provider.js';
+import { type FakeProvider, TEST_CONTROLLER_ID } from '../helpers/fake-provider.js';
 import { fakeSpec, flavors, LEASE_TTL_MS, newWorld, overlayStore, settle, type World } from './harness.js';
 
 const server = useDynalite();
@@ -345,6 +345,7 @@ describe('reconcile engine: leases and crashes', () => {
       providers: new Map([[w.provider.name, w.provider]]),
       flavors,
       owner: 'impatient',
+      controllerId: TEST_CONTROLLER_ID,
       now: w.clock.now,
       leaseTtlMs: LEASE_TTL_MS,
       providerCallTimeoutMs: 50,

@@ -8,7 +8,7 @@ import { type GroupSpec, type GroupSpecInput, validateSpec } from '../../src/spe
 import { DynamoGroupStore } from '../../src/store/index.js';
 import type { GroupStore } from '../../src/store/types.js';
 import type { DynamoTestServer } from '../helpers/dynalite.js';
-import { FakeProvider } from '../helpers/fake-provider.js';
+import { FakeProvider, TEST_CONTROLLER_ID } from '../helpers/fake-provider.js';
 
 /** A shared, manually advanced clock (epoch ms). */
 export class FakeClock {
@@ -60,6 +60,7 @@ export async function newWorld<P extends InstanceProvider = FakeProvider>(
         providers: new Map([[provider.name, provider]]),
         flavors,
         owner: owner ?? `engine-${owners}`,
+        controllerId: TEST_CONTROLLER_ID,
         now: clock.now,
         leaseTtlMs: LEASE_TTL_MS,
         describeTimeoutMs: 200,

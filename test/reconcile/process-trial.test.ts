@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessProvider } from '../../src/providers/process/index.js';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { TEST_CONTROLLER_ID } from '../helpers/fake-provider.js';
 import { pidsWithEnv } from '../providers/process-helpers.js';
 import { runTrial } from './trial.js';
 
@@ -48,7 +49,7 @@ describe('concurrency trial on the real process provider', () => {
           for (const g of groups)
             await provider.destroy(
               live.filter((i) => i.tags['infrakit.group'] === g).map((i) => i.id),
-              g,
+              { controllerId: TEST_CONTROLLER_ID, groupId: g },
               'trial over',
             );
           os.afterCleanup = await pidsWithEnv(MARKER_ENV, marker);

@@ -539,10 +539,10 @@ export async function runTrial(
           throw err;
         }
       },
-      destroy(instanceIds, groupId, reason) {
-        record('destroy', groupId);
-        chaos.beforeDestroy(groupId, superseded(groupId));
-        return inner.destroy(instanceIds, groupId, reason);
+      destroy(instanceIds, owner, reason) {
+        record('destroy', owner.groupId);
+        chaos.beforeDestroy(owner.groupId, superseded(owner.groupId));
+        return inner.destroy(instanceIds, owner, reason);
       },
     };
     return w.engine(owner, hook, { store, providers: new Map([[provider.name, provider]]) });

@@ -1,6 +1,6 @@
 import { NotOwnedError } from '../../errors.js';
-import { TAG_GROUP } from '../../tags.js';
-import type { DestroyResult } from '../types.js';
+import { isOwnedBy } from '../../tags.js';
+import type { DestroyResult, InstanceOwner } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { lookupByIds, tagRecord } from './describe.js';
 import { isNotFound, toProviderError } from './errors.js';
@@ -23,7 +23,7 @@ async function terminateBatch(api: Ec2Api, ids: readonly string[]): Promise<void
 
 /**
  * The provider's `destroy`. First one DescribeInstances by id (any state) re-checks that every
- * instance carries `infrakit.group = groupId`; if any live one does not, nothing at all is
+ * instance carries this owner's `infrakit.controller` and `infrakit.group`; if any live one does not, nothing at all is
  * terminated and `NotOwnedError` names them. The check runs here, right before TerminateInstances,
  * rather than trusting the caller's observation: an id typed by an operator or taken from a stale
  * event must never reach an instance that is not ours. (The deployed IAM policy adds the same
@@ -33,7 +33,7 @@ async function terminateBatch(api: Ec2Api, ids: readonly string[]): Promise<void
 export async function destroyInstances(
   api: Ec2Api,
   ids: readonly string[],
-  groupId: string,
+  owner: InstanceOwner,
 ): Promise<DestroyResult> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return { destroyed: [] };
@@ -48,10 +48,10 @@ export async function destroyInstances(
   for (const id of unique) {
     const instance = found.get(id);
     if (!instance || instance.State?.Name === 'terminated') continue;
-    if (tagRecord(instance.Tags)[TAG_GROUP] !== groupId) notOwned.push(id);
+    if (!isOwnedBy(tagRecord(instance.Tags), owner)) notOwned.push(id);
     else live.push(id);
   }
-  if (notOwned.length > 0) throw new NotOwnedError(notOwned, groupId);
+  if (notOwned.length > 0) throw new NotOwnedError(notOwned, owner);
   for (let i = 0; i < live.length; i += TERMINATE_BATCH)
     await terminateBatch(api, live.slice(i, i + TERMINATE_BATCH));
   return { destroyed: unique };

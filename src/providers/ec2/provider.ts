@@ -2,6 +2,7 @@ import type {
   DescribeSelector,
   DestroyResult,
   InstanceDescription,
+  InstanceOwner,
   InstanceProvider,
   ProvisionRequest,
   ProvisionResult,
@@ -92,9 +93,9 @@ export class Ec2Provider implements InstanceProvider {
   }
 
   /** Ownership re-checked by tag first; `NotOwnedError` before anything is terminated. Idempotent. */
-  async destroy(ids: readonly string[], groupId: string, _reason: string): Promise<DestroyResult> {
+  async destroy(ids: readonly string[], owner: InstanceOwner, _reason: string): Promise<DestroyResult> {
     try {
-      return await destroyInstances(this.api, ids, groupId);
+      return await destroyInstances(this.api, ids, owner);
     } catch (err) {
       throw toProviderError(err, 'destroying instances');
     }

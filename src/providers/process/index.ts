@@ -1,10 +1,11 @@
 import { appendFile } from 'node:fs/promises';
 import { NotOwnedError } from '../../errors.js';
-import { TAG_GROUP } from '../../tags.js';
+import { isOwnedBy, TAG_GROUP } from '../../tags.js';
 import type {
   DescribeSelector,
   DestroyResult,
   InstanceDescription,
+  InstanceOwner,
   InstanceProvider,
   ProvisionRequest,
   ProvisionResult,
@@ -174,17 +175,17 @@ export class ProcessProvider implements InstanceProvider {
 
   /**
    * Stops `ids`: SIGTERM to each process group, SIGKILL after the grace, then the state file is
-   * removed. Every id with a state file must carry `infrakit.group = groupId`, checked before any
+   * removed. Every id with a state file must belong to `owner` (its controller and group tags), checked before any
    * signal is sent, else `NotOwnedError`. Idempotent: an unknown id, a dead process or one another
    * controller is stopping at the same moment counts as destroyed.
    */
-  async destroy(ids: readonly string[], groupId: string, reason: string): Promise<DestroyResult> {
+  async destroy(ids: readonly string[], owner: InstanceOwner, reason: string): Promise<DestroyResult> {
     const unique = [...new Set(ids)];
     const records = (await Promise.all(unique.map((id) => this.store.read(id)))).filter(
       (r): r is InstanceRecord => r !== undefined,
     );
-    const notOwned = records.filter((r) => r.tags[TAG_GROUP] !== groupId).map((r) => r.id);
-    if (notOwned.length > 0) throw new NotOwnedError(notOwned, groupId);
+    const notOwned = records.filter((r) => !isOwnedBy(r.tags, owner)).map((r) => r.id);
+    if (notOwned.length > 0) throw new NotOwnedError(notOwned, owner);
     // Provisional records are resolved first: a process whose launcher died is stopped too.
     await Promise.all((await this.resolve(records)).map((s) => this.stop(s, reason)));
     return { destroyed: unique };
