@@ -1,5 +1,5 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { open, readFile, rm } from 'node:fs/promises';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -7,12 +7,16 @@ import dynalite from 'dynalite';
 import { isLoopback } from '../cli/sign.js';
 import { messageOf } from '../errors.js';
 import { ensureTable } from '../store/table.js';
+import { ensurePrivateDir } from './private-dir.js';
+import { refuseForeign } from './request-guard.js';
 
 /** Credentials for emulators on this machine; never sent anywhere else. */
 export const DUMMY_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export interface LocalDynamo {
   readonly client: DynamoDBClient;
+  /** The endpoint the client talks to (the embedded dynalite's loopback URL, or the external one). */
+  readonly endpoint: string;
   /** What the startup banner shows. */
   readonly description: string;
   close(): Promise<void>;
@@ -49,20 +53,27 @@ export async function openLocalDynamo(options: {
       client.destroy();
       throw new Error(`cannot use DynamoDB at ${options.endpoint}: ${messageOf(err)}`, { cause: err });
     }
-    return { client, description: `external ${options.endpoint}`, close: async () => client.destroy() };
+    return {
+      client,
+      endpoint: options.endpoint,
+      description: `external ${options.endpoint}`,
+      close: async () => client.destroy(),
+    };
   }
 
   const path = join(options.dataDir, 'dynamodb');
-  await mkdir(path, { recursive: true });
+  await ensurePrivateDir(path);
   // dynalite crashes the process when its LevelDB folder is locked by another: check first.
   const unlock = await lockFolder(path);
   const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  guardFromBrowsers(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const client = clientFor(`http://127.0.0.1:${port}`, env);
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = clientFor(endpoint, env);
   const close = async () => {
     client.destroy();
     await new Promise<void>((r) => server.close(() => r()));
@@ -75,7 +86,31 @@ export async function openLocalDynamo(options: {
     // LevelDB allows one process per folder: the usual cause is a second controller on this data dir.
     throw new Error(`cannot open the embedded DynamoDB in ${path}: ${messageOf(err)}`, { cause: err });
   }
-  return { client, description: `embedded dynalite (${path})`, close };
+  return { client, endpoint, description: `embedded dynalite (${path})`, close };
+}
+
+/**
+ * dynalite answers any request, and grants CORS to any `Origin`: a web page that found its port
+ * could read and write the table, specs included, and so run commands through the process provider.
+ * Its handler is put behind the API's own check of `Host`, `Origin` and `Sec-Fetch-Site`
+ * (`request-guard.ts`); the SDK sends the loopback Host and neither of the others.
+ */
+function guardFromBrowsers(server: Server): void {
+  const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const refusal = refuseForeign(req.headers, (server.address() as AddressInfo).port);
+    if (!refusal) {
+      for (const handle of handlers) handle.call(server, req, res);
+      return;
+    }
+    const body = JSON.stringify({ error: { code: refusal.code, message: refusal.message } });
+    res.writeHead(refusal.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  });
 }
 
 function isAlive(pid: number): boolean {
@@ -96,7 +131,7 @@ export async function lockFolder(folder: string): Promise<() => Promise<void>> {
   const file = join(folder, 'controller.pid');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const handle = await open(file, 'wx');
+      const handle = await open(file, 'wx', 0o600);
       await handle.writeFile(String(process.pid));
       await handle.close();
       return () => rm(file, { force: true });

@@ -21,7 +21,19 @@ function banner(options: LocalOptions, url: string, dynamo: string): string[] {
   ];
 }
 
+/**
+ * Makes every file this process creates private (0600/0700), the embedded DynamoDB's LevelDB files
+ * too, which take no mode of their own (all others are created with explicit modes). Returns the
+ * umask it started with, which instance processes get back.
+ */
+function privateUmask(): number {
+  const inherited = process.umask(0o077);
+  process.umask(inherited | 0o077);
+  return inherited;
+}
+
 async function main(): Promise<void> {
+  const instanceUmask = privateUmask();
   let options: LocalOptions;
   try {
     options = parseLocalOptions(process.argv.slice(2));
@@ -31,7 +43,7 @@ async function main(): Promise<void> {
     console.error(`error: ${messageOf(err)}`);
     process.exit(1);
   }
-  const controller = await startLocalController(options).catch((err: unknown) => {
+  const controller = await startLocalController(options, { instanceUmask }).catch((err: unknown) => {
     console.error(`error: ${messageOf(err)}`);
     process.exit(1);
   });
