@@ -3,19 +3,24 @@ import type { HttpApi, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Alarm, Dashboard, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../src/events/constants.js';
+import type { LaunchGuardrails } from '../../src/providers/ec2/guardrails.js';
 import { TABLE_KEY, TTL_ATTRIBUTE } from '../../src/store/table.js';
 import { type HandlerName, handlerEntry } from './bundling.js';
-import { grantEc2Control } from './ec2-permissions.js';
+import { restrictBusPublishers } from './bus-policy.js';
+import { grantEc2Control, grantEc2Describe } from './ec2-permissions.js';
 import { type HandlerLogLevel, handlerEnvironment } from './env.js';
 import { createDeadLetterQueue, createHandlerFunction } from './functions.js';
 import { type ApiThrottle, createControllerApi } from './http-api.js';
+import { defaultControllerId } from './identity.js';
 import { createMonitoring } from './monitoring.js';
 import { acknowledgeControllerFindings } from './nag.js';
+import { rolePolicyErrors } from './policy-validation.js';
 import { createControllerRules } from './rules.js';
 import { validateControllerProps } from './validate-props.js';
 
@@ -83,6 +88,28 @@ export interface InfraKitControllerProps {
    * @default - `NodejsFunction`'s default: the nearest lock file upwards from the working directory
    */
   readonly depsLockFilePath?: string;
+  /**
+   * This controller's identity: every instance it launches is tagged `infrakit.controller=<id>`, and
+   * it observes and terminates only instances carrying exactly this value (IAM enforces it with
+   * exact-value conditions). 1-128 letters, digits and `. _ : -`. Changing it on a deployed stack
+   * orphans every instance launched under the old value, until they are retagged.
+   * @default - `<stack name>-<construct path>-<hash>`: unique per stack, the same on every deploy
+   */
+  readonly controllerId?: string;
+  /**
+   * Limits on every launch, for the whole controller. The API refuses a spec that breaks one (400),
+   * and they become IAM conditions on `ec2:RunInstances`, so a launch outside them fails even if a
+   * spec slipped past: `vpcIds` → `ec2:Vpc` on subnets, security groups and network interfaces;
+   * `imageOwners` → `ec2:Owner` on the image; `imageIds` → only those AMI ARNs; `requireImdsv2` →
+   * `ec2:MetadataHttpTokens = required` on the instance; `requireEncryptedVolumes` →
+   * `ec2:Encrypted = true` on every volume. Literal values only (no tokens).
+   *
+   * Whoever may PUT a spec (`execute-api:Invoke` on the API) may launch anything these allow: any
+   * instance type and count, user data, and any of `instanceRoleArns`, in any subnet and AMI they
+   * permit. Without guardrails, that is any AMI in any subnet of the account and region.
+   * @default - none
+   */
+  readonly launchGuardrails?: LaunchGuardrails;
 }
 
 /**
@@ -90,6 +117,8 @@ export interface InfraKitControllerProps {
  * IAM-authorized HTTP API, dead-letter queues, alarms and a dashboard (DESIGN §1).
  */
 export class InfraKitController extends Construct {
+  /** This controller's identity, the `infrakit.controller` tag value of every instance it launches. */
+  public readonly controllerId: string;
   /** The single table of specs, history, group state, intents and events. */
   public readonly table: Table;
   /** The bus for the project's own events (spec changes, reconcile requests, sweep fan-out). */
@@ -114,6 +143,7 @@ export class InfraKitController extends Construct {
     validateControllerProps(this.node.path, props);
     const sweepInterval = props.sweepInterval ?? Duration.minutes(1);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    this.controllerId = props.controllerId ?? defaultControllerId(this);
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: TABLE_KEY.partition, type: AttributeType.STRING },
@@ -131,6 +161,8 @@ export class InfraKitController extends Construct {
       eventBusName: this.eventBus.eventBusName,
       metricsNamespace: METRICS_NAMESPACE,
       logLevel: props.logLevel ?? 'INFO',
+      controllerId: this.controllerId,
+      launchGuardrails: props.launchGuardrails,
     });
     const entry = (name: HandlerName) => props.handlerEntries?.[name] ?? handlerEntry(name);
     const depsLockFilePath = props.depsLockFilePath;
@@ -178,14 +210,22 @@ export class InfraKitController extends Construct {
     };
 
     const instanceRoleArns = props.instanceRoleArns ?? [];
-    for (const fn of Object.values(this.functions)) {
-      this.table.grantReadWriteData(fn);
-      // All three run the engine: the API for `POST …/reconcile` and DELETE, the others always.
-      grantEc2Control(fn, this, { instanceRoleArns });
+    for (const fn of Object.values(this.functions)) this.table.grantReadWriteData(fn);
+    // Only the reconcilers launch and terminate. The API stores specs and asks for reconciles (an
+    // event); it reads EC2 for status, pretend plans and guardrail checks, and changes nothing there.
+    for (const fn of [this.functions.reconcile, this.functions.events]) {
+      grantEc2Control(fn, this, {
+        controllerId: this.controllerId,
+        instanceRoleArns,
+        guardrails: props.launchGuardrails,
+      });
     }
-    // Publishers only: the API announces spec changes, the sweep fans out; the events function consumes.
+    grantEc2Describe(this.functions.api);
+    // Publishers only: the API announces spec changes and reconcile requests, the sweep fans out;
+    // the events function consumes. The bus itself refuses every other publisher.
     this.eventBus.grantPutEventsTo(this.functions.api);
     this.eventBus.grantPutEventsTo(this.functions.reconcile);
+    restrictBusPublishers(this.eventBus, [roleOf(this.functions.api), roleOf(this.functions.reconcile)]);
 
     createControllerRules(this, {
       sweepInterval,
@@ -216,5 +256,14 @@ export class InfraKitController extends Construct {
     this.dashboard = monitoring.dashboard;
 
     acknowledgeControllerFindings(this);
+    // Every synth of every app using the construct re-checks the roles' final policies.
+    const roles = Object.values(this.functions).map(roleOf);
+    this.node.addValidation({ validate: () => rolePolicyErrors(roles) });
   }
+}
+
+/** A handler function's execution role (always created by `NodejsFunction` here). */
+function roleOf(fn: NodejsFunction): IRole {
+  if (fn.role === undefined) throw new Error(`${fn.node.path} has no execution role`);
+  return fn.role;
 }

@@ -1,4 +1,5 @@
 import { ENV } from '../../src/events/constants.js';
+import type { LaunchGuardrails } from '../../src/providers/ec2/guardrails.js';
 
 /** Log levels Powertools understands (`LOG_LEVEL`). */
 export type HandlerLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -12,6 +13,10 @@ export interface HandlerEnvironmentInput {
   readonly eventBusName: string;
   readonly metricsNamespace: string;
   readonly logLevel: HandlerLogLevel;
+  /** This controller's identity, the `infrakit.controller` tag value of everything it launches. */
+  readonly controllerId: string;
+  /** Launch guardrails the API checks specs against; undefined means none. */
+  readonly launchGuardrails?: LaunchGuardrails;
 }
 
 /**
@@ -25,6 +30,11 @@ export function handlerEnvironment(input: HandlerEnvironmentInput): Record<strin
     [ENV.serviceName]: SERVICE_NAME,
     [ENV.metricsNamespace]: input.metricsNamespace,
     [ENV.logLevel]: input.logLevel,
+    [ENV.controllerId]: input.controllerId,
+    // Absent when there are none; the handlers parse it with LaunchGuardrailsSchema.
+    ...(input.launchGuardrails !== undefined
+      ? { [ENV.launchGuardrails]: JSON.stringify(input.launchGuardrails) }
+      : {}),
     // Stack traces point into the TypeScript sources through the bundles' source maps.
     NODE_OPTIONS: '--enable-source-maps',
   };

@@ -1,3 +1,4 @@
+export type { LaunchGuardrails } from '../../src/providers/ec2/guardrails.js';
 export { EXTERNAL_MODULES, HANDLER_NAMES, HANDLER_RUNTIME, type HandlerName } from './bundling.js';
 export { InfraKitController, type InfraKitControllerProps } from './controller.js';
 export type { HandlerLogLevel } from './env.js';

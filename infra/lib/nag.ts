@@ -19,17 +19,17 @@ export const ROLE_ACKNOWLEDGEMENTS: readonly { readonly id: string; readonly rea
   {
     id: `AwsSolutions-IAM5[Resource::${OWN}:instance/*]`,
     reason:
-      'Instance IDs are only known after launch. RunInstances here requires the infrakit.group request tag, CreateTags requires ec2:CreateAction=RunInstances, and Terminate/Stop/CreateTags require the infrakit.group resource tag.',
+      'Instance IDs are only known after launch. RunInstances here requires the infrakit.controller request tag to equal this controller id exactly and a non-empty infrakit.group tag, CreateTags requires ec2:CreateAction=RunInstances with that same identity, and TerminateInstances requires the infrakit.controller resource tag to equal this controller id exactly.',
   },
   {
     id: `AwsSolutions-IAM5[Resource::${OWN}:volume/*]`,
     reason:
-      'Volumes are created by RunInstances; the statements on them require the infrakit.group request tag or ec2:CreateAction=RunInstances.',
+      'Volumes are created by RunInstances; the statements on them require the exact infrakit.controller request tag of this controller (and ec2:CreateAction=RunInstances for CreateTags).',
   },
   {
     id: `AwsSolutions-IAM5[Resource::${EC2_ARN}::image/*]`,
     reason:
-      'Group specs name their AMI (possibly public, owned by another account); RunInstances must be allowed to read any image in the region.',
+      'Group specs name their AMI (possibly public, owned by another account); RunInstances must be allowed to read any image in the region unless launchGuardrails.imageIds lists the AMIs (launchGuardrails.imageOwners adds an ec2:Owner condition).',
   },
   {
     id: `AwsSolutions-IAM5[Resource::${EC2_ARN}::snapshot/*]`,
@@ -37,11 +37,13 @@ export const ROLE_ACKNOWLEDGEMENTS: readonly { readonly id: string; readonly rea
   },
   {
     id: `AwsSolutions-IAM5[Resource::${OWN}:subnet/*]`,
-    reason: 'Group specs choose their subnets at runtime; RunInstances only places instances in them.',
+    reason:
+      'Group specs choose their subnets at runtime; RunInstances only places instances in them (launchGuardrails.vpcIds adds an ec2:Vpc condition).',
   },
   {
     id: `AwsSolutions-IAM5[Resource::${OWN}:security-group/*]`,
-    reason: 'Group specs choose their security groups at runtime; RunInstances only attaches them.',
+    reason:
+      'Group specs choose their security groups at runtime; RunInstances only attaches them (launchGuardrails.vpcIds adds an ec2:Vpc condition).',
   },
   {
     id: `AwsSolutions-IAM5[Resource::${OWN}:network-interface/*]`,
@@ -62,14 +64,9 @@ export const ROLE_ACKNOWLEDGEMENTS: readonly { readonly id: string; readonly rea
       'Groups with spot market options make RunInstances create a spot request, untagged, so it cannot carry a request-tag condition.',
   },
   {
-    id: 'AwsSolutions-IAM5[Action::ec2:Describe*]',
-    reason:
-      'Observation reads instances, their status, subnets, images and launch templates; Describe actions are read-only and the set the EC2 provider needs grows with its properties.',
-  },
-  {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'Only ec2:Describe* uses Resource *, because EC2 Describe actions do not support resource-level permissions.',
+      'Only the four EC2 Describe actions the runtime calls (DescribeInstances, DescribeInstanceStatus, DescribeImages, DescribeSubnets) use Resource *, because EC2 Describe actions do not support resource-level permissions.',
   },
 ];
 

@@ -11,7 +11,10 @@ export interface InfraKitStackProps extends StackProps {
   readonly controller?: InfraKitControllerProps;
 }
 
-/** The stack `npx cdk deploy` installs: the controller, and its API URL and table name as outputs. */
+/**
+ * The stack `npx cdk deploy` installs: the controller, and its API URL, table name and controller
+ * identity as outputs.
+ */
 export class InfraKitStack extends Stack {
   public readonly controller: InfraKitController;
 
@@ -29,6 +32,11 @@ export class InfraKitStack extends Stack {
     new CfnOutput(this, 'TableName', {
       value: this.controller.table.tableName,
       description: 'DynamoDB table holding specs, history, group state and events',
+    });
+    new CfnOutput(this, 'ControllerId', {
+      value: this.controller.controllerId,
+      description:
+        'Value of the infrakit.controller tag on every instance this controller launches; it touches no other instance',
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import { type LaunchGuardrails, LaunchGuardrailsSchema } from '../../src/providers/ec2/guardrails.js';
 import type { ApiThrottle } from './http-api.js';
 
 /** The props checked here, before any resource is created (CDK guideline: fail early, name the prop). */
@@ -7,7 +8,16 @@ export interface ValidatedProps {
   readonly reconcileTimeout?: Duration;
   readonly instanceRoleArns?: readonly string[];
   readonly apiThrottle?: ApiThrottle;
+  readonly controllerId?: string;
+  readonly launchGuardrails?: LaunchGuardrails;
 }
+
+/**
+ * A controller identity: 1-128 letters, digits and `. _ : -`, starting with a letter or digit. A
+ * valid EC2 tag value, and safe as an IAM condition value (no `*` or `?`, which StringLike would
+ * treat as wildcards) and in tag filters. The runtime checks the same pattern at start-up.
+ */
+export const CONTROLLER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
@@ -17,7 +27,8 @@ export function validateControllerProps(path: string, props: ValidatedProps): vo
   const fail = (message: string): never => {
     throw new Error(`${path}: ${message}`);
   };
-  const { sweepInterval, reconcileTimeout, instanceRoleArns, apiThrottle } = props;
+  const { sweepInterval, reconcileTimeout, instanceRoleArns, apiThrottle, controllerId, launchGuardrails } =
+    props;
   if (sweepInterval !== undefined && !sweepInterval.isUnresolved()) {
     const seconds = sweepInterval.toSeconds();
     if (seconds < 60 || seconds % 60 !== 0) {
@@ -48,6 +59,25 @@ export function validateControllerProps(path: string, props: ValidatedProps): vo
     }
     if (!Number.isInteger(burstLimit) || burstLimit < 1) {
       fail(`apiThrottle.burstLimit must be a positive integer; got ${burstLimit}`);
+    }
+  }
+  if (
+    controllerId !== undefined &&
+    !Token.isUnresolved(controllerId) &&
+    !CONTROLLER_ID_PATTERN.test(controllerId)
+  ) {
+    fail(
+      `controllerId must be 1-128 letters, digits and . _ : - (starting with a letter or digit); got ${JSON.stringify(controllerId)}`,
+    );
+  }
+  if (launchGuardrails !== undefined) {
+    const parsed = LaunchGuardrailsSchema.safeParse(launchGuardrails);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map(
+        (i) =>
+          `launchGuardrails${i.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}: ${i.message}`,
+      );
+      fail(`launchGuardrails is invalid (literal values only, no tokens): ${issues.join('; ')}`);
     }
   }
 }

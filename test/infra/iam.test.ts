@@ -1,6 +1,8 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EC2_SID } from '../../infra/lib/ec2-permissions.js';
+import { BUS_SID } from '../../infra/lib/bus-policy.js';
+import { EC2_DESCRIBE_ACTIONS, EC2_SID } from '../../infra/lib/ec2-permissions.js';
+import type { LaunchGuardrails } from '../../src/providers/ec2/guardrails.js';
 import {
   actionsOf,
   allStatements,
@@ -13,20 +15,34 @@ import {
 
 const ROLE_A = 'arn:aws:iam::123456789012:role/web-instances';
 const ROLE_B = 'arn:aws:iam::123456789012:role/db-instances';
-const FUNCTIONS = ['ControllerApiFunction', 'ControllerReconcileFunction', 'ControllerEventsFunction'];
+const API = 'ControllerApiFunction';
+/** The functions that run the engine and so launch and terminate. */
+const RECONCILERS = ['ControllerReconcileFunction', 'ControllerEventsFunction'];
+const FUNCTIONS = [API, ...RECONCILERS];
+const GUARDRAILS: LaunchGuardrails = {
+  vpcIds: ['vpc-0abc1234', 'vpc-0def5678'],
+  imageOwners: ['amazon', '123456789012'],
+  requireImdsv2: true,
+  requireEncryptedVolumes: true,
+};
 
 let plain: Synthesized;
 let withRoles: Synthesized;
+let guarded: Synthesized;
 let template: Template;
+let controllerId: string;
 
 beforeAll(() => {
   plain = synthStack();
   withRoles = synthStack({ props: { instanceRoleArns: [ROLE_A, ROLE_B] } });
+  guarded = synthStack({ props: { launchGuardrails: GUARDRAILS } });
   template = plain.template;
+  controllerId = plain.stack.controller.controllerId;
 });
 afterAll(() => {
   plain.cleanup();
   withRoles.cleanup();
+  guarded.cleanup();
 });
 
 const bySid = (statements: Statement[], sid: string): Statement => {
@@ -34,7 +50,7 @@ const bySid = (statements: Statement[], sid: string): Statement => {
   if (found.length !== 1) throw new Error(`expected one statement ${sid}, found ${found.length}`);
   return found[0] as Statement;
 };
-const ec2Arn = (type: string, account = true) => ({
+const ec2Arn = (type: string, account = true, id = '*') => ({
   'Fn::Join': [
     '',
     [
@@ -42,66 +58,135 @@ const ec2Arn = (type: string, account = true) => ({
       { Ref: 'AWS::Partition' },
       ':ec2:',
       { Ref: 'AWS::Region' },
-      ...(account ? [':', { Ref: 'AWS::AccountId' }, `:${type}/*`] : [`::${type}/*`]),
+      ...(account ? [':', { Ref: 'AWS::AccountId' }, `:${type}/${id}`] : [`::${type}/${id}`]),
     ],
   ],
 });
+const isEc2Mutating = (action: string) => /^ec2:/.test(action) && !/^ec2:(Describe|Get|List)/.test(action);
+const ownTags = (id: string) => ({
+  StringEquals: { 'aws:RequestTag/infrakit.controller': id },
+  StringLike: { 'aws:RequestTag/infrakit.group': '?*' },
+  'ForAnyValue:StringEquals': { 'aws:TagKeys': ['infrakit.controller', 'infrakit.group'] },
+});
 
-describe.each(FUNCTIONS)('EC2 permissions of %s', (fn) => {
-  it('launch only with the infrakit.group request tag on the instance and its volumes', () => {
-    const s = bySid(functionStatements(template, fn), EC2_SID.launchTagged);
+describe.each(RECONCILERS)('EC2 permissions of %s', (fn) => {
+  it('launch instances only with exactly this controller id and a group tag in the request', () => {
+    const s = bySid(functionStatements(template, fn), EC2_SID.launchInstance);
     expect(s.Action).toBe('ec2:RunInstances');
+    expect(s.Resource).toEqual(ec2Arn('instance'));
+    expect(s.Condition).toEqual(ownTags(controllerId));
+  });
+
+  it('launch volumes only with exactly this controller id and a group tag in the request', () => {
+    const s = bySid(functionStatements(template, fn), EC2_SID.launchVolume);
+    expect(s.Action).toBe('ec2:RunInstances');
+    expect(s.Resource).toEqual(ec2Arn('volume'));
+    expect(s.Condition).toEqual(ownTags(controllerId));
+  });
+
+  it('let RunInstances use what it only references, never the instance or volume it creates', () => {
+    const statements = functionStatements(template, fn);
+    const referenced = [EC2_SID.launchImage, EC2_SID.launchNetwork, EC2_SID.launchReferenced].flatMap(
+      (sid) => {
+        const s = bySid(statements, sid);
+        expect(s.Action).toBe('ec2:RunInstances');
+        // Without guardrails these carry no condition: a tag condition would fail every launch.
+        expect(s.Condition).toBeUndefined();
+        return Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+      },
+    );
+    expect(referenced).toContainEqual(ec2Arn('image', false));
+    expect(referenced).toContainEqual(ec2Arn('subnet'));
+    expect(referenced).toContainEqual(ec2Arn('security-group'));
+    expect(referenced).toContainEqual(ec2Arn('network-interface'));
+    expect(referenced).not.toContainEqual(ec2Arn('instance'));
+    expect(referenced).not.toContainEqual(ec2Arn('volume'));
+  });
+
+  it('tag only as part of RunInstances, with exactly this controller id', () => {
+    const s = bySid(functionStatements(template, fn), EC2_SID.tagOnLaunch);
+    expect(s.Action).toBe('ec2:CreateTags');
     expect(s.Resource).toEqual([ec2Arn('instance'), ec2Arn('volume')]);
     expect(s.Condition).toEqual({
+      StringEquals: {
+        'ec2:CreateAction': 'RunInstances',
+        'aws:RequestTag/infrakit.controller': controllerId,
+      },
       StringLike: { 'aws:RequestTag/infrakit.group': '?*' },
-      'ForAnyValue:StringEquals': { 'aws:TagKeys': ['infrakit.group'] },
     });
   });
 
-  it('let RunInstances use the resources it only references, and nothing else', () => {
-    const s = bySid(functionStatements(template, fn), EC2_SID.launchReferenced);
-    expect(s.Action).toBe('ec2:RunInstances');
-    expect(s.Condition).toBeUndefined();
-    const resources = s.Resource as unknown[];
-    expect(resources).toContainEqual(ec2Arn('image', false));
-    expect(resources).toContainEqual(ec2Arn('subnet'));
-    expect(resources).toContainEqual(ec2Arn('security-group'));
-    expect(resources).toContainEqual(ec2Arn('network-interface'));
-    expect(resources).not.toContainEqual(ec2Arn('instance'));
-    expect(resources).not.toContainEqual(ec2Arn('volume'));
+  it('terminate only instances whose infrakit.controller tag is exactly this controller id', () => {
+    const s = bySid(functionStatements(template, fn), EC2_SID.terminateOwn);
+    expect(s.Action).toBe('ec2:TerminateInstances');
+    expect(s.Resource).toEqual(ec2Arn('instance'));
+    expect(s.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/infrakit.controller': controllerId },
+      StringLike: { 'aws:ResourceTag/infrakit.group': '?*' },
+    });
   });
 
-  it('tag only as part of RunInstances, or resources that already carry infrakit.group', () => {
+  it('never stop, relabel or otherwise change EC2 outside those statements', () => {
     const statements = functionStatements(template, fn);
-    const atLaunch = bySid(statements, EC2_SID.tagOnLaunch);
-    expect(atLaunch.Action).toBe('ec2:CreateTags');
-    expect(atLaunch.Condition).toEqual({
-      StringEquals: { 'ec2:CreateAction': 'RunInstances' },
-      StringLike: { 'aws:RequestTag/infrakit.group': '?*' },
-    });
-    const manage = bySid(statements, EC2_SID.manageTagged);
-    expect(actionsOf(manage).sort()).toEqual([
-      'ec2:CreateTags',
-      'ec2:StopInstances',
-      'ec2:TerminateInstances',
-    ]);
-    expect(manage.Resource).toEqual(ec2Arn('instance'));
-    expect(manage.Condition).toEqual({ StringLike: { 'aws:ResourceTag/infrakit.group': '*' } });
-    // No other statement may grant the mutating EC2 actions.
-    const mutating = ['ec2:RunInstances', 'ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:CreateTags'];
-    for (const s of statements) {
-      if (actionsOf(s).some((a) => mutating.includes(a))) {
-        expect(Object.values(EC2_SID)).toContain(s.Sid);
+    const mutating = statements.filter((s) => actionsOf(s).some(isEc2Mutating));
+    expect(mutating.map((s) => s.Sid).sort()).toEqual(
+      [
+        EC2_SID.launchInstance,
+        EC2_SID.launchVolume,
+        EC2_SID.launchImage,
+        EC2_SID.launchNetwork,
+        EC2_SID.launchReferenced,
+        EC2_SID.tagOnLaunch,
+        EC2_SID.terminateOwn,
+      ].sort(),
+    );
+    const actions = mutating.flatMap(actionsOf);
+    expect(new Set(actions)).toEqual(
+      new Set(['ec2:RunInstances', 'ec2:CreateTags', 'ec2:TerminateInstances']),
+    );
+  });
+
+  it('match the controller tag by exact value only, never by pattern', () => {
+    for (const s of functionStatements(template, fn)) {
+      for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
+        for (const key of Object.keys(keys)) {
+          if (key.endsWith('/infrakit.controller')) expect(operator, `${s.Sid} ${key}`).toBe('StringEquals');
+        }
       }
     }
   });
+});
 
-  it('use Resource * only for ec2:Describe*, and grant no wildcard service actions', () => {
+describe.each(FUNCTIONS)('EC2 reads of %s', (fn) => {
+  it('are exactly the Describe actions the runtime calls, the only statement on Resource *', () => {
     const statements = functionStatements(template, fn);
-    const star = statements.filter((s) => s.Resource === '*');
-    expect(star.map((s) => s.Action)).toEqual(['ec2:Describe*']);
-    for (const s of statements) {
-      for (const action of actionsOf(s)) expect(action).not.toMatch(/^(\*|[a-z0-9-]+:\*)$/);
+    const s = bySid(statements, EC2_SID.describe);
+    expect(actionsOf(s).sort()).toEqual(
+      [
+        'ec2:DescribeImages',
+        'ec2:DescribeInstanceStatus',
+        'ec2:DescribeInstances',
+        'ec2:DescribeSubnets',
+      ].sort(),
+    );
+    expect([...EC2_DESCRIBE_ACTIONS].sort()).toEqual(actionsOf(s).sort());
+    expect(s.Resource).toBe('*');
+    expect(statements.filter((x) => x.Resource === '*')).toEqual([s]);
+    for (const x of statements) {
+      // No Describe* (DescribeInstanceAttribute reads user data), no service-wide wildcards.
+      for (const action of actionsOf(x)) expect(action).not.toMatch(/\*/);
+    }
+  });
+
+  it('reach DynamoDB only on the controller table', () => {
+    const table = logicalId(template, 'AWS::DynamoDB::Table', 'ControllerTable');
+    const dynamo = functionStatements(template, fn).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(dynamo.length).toBeGreaterThan(0);
+    for (const s of dynamo) {
+      const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+      for (const r of resources) expect(JSON.stringify(r)).toContain(`"${table}"`);
     }
   });
 
@@ -109,7 +194,26 @@ describe.each(FUNCTIONS)('EC2 permissions of %s', (fn) => {
     const statements = functionStatements(template, fn);
     expect(statements.filter((s) => actionsOf(s).includes('iam:PassRole'))).toEqual([]);
   });
+});
 
+describe('the API function', () => {
+  it('cannot launch, tag or terminate: it reads EC2 only', () => {
+    for (const synth of [plain, withRoles, guarded]) {
+      const statements = functionStatements(synth.template, API);
+      expect(statements.flatMap(actionsOf).filter(isEc2Mutating)).toEqual([]);
+      expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('ec2:'))).toEqual([
+        ...EC2_DESCRIBE_ACTIONS,
+      ]);
+    }
+  });
+
+  it('cannot pass instance roles, even when some are configured', () => {
+    const statements = functionStatements(withRoles.template, API);
+    expect(statements.filter((s) => actionsOf(s).includes('iam:PassRole'))).toEqual([]);
+  });
+});
+
+describe.each(RECONCILERS)('instance roles for %s', (fn) => {
   it('pass exactly the configured instance roles, to EC2 only', () => {
     const statements = functionStatements(withRoles.template, fn).filter((s) =>
       actionsOf(s).includes('iam:PassRole'),
@@ -124,16 +228,65 @@ describe.each(FUNCTIONS)('EC2 permissions of %s', (fn) => {
       },
     ]);
   });
+});
 
-  it('reach DynamoDB only on the controller table', () => {
-    const table = logicalId(template, 'AWS::DynamoDB::Table', 'ControllerTable');
-    const dynamo = functionStatements(template, fn).filter((s) =>
-      actionsOf(s).some((a) => a.startsWith('dynamodb:')),
-    );
-    expect(dynamo.length).toBeGreaterThan(0);
-    for (const s of dynamo) {
-      const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
-      for (const r of resources) expect(JSON.stringify(r)).toContain(`"${table}"`);
+describe.each(RECONCILERS)('launch guardrails on %s', (fn) => {
+  const vpcArn = (id: string) => ec2Arn('vpc', true, id);
+  const statements = () => functionStatements(guarded.template, fn);
+  const id = () => guarded.stack.controller.controllerId;
+
+  it('require IMDSv2 on the instance resource only', () => {
+    const s = bySid(statements(), EC2_SID.launchInstance);
+    expect(s.Condition).toEqual({
+      ...ownTags(id()),
+      StringEquals: { 'aws:RequestTag/infrakit.controller': id(), 'ec2:MetadataHttpTokens': 'required' },
+    });
+  });
+
+  it('require encrypted volumes on the volume resource only', () => {
+    const s = bySid(statements(), EC2_SID.launchVolume);
+    expect(s.Condition).toEqual({ ...ownTags(id()), Bool: { 'ec2:Encrypted': 'true' } });
+  });
+
+  it('allow images of the given owners only, on the image resource', () => {
+    const s = bySid(statements(), EC2_SID.launchImage);
+    expect(s.Resource).toEqual(ec2Arn('image', false));
+    expect(s.Condition).toEqual({ StringEquals: { 'ec2:Owner': ['amazon', '123456789012'] } });
+  });
+
+  it('allow only the given VPCs, by VPC ARN, on subnets, security groups and network interfaces', () => {
+    const s = bySid(statements(), EC2_SID.launchNetwork);
+    expect(s.Resource).toEqual([ec2Arn('subnet'), ec2Arn('security-group'), ec2Arn('network-interface')]);
+    expect(s.Condition).toEqual({
+      ArnEquals: { 'ec2:Vpc': [vpcArn('vpc-0abc1234'), vpcArn('vpc-0def5678')] },
+    });
+  });
+
+  it('put each guardrail key on the statement of its own resource type and nowhere else', () => {
+    const placed: Record<string, string> = {
+      'ec2:MetadataHttpTokens': EC2_SID.launchInstance,
+      'ec2:Encrypted': EC2_SID.launchVolume,
+      'ec2:Owner': EC2_SID.launchImage,
+      'ec2:Vpc': EC2_SID.launchNetwork,
+    };
+    for (const s of statements()) {
+      for (const keys of Object.values(s.Condition ?? {})) {
+        for (const key of Object.keys(keys)) {
+          if (key in placed) expect(s.Sid, key).toBe(placed[key]);
+        }
+      }
+    }
+    expect(bySid(statements(), EC2_SID.launchReferenced).Condition).toBeUndefined();
+  });
+
+  it('restrict image resources to the listed AMIs when imageIds is set', () => {
+    const synth = synthStack({ props: { launchGuardrails: { imageIds: ['ami-0abcdef1234567890'] } } });
+    try {
+      const s = bySid(functionStatements(synth.template, fn), EC2_SID.launchImage);
+      expect(s.Resource).toEqual(ec2Arn('image', false, 'ami-0abcdef1234567890'));
+      expect(s.Condition).toBeUndefined();
+    } finally {
+      synth.cleanup();
     }
   });
 });
@@ -144,7 +297,7 @@ describe('EventBridge PutEvents', () => {
 
   it('is granted to the API and the sweep, only on the project bus', () => {
     const bus = logicalId(template, 'AWS::Events::EventBus', 'ControllerEventBus');
-    for (const fn of ['ControllerApiFunction', 'ControllerReconcileFunction']) {
+    for (const fn of [API, 'ControllerReconcileFunction']) {
       expect(putEvents(fn).map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [bus, 'Arn'] }]);
     }
   });
@@ -158,5 +311,44 @@ describe('EventBridge PutEvents', () => {
       expect(s.Resource).not.toBe('*');
       expect(JSON.stringify(s.Resource)).not.toContain('event-bus/default');
     }
+  });
+});
+
+describe('the project bus policy', () => {
+  const roleArn = (fn: string) => {
+    const fnId = logicalId(template, 'AWS::Lambda::Function', fn);
+    return template.toJSON().Resources[fnId].Properties.Role as unknown;
+  };
+  const busStatements = () =>
+    Object.values(template.findResources('AWS::Events::EventBusPolicy')).map(
+      (p) => p.Properties as { EventBusName: unknown; Statement: Statement & { Principal: unknown } },
+    );
+
+  it('denies PutEvents to every principal but the API and reconcile roles', () => {
+    const bus = logicalId(template, 'AWS::Events::EventBus', 'ControllerEventBus');
+    const deny = busStatements().filter((p) => p.Statement.Effect === 'Deny');
+    expect(deny).toEqual([
+      {
+        EventBusName: { Ref: bus },
+        StatementId: `cdk-${BUS_SID.denyOthers}`,
+        Statement: {
+          Sid: `cdk-${BUS_SID.denyOthers}`,
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'events:PutEvents',
+          Resource: { 'Fn::GetAtt': [bus, 'Arn'] },
+          Condition: {
+            StringNotEquals: { 'aws:PrincipalArn': [roleArn(API), roleArn('ControllerReconcileFunction')] },
+          },
+        },
+      },
+    ]);
+  });
+
+  it('allows PutEvents to the API and reconcile roles only', () => {
+    const allow = busStatements().filter((p) => p.Statement.Effect === 'Allow');
+    expect(allow.map((p) => [p.Statement.Action, p.Statement.Principal])).toEqual([
+      ['events:PutEvents', { AWS: [roleArn(API), roleArn('ControllerReconcileFunction')] }],
+    ]);
   });
 });
