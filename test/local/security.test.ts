@@ -140,7 +140,7 @@ describe('local API against web pages (in-process controller)', () => {
       headers: { 'content-type': 'application/yaml' },
       body: 'allocation: { size: 0 }\ninstance: { provider: process, properties: { command: sleep, env: { TOKEN: s3cr3t } } }\n',
     });
-    const refused = [
+    const refused: Record<string, string>[] = [
       { origin: 'http://attacker.example' },
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
