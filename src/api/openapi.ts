@@ -13,6 +13,7 @@ import {
   PlanSchema,
   PretendResponseSchema,
   PutGroupRequestSchema,
+  ReconcileRequestedSchema,
   ReconcileResultSchema,
   RollbackRequestSchema,
   SizeRequestSchema,
@@ -41,6 +42,7 @@ function componentSchemas(): Json {
     ['Plan', PlanSchema],
     ['PretendResponse', PretendResponseSchema],
     ['ReconcileResult', ReconcileResultSchema],
+    ['ReconcileRequested', ReconcileRequestedSchema],
     ['EventPage', EventPageSchema],
     ['HistoryPage', HistoryPageSchema],
     ['FreeResponse', FreeResponseSchema],
@@ -223,8 +225,14 @@ function paths(): Json {
         operationId: 'reconcileGroup',
         summary: 'Reconcile now',
         responses: {
-          '200': jsonResponse('What the pass did', 'ReconcileResult'),
-          '202': jsonResponse('Another reconciler holds the lease; a pass was requested', 'ReconcileResult'),
+          '200': jsonResponse(
+            'What the pass did (local mode, which runs the pass in the request)',
+            'ReconcileResult',
+          ),
+          '202': jsonResponse(
+            'A pass was requested from the reconciler (deployed: the API holds no launch or terminate rights; local: another reconciler held the lease)',
+            'ReconcileRequested',
+          ),
           ...common,
         },
       },

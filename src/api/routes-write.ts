@@ -181,12 +181,19 @@ export function writeRoutes(deps: ApiDeps): Route[] {
       async handle(_req, params) {
         const id = groupIdParam(params);
         await requireGroup(deps, id);
-        // An operator asking: a provider's standing rejection of the config is tried once more.
+        const requested = (message: string) => jsonResponse(202, { groupId: id, requested: true, message });
+        if (!deps.inlineReconcile) {
+          // An operator asking: a provider's standing rejection of the config is tried once more.
+          // A failure to ask is the answer's failure here: nothing else would tell the caller.
+          await deps.requestReconcile([id], 'reconcile requested', { retryRejected: true });
+          return requested(`a reconcile pass of group ${id} was requested; see its status and events`);
+        }
         const result = await deps.engine.reconcileGroup(id, { retryRejected: true });
         if (result.outcome === 'missing') throw notFound(`group ${id} not found`);
+        if (result.outcome !== 'busy') return jsonResponse(200, result);
         // Another reconciler holds the lease: ask for a pass right after it, and say so.
-        if (result.outcome === 'busy') await requestReconcileSoon(deps, id, 'reconcile requested while busy');
-        return jsonResponse(result.outcome === 'busy' ? 202 : 200, result);
+        await requestReconcileSoon(deps, id, 'reconcile requested while busy');
+        return requested(`another reconciler holds group ${id}; a pass was requested after it`);
       },
     },
   ];

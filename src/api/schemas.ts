@@ -164,6 +164,12 @@ export const ReconcileResultSchema = z.object({
     .describe('The class of the failure behind `error` (throttling, capacity, invalid-config, …).'),
 });
 
+export const ReconcileRequestedSchema = z.object({
+  groupId: z.string(),
+  requested: z.literal(true),
+  message: z.string(),
+});
+
 export const GroupEventSchema = z.object({
   groupId: z.string(),
   at: z.number(),

@@ -27,7 +27,16 @@ export const silentLog: Log = {
  * EventBridge; in local mode it calls the engine directly. A failure is logged by the caller and
  * never undoes the change that triggered it: the next sweep picks the group up anyway.
  */
-export type RequestReconcile = (groupIds: readonly string[], reason: string) => Promise<void>;
+export type RequestReconcile = (
+  groupIds: readonly string[],
+  reason: string,
+  options?: ReconcileRequestOptions,
+) => Promise<void>;
+
+export interface ReconcileRequestOptions {
+  /** An operator asked: a provider's standing rejection of the config is tried once more. */
+  readonly retryRejected?: boolean;
+}
 
 /** Everything the API needs, passed in (no SDK client or env read here). */
 export interface ApiDeps {
@@ -36,6 +45,13 @@ export interface ApiDeps {
   readonly providers: ProviderRegistry;
   readonly flavors: FlavorRegistry;
   readonly requestReconcile: RequestReconcile;
+  /**
+   * Whether `POST /groups/{id}/reconcile` runs the pass inside the request and answers 200 with
+   * its result (local mode). Deployed, the API function holds no launch or terminate rights (it
+   * receives outside requests), so it asks the reconciler through `requestReconcile` and answers
+   * 202. @default false
+   */
+  readonly inlineReconcile?: boolean;
   /** Injectable clock, epoch ms. */
   readonly now?: () => number;
   readonly log?: Log;

@@ -100,7 +100,16 @@ export async function freeGroup(ctx: CommandContext, id: string): Promise<void> 
 export async function reconcileGroup(ctx: CommandContext, id: string): Promise<void> {
   const res = await ctx.client.reconcile(id);
   if (ctx.json) return ctx.outJson(res.body);
-  const body = res.body as { outcome?: string; launched?: number; terminated?: number; plan?: PlanView };
+  const body = res.body as {
+    outcome?: string;
+    launched?: number;
+    terminated?: number;
+    plan?: PlanView;
+    requested?: boolean;
+    message?: string;
+  };
+  // A deployed API asks the reconciler and answers 202 before the pass runs.
+  if (body.requested && body.message) return ctx.out(`group ${id}: ${body.message}`);
   const outcome = body.outcome ?? 'requested';
   const counts =
     outcome === 'acted' ? ` (launched ${body.launched ?? 0}, terminated ${body.terminated ?? 0})` : '';

@@ -18,25 +18,34 @@ export async function groupOfInstance(deps: EventDeps, instanceId: string): Prom
  * this event, so the pass is retried a few times shortly after; if the lease stays busy the next
  * sweep (or that holder's own follow-up) takes care of it.
  */
-async function reconcileOne(deps: EventDeps, groupId: string): Promise<ReconcileResult> {
+async function reconcileOne(
+  deps: EventDeps,
+  groupId: string,
+  retryRejected: boolean,
+): Promise<ReconcileResult> {
   const delays = deps.busyRetryDelaysMs ?? [250, 750];
   const now = deps.now ?? Date.now;
   // An event says something changed: go straight to the lease (no lock-free pre-check).
-  let result = await deps.engine.reconcileGroup(groupId, { urgent: true });
+  let result = await deps.engine.reconcileGroup(groupId, { urgent: true, retryRejected });
   for (const delay of delays) {
     if (result.outcome !== 'busy') break;
     if (deps.deadline !== undefined && now() + delay >= deps.deadline) break;
     await sleep(delay);
-    result = await deps.engine.reconcileGroup(groupId, { urgent: true });
+    result = await deps.engine.reconcileGroup(groupId, { urgent: true, retryRejected });
   }
   return result;
 }
 
 /** Reconciles `groupIds` now: one pass for one group, a sweep restricted to them for several. */
-export async function reconcileNow(deps: EventDeps, groupIds: readonly string[]): Promise<ReconcileResult[]> {
+export async function reconcileNow(
+  deps: EventDeps,
+  groupIds: readonly string[],
+  options: { readonly retryRejected?: boolean } = {},
+): Promise<ReconcileResult[]> {
   const ids = [...new Set(groupIds)];
   if (ids.length === 0) return [];
-  if (ids.length === 1 && ids[0] !== undefined) return [await reconcileOne(deps, ids[0])];
+  if (ids.length === 1 && ids[0] !== undefined)
+    return [await reconcileOne(deps, ids[0], options.retryRejected === true)];
   const report = await deps.engine.sweep({
     ids,
     ...(deps.deadline !== undefined ? { deadline: deps.deadline } : {}),

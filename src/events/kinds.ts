@@ -164,7 +164,7 @@ const ownEvent = (detailType: string) =>
       return {
         action: 'reconciled',
         groupIds: detail.groupIds,
-        results: await reconcileNow(deps, detail.groupIds),
+        results: await reconcileNow(deps, detail.groupIds, { retryRejected: detail.retryRejected === true }),
       };
     },
   });

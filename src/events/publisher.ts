@@ -5,7 +5,7 @@ import type {
 } from '@aws-sdk/client-eventbridge';
 import { InfrakitError } from '../errors.js';
 import { type Deferred, onFirstUse, resolveDeferred } from '../lazy.js';
-import { type DETAIL_TYPE_RECONCILE_REQUESTED, DETAIL_TYPE_SPEC_CHANGED, EVENT_SOURCE } from './constants.js';
+import { DETAIL_TYPE_RECONCILE_REQUESTED, DETAIL_TYPE_SPEC_CHANGED, EVENT_SOURCE } from './constants.js';
 
 /** PutEvents accepts at most 10 entries per call. */
 export const MAX_ENTRIES_PER_PUT = 10;
@@ -56,14 +56,23 @@ export class EventPublisher {
   }
 
   /** Publishes `groupIds` (deduplicated); returns the number of events sent. */
-  async publish(detailType: OwnDetailType, groupIds: readonly string[], reason: string): Promise<number> {
+  async publish(
+    detailType: OwnDetailType,
+    groupIds: readonly string[],
+    reason: string,
+    extra: { readonly retryRejected?: boolean } = {},
+  ): Promise<number> {
     const ids = [...new Set(groupIds)];
     if (ids.length === 0) return 0;
     const entries: PutEventsRequestEntry[] = chunk(ids, this.groupsPerEvent).map((batch) => ({
       Source: EVENT_SOURCE,
       DetailType: detailType,
       EventBusName: this.eventBusName,
-      Detail: JSON.stringify({ groupIds: batch, reason }),
+      Detail: JSON.stringify({
+        groupIds: batch,
+        reason,
+        ...(extra.retryRejected ? { retryRejected: true } : {}),
+      }),
     }));
     for (const batch of chunk(entries, MAX_ENTRIES_PER_PUT)) await this.put(batch, true);
     return entries.length;
@@ -85,7 +94,14 @@ export class EventPublisher {
 
 /** The API's `requestReconcile` port in AWS: a `Group Spec Changed` event for the events handler. */
 export function publishingRequestReconcile(publisher: EventPublisher) {
-  return async (groupIds: readonly string[], reason: string): Promise<void> => {
-    await publisher.publish(DETAIL_TYPE_SPEC_CHANGED, groupIds, reason);
+  return async (
+    groupIds: readonly string[],
+    reason: string,
+    options: { readonly retryRejected?: boolean } = {},
+  ) => {
+    // An operator's request is its own detail-type, so it reads as such in the bus and the logs.
+    if (options.retryRejected)
+      await publisher.publish(DETAIL_TYPE_RECONCILE_REQUESTED, groupIds, reason, { retryRejected: true });
+    else await publisher.publish(DETAIL_TYPE_SPEC_CHANGED, groupIds, reason);
   };
 }

@@ -140,6 +140,8 @@ export async function startLocalController(
     providers,
     flavors,
     requestReconcile: async (ids, reason) => scheduler.request(ids, reason),
+    // No IAM split on this machine: the operator's pass runs in the request, its result answers it.
+    inlineReconcile: true,
     log: apiLog(reporter),
   });
 

@@ -20,7 +20,11 @@ export interface ApiHarness {
   readonly store: DynamoGroupStore;
   readonly engine: Engine;
   readonly provider: FakeProvider;
-  readonly reconcileRequests: { groupIds: readonly string[]; reason: string }[];
+  readonly reconcileRequests: {
+    groupIds: readonly string[];
+    reason: string;
+    options?: { readonly retryRejected?: boolean } | undefined;
+  }[];
   /** Every item of the table, canonically sorted (to compare before and after a request). */
   scan(): Promise<string>;
 }
@@ -32,6 +36,8 @@ export async function startServer(): Promise<DynamoTestServer> {
 export interface HarnessOptions {
   /** Wraps the store the API uses (not the engine's), e.g. to land a write inside a request. */
   readonly apiStore?: (store: GroupStore) => GroupStore;
+  /** Runs `POST …/reconcile` in the request, as local mode does. @default true */
+  readonly inlineReconcile?: boolean;
 }
 
 export async function createHarness(
@@ -56,15 +62,16 @@ export async function createHarness(
     owner: 'api-test',
     controllerId: TEST_CONTROLLER_ID,
   });
-  const reconcileRequests: { groupIds: readonly string[]; reason: string }[] = [];
+  const reconcileRequests: ApiHarness['reconcileRequests'] = [];
   const api = createApi({
     store: options.apiStore ? options.apiStore(store) : store,
     engine,
     providers,
     flavors,
-    requestReconcile: async (groupIds, reason) => {
-      reconcileRequests.push({ groupIds, reason });
+    requestReconcile: async (groupIds, reason, requestOptions) => {
+      reconcileRequests.push({ groupIds, reason, ...(requestOptions ? { options: requestOptions } : {}) });
     },
+    inlineReconcile: options.inlineReconcile ?? true,
   });
   return {
     api,

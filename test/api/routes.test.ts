@@ -7,6 +7,7 @@ import {
   GroupListSchema,
   HistoryPageSchema,
   PretendResponseSchema,
+  ReconcileRequestedSchema,
   ReconcileResultSchema,
   StoredGroupSchema,
 } from '../../src/api/schemas.js';
@@ -273,6 +274,27 @@ describe('PUT refuses what EC2 would refuse at launch', () => {
       { path: 'flavor.properties.tags.aws:owner', message: 'aws:* tags are reserved by AWS' },
     ]);
     expect(await h.store.getGroup('web')).toBeUndefined();
+  });
+});
+
+describe('POST /groups/{id}/reconcile as deployed (the API function holds no launch rights)', () => {
+  it('asks the reconciler, retrying standing rejections, and answers 202 without calling the provider', async () => {
+    const deployed = await createHarness(server, { inlineReconcile: false });
+    await deployed.api(apiEvent('PUT', '/groups/web', { body: cattle('web', 2) as object }));
+    deployed.reconcileRequests.length = 0;
+    deployed.provider.resetCalls();
+    const rec = await deployed.api(apiEvent('POST', '/groups/web/reconcile'));
+    expect(rec.statusCode).toBe(202);
+    expect(ReconcileRequestedSchema.parse(bodyOf(rec))).toMatchObject({ groupId: 'web', requested: true });
+    expect(deployed.reconcileRequests).toEqual([
+      { groupIds: ['web'], reason: 'reconcile requested', options: { retryRejected: true } },
+    ]);
+    expect(deployed.provider.calls.provision).toEqual([]);
+    expect(deployed.provider.calls.describe).toEqual([]);
+    expect(deployed.provider.ofGroup('web')).toEqual([]);
+    // An unknown group is still a 404, and asks for nothing.
+    expectError(await deployed.api(apiEvent('POST', '/groups/nope/reconcile')), 404, 'not-found');
+    expect(deployed.reconcileRequests).toHaveLength(1);
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/main.js';
 import { type LocalController, startLocalController } from '../../src/local/controller.js';
 import { freePort } from '../helpers/moto.js';
 import {
@@ -312,6 +313,45 @@ describe('infrakit CLI', () => {
     expect(out.stderr).toBe(
       `error: cannot reach ${closed}: connection refused (is the local controller running? start it with npm start)\n`,
     );
+  });
+
+  it('refuses a plain http:// endpoint off this machine: one line, exit 1, nothing sent', async () => {
+    const sent: string[] = [];
+    const stderr: string[] = [];
+    const code = await run(['--endpoint', 'http://api.example.com:8787', 'group', 'ls'], {
+      stdout: () => {},
+      stderr: (text) => stderr.push(text),
+      env: { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'eu-west-1' },
+      fetch: async (input) => {
+        sent.push(String(input));
+        throw new Error('nothing may be sent');
+      },
+    });
+    expect(code).toBe(1);
+    expect(stderr.join('')).toBe(
+      'error: refusing to send SigV4-signed requests over plain http:// to api.example.com:8787: use https:// (only loopback endpoints may use http)\n',
+    );
+    expect(sent).toEqual([]);
+  });
+
+  it('reconcile against a deployed API says the pass was requested (202)', async () => {
+    const out: string[] = [];
+    const code = await run(['--endpoint', 'http://127.0.0.1:8787', 'group', 'reconcile', 'web'], {
+      stdout: (text) => out.push(text),
+      stderr: () => {},
+      env: {},
+      fetch: async () =>
+        new Response(
+          JSON.stringify({
+            groupId: 'web',
+            requested: true,
+            message: 'a reconcile pass of group web was requested',
+          }),
+          { status: 202, headers: { 'content-type': 'application/json' } },
+        ),
+    });
+    expect(code).toBe(0);
+    expect(out.join('')).toBe('group web: a reconcile pass of group web was requested\n');
   });
 
   it('prints the JSON Schema without needing an endpoint', async () => {

@@ -50,7 +50,9 @@ beforeEach(async () => {
   engine = {
     ...real,
     reconcileGroup: (id, options) => {
-      engineCalls.push(`reconcile ${id}${options?.urgent ? ' urgent' : ''}`);
+      engineCalls.push(
+        `reconcile ${id}${options?.urgent ? ' urgent' : ''}${options?.retryRejected ? ' retry-rejected' : ''}`,
+      );
       return real.reconcileGroup(id, options);
     },
     sweep: (options) => {
@@ -320,6 +322,10 @@ describe('AWS Health and own events', () => {
     const many = await dispatchEvent(fixtureEvent('infrakit', 'reconcile-requested'), deps);
     expect(many.results.map((r) => r.groupId).sort()).toEqual(['db', 'web']);
     expect(engineCalls.at(-1)).toBe('sweep web,db');
+    // An operator's request through the API: the standing rejection is retried once.
+    const asked = await dispatchEvent(fixtureEvent('infrakit', 'reconcile-requested-by-operator'), deps);
+    expect(asked.groupIds).toEqual(['web']);
+    expect(engineCalls.at(-1)).toBe('reconcile web urgent retry-rejected');
   });
 
   it('unknown and malformed events are ignored; store failures propagate for a retry', async () => {

@@ -108,6 +108,11 @@ describe.skipIf(!motoAvailable())('Lambda handlers on dynalite and moto', () => 
       lambdaContext(),
     );
     expect(put.statusCode, put.body).toBe(201);
+    // The API function asks the reconciler (an event on the bus) and launches nothing itself.
+    const asked = await apiHandler(apiEvent('POST', '/groups/web/reconcile'), lambdaContext());
+    expect(asked.statusCode, asked.body).toBe(202);
+    expect(bodyOf(asked)).toMatchObject({ groupId: 'web', requested: true });
+    expect(await liveInstances('web')).toEqual([]);
 
     const sweep = await reconcileHandler({}, lambdaContext());
     expect(sweep).toMatchObject({ groupsSeen: 1, results: 1, skipped: 0, fannedOutEvents: 0 });

@@ -2,8 +2,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DETAIL_TYPE_RECONCILE_REQUESTED, EVENT_SOURCE, METRIC } from '../../src/events/constants.js';
-import { EventPublisher } from '../../src/events/publisher.js';
+import {
+  DETAIL_TYPE_RECONCILE_REQUESTED,
+  DETAIL_TYPE_SPEC_CHANGED,
+  EVENT_SOURCE,
+  METRIC,
+} from '../../src/events/constants.js';
+import { EventPublisher, publishingRequestReconcile } from '../../src/events/publisher.js';
 import { OwnEventDetailSchema } from '../../src/events/schemas/infrakit.js';
 import type { ReconcileResult } from '../../src/reconcile/types.js';
 import { recordPasses } from '../../src/runtime/observability.js';
@@ -33,6 +38,26 @@ describe('EventPublisher', () => {
     expect(entries.every((e) => e.Source === EVENT_SOURCE && e.EventBusName === 'bus')).toBe(true);
     const ids = entries.flatMap((e) => OwnEventDetailSchema.parse(JSON.parse(e.Detail ?? '{}')).groupIds);
     expect(ids).toEqual(groupIds(120));
+  });
+
+  it("publishes an operator's reconcile request as Reconcile Requested with retryRejected, other requests as Spec Changed", async () => {
+    const entries: PutEventsRequestEntry[] = [];
+    eventBridge.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
+      entries.push(...input.Entries);
+      return { FailedEntryCount: 0, Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })) };
+    });
+    const request = publishingRequestReconcile(
+      new EventPublisher({ client: new EventBridgeClient({ region: 'us-east-1' }), eventBusName: 'bus' }),
+    );
+    await request(['web'], 'reconcile requested', { retryRejected: true });
+    await request(['web'], 'group created');
+    expect(entries.map((e) => [e.DetailType, JSON.parse(e.Detail ?? '{}')])).toEqual([
+      [
+        DETAIL_TYPE_RECONCILE_REQUESTED,
+        { groupIds: ['web'], reason: 'reconcile requested', retryRejected: true },
+      ],
+      [DETAIL_TYPE_SPEC_CHANGED, { groupIds: ['web'], reason: 'group created' }],
+    ]);
   });
 
   it('retries the entries EventBridge refused once, then fails loudly', async () => {
