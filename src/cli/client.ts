@@ -89,6 +89,13 @@ export class InfrakitClient {
     }
     this.base = base;
     this.endpoint = base.href.replace(/\/$/, '');
+    const signs = options.signer !== null && (options.signer !== undefined || !isLoopback(base));
+    if (signs && base.protocol === 'http:' && !isLoopback(base)) {
+      // A signed request in clear text can be read and replayed (within its 5-minute window).
+      throw new Error(
+        `refusing to send SigV4-signed requests over plain http:// to ${base.host}: use https:// (only loopback endpoints may use http)`,
+      );
+    }
     this.signer =
       options.signer === null
         ? undefined

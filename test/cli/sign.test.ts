@@ -52,6 +52,23 @@ describe('SigV4 signing of API requests', () => {
     expect(headers.host).toBeUndefined();
   });
 
+  it('refuses to sign requests to a non-loopback host over plain http, and sends nothing', async () => {
+    const remote = recordingFetch();
+    expect(
+      () =>
+        new InfrakitClient({
+          endpoint: 'http://abc123.execute-api.eu-west-1.amazonaws.com',
+          fetch: remote.fetchFn,
+          signerOptions: { env: {}, credentials },
+        }),
+    ).toThrow(/refusing to send SigV4-signed requests over plain http:\/\/ to abc123/);
+    expect(remote.calls).toEqual([]);
+    // Loopback over http stays fine (the local controller), and so does https anywhere.
+    expect(
+      () => new InfrakitClient({ endpoint: 'http://localhost:8787', fetch: remote.fetchFn }),
+    ).not.toThrow();
+  });
+
   it('signs requests to a deployed endpoint and leaves loopback requests unsigned', async () => {
     const remote = recordingFetch();
     await new InfrakitClient({
