@@ -2,7 +2,7 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfraKitController, type InfraKitControllerProps } from '../../infra/lib/controller.js';
-import { STUB_HANDLER, type Synthesized, synthStack } from './support.js';
+import { STUB_ENTRIES, STUB_HANDLER, type Synthesized, synthStack } from './support.js';
 
 describe('props validation', () => {
   const build = (props: InfraKitControllerProps) => () =>
@@ -39,8 +39,51 @@ describe('props validation', () => {
       props: { apiThrottle: { rateLimit: 5, burstLimit: 0.5 } },
       message: /apiThrottle\.burstLimit/,
     },
+    {
+      prop: 'controllerId',
+      props: { controllerId: 'team/*' },
+      message: /controllerId must be 1-128 letters.*"team\/\*"/,
+    },
+    {
+      prop: 'controllerId',
+      props: { controllerId: '' },
+      message: /controllerId must be 1-128/,
+    },
+    {
+      prop: 'controllerId',
+      props: { controllerId: 'x'.repeat(129) },
+      message: /controllerId must be 1-128/,
+    },
+    {
+      prop: 'launchGuardrails',
+      props: { launchGuardrails: { vpcIds: ['subnet-0abc1234'] } },
+      message: /launchGuardrails is invalid.*launchGuardrails\.vpcIds\[0\]: must be a VPC id/,
+    },
+    {
+      prop: 'launchGuardrails',
+      props: { launchGuardrails: { imageOwners: [] } },
+      message: /launchGuardrails\.imageOwners/,
+    },
+    {
+      prop: 'launchGuardrails',
+      props: {
+        launchGuardrails: { requireImdsV2: true } as unknown as InfraKitControllerProps['launchGuardrails'],
+      },
+      message: /launchGuardrails is invalid/,
+    },
   ])('rejects a bad $prop with an error naming it', ({ props, message }) => {
     expect(build({ handlerEntries: { api: STUB_HANDLER }, ...props })).toThrow(message);
+  });
+
+  it('accepts ids of letters, digits and . _ : - up to 128 characters', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    for (const [i, controllerId] of ['a', 'platform:prod.eu-1', 'A_b-9', 'x'.repeat(128)].entries()) {
+      const controller = new InfraKitController(new Stack(app, `S${i}`), 'Controller', {
+        handlerEntries: STUB_ENTRIES,
+        controllerId,
+      });
+      expect(controller.controllerId).toBe(controllerId);
+    }
   });
 
   it('names the construct path in the error', () => {

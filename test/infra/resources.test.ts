@@ -59,6 +59,7 @@ describe('functions', () => {
               POWERTOOLS_SERVICE_NAME: 'infrakit',
               POWERTOOLS_METRICS_NAMESPACE: 'InfraKit',
               LOG_LEVEL: 'INFO',
+              INFRAKIT_CONTROLLER_ID: synth.stack.controller.controllerId,
               NODE_OPTIONS: '--enable-source-maps',
             },
           },
@@ -141,12 +142,13 @@ describe('alarms and dashboard', () => {
 });
 
 describe('outputs', () => {
-  it('publish the API URL and the table name', () => {
+  it('publish the API URL, the table name and the controller id', () => {
     template.hasOutput('ApiUrl', {
       Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
     });
     template.hasOutput('TableName', {
       Value: { Ref: logicalId(template, 'AWS::DynamoDB::Table', 'ControllerTable') },
     });
+    template.hasOutput('ControllerId', { Value: synth.stack.controller.controllerId });
   });
 });
