@@ -109,6 +109,22 @@ export function validateFullSpec(value: unknown, deps: Pick<ApiDeps, 'providers'
 }
 
 /**
+ * The provider's `preflight` on a fully validated spec: the launch guardrails only the backend can
+ * check (a subnet's VPC, an image's owner). Issues come back with spec paths; nothing is written.
+ */
+export async function preflightSpec(spec: GroupSpec, deps: Pick<ApiDeps, 'providers'>): Promise<GroupSpec> {
+  const provider = deps.providers.get(spec.instance.provider);
+  if (!provider?.preflight) return spec;
+  try {
+    await provider.preflight(spec.instance.properties);
+  } catch (err) {
+    if (err instanceof SpecValidationError) throw err.withPrefix('instance.properties');
+    throw err;
+  }
+  return spec;
+}
+
+/**
  * The spec in a PUT body (JSON, YAML or InfraKit format), fully validated. The body's `id` must
  * equal the path's; when absent it is taken from the path.
  */

@@ -2,7 +2,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { canonicalJson, type GroupSpec } from '../spec/index.js';
 import { GroupDestroyingError, GroupExistsError, VersionConflictError } from '../store/errors.js';
 import type { GroupRecord } from '../store/types.js';
-import { readJsonBody, readSpecBody, validateFullSpec } from './body.js';
+import { preflightSpec, readJsonBody, readSpecBody, validateFullSpec } from './body.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { checkPreconditions } from './etag.js';
 import { type ApiRequest, jsonResponse } from './http.js';
@@ -91,7 +91,7 @@ export function writeRoutes(deps: ApiDeps): Route[] {
       path: '/groups/{id}',
       async handle(req, params) {
         const id = groupIdParam(params, true);
-        const spec = readSpecBody(req, id, deps);
+        const spec = await preflightSpec(readSpecBody(req, id, deps), deps);
         if (parsePretend(req)) {
           const plan = await deps.engine.pretend(spec);
           return jsonResponse(200, { id, pretend: true, spec, plan });
@@ -134,7 +134,7 @@ export function writeRoutes(deps: ApiDeps): Route[] {
           const old = await deps.store.getVersion(id, version);
           if (!old) throw notFound(`group ${id} has no version ${version}`);
           // Rules may have tightened since that version was stored: it must still be valid today.
-          const next = validateFullSpec(old.spec, deps);
+          const next = await preflightSpec(validateFullSpec(old.spec, deps), deps);
           return replaceSpec(deps, req, current, next, `rolled back to version ${version}`);
         });
       },

@@ -97,6 +97,15 @@ export interface InstanceProvider {
   validateLaunch?(properties: Record<string, unknown>, request: ProvisionRequest): void;
 
   /**
+   * Optional: checks `properties` (already validated) against what only the backend can tell,
+   * when the controller's launch guardrails need it (EC2: a subnet's VPC, an image's owner). Runs
+   * when a spec is submitted, never on a reconcile pass. Read-only. Throws `SpecValidationError`
+   * whose paths are relative to the properties object; other errors mean the check could not be
+   * made (the spec is then refused as a whole).
+   */
+  preflight?(properties: Record<string, unknown>): Promise<void>;
+
+  /**
    * Launches one instance per request, tagging each at launch (never after).
    *
    * Idempotency: a provider that honours tokens must not launch twice for the same token; one

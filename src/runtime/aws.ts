@@ -3,13 +3,19 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ApiDeps, Log } from '../api/types.js';
+import { messageOf } from '../errors.js';
 import { ENV } from '../events/constants.js';
 import type { InstanceGroupLookup } from '../events/context.js';
 import { ec2InstanceGroupLookup } from '../events/ec2-lookup.js';
 import { EventPublisher, lazyEventBridgeClient, publishingRequestReconcile } from '../events/publisher.js';
 import type { FlavorRegistry } from '../flavors/types.js';
 import { vanillaFlavor } from '../flavors/vanilla/index.js';
-import { Ec2Provider, lazyEc2Client } from '../providers/ec2/index.js';
+import {
+  Ec2Provider,
+  type LaunchGuardrails,
+  LaunchGuardrailsSchema,
+  lazyEc2Client,
+} from '../providers/ec2/index.js';
 import type { ProviderRegistry } from '../providers/types.js';
 import { createEngine } from '../reconcile/index.js';
 import type { Engine } from '../reconcile/types.js';
@@ -43,6 +49,21 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
+/** The construct's launch guardrails (JSON in INFRAKIT_LAUNCH_GUARDRAILS); none when unset. */
+export function launchGuardrails(env: NodeJS.ProcessEnv): LaunchGuardrails {
+  const text = env[ENV.launchGuardrails];
+  if (!text) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${ENV.launchGuardrails} is invalid: not JSON (${messageOf(err)})`);
+  }
+  const parsed = LaunchGuardrailsSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`${ENV.launchGuardrails} is invalid: ${parsed.error.message}`);
+  return parsed.data;
+}
+
 /** Builds the runtime from `env`; call inside a handler, never at import time. */
 export function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): AwsRuntime {
   const tableName = required(env, ENV.tableName);
@@ -53,7 +74,8 @@ export function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): AwsRunti
   const ec2 = lazyEc2Client({ maxAttempts: 1 });
   const events = lazyEventBridgeClient({});
   const store = new DynamoGroupStore({ client: dynamo, tableName });
-  const providers: ProviderRegistry = new Map([['ec2', new Ec2Provider({ client: ec2 })]]);
+  const guardrails = launchGuardrails(env);
+  const providers: ProviderRegistry = new Map([['ec2', new Ec2Provider({ client: ec2, guardrails })]]);
   const flavors: FlavorRegistry = new Map([[vanillaFlavor.kind, vanillaFlavor]]);
   // Names this container in leases and events; the lease token, not the owner, fences writes.
   const owner = `${env.AWS_LAMBDA_FUNCTION_NAME ?? 'lambda'}:${randomUUID().slice(0, 8)}`;

@@ -1,6 +1,8 @@
 import type {
   CreateTagsCommandInput,
   CreateTagsCommandOutput,
+  DescribeImagesCommandInput,
+  DescribeImagesCommandOutput,
   DescribeInstanceStatusCommandInput,
   DescribeInstanceStatusCommandOutput,
   DescribeInstancesCommandInput,
@@ -28,6 +30,7 @@ export interface Ec2Api {
     input: DescribeInstanceStatusCommandInput,
   ): Promise<DescribeInstanceStatusCommandOutput>;
   describeSubnets(input: DescribeSubnetsCommandInput): Promise<DescribeSubnetsCommandOutput>;
+  describeImages(input: DescribeImagesCommandInput): Promise<DescribeImagesCommandOutput>;
   terminateInstances(input: TerminateInstancesCommandInput): Promise<TerminateInstancesCommandOutput>;
   createTags(input: CreateTagsCommandInput): Promise<CreateTagsCommandOutput>;
 }
@@ -89,6 +92,8 @@ export function createEc2Api({ client, counter, bucket, retry }: Ec2ApiOptions):
       call('DescribeInstanceStatus', (ec2, sdk) => ec2.send(new sdk.DescribeInstanceStatusCommand(input))),
     describeSubnets: (input) =>
       call('DescribeSubnets', (ec2, sdk) => ec2.send(new sdk.DescribeSubnetsCommand(input))),
+    describeImages: (input) =>
+      call('DescribeImages', (ec2, sdk) => ec2.send(new sdk.DescribeImagesCommand(input))),
     terminateInstances: (input) =>
       call('TerminateInstances', (ec2, sdk) => ec2.send(new sdk.TerminateInstancesCommand(input))),
     createTags: (input) => call('CreateTags', (ec2, sdk) => ec2.send(new sdk.CreateTagsCommand(input))),

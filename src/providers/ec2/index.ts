@@ -13,6 +13,12 @@ export {
   toProviderError,
 } from './errors.js';
 export {
+  guardrailIssues,
+  type LaunchGuardrails,
+  LaunchGuardrailsSchema,
+  remoteGuardrailIssues,
+} from './guardrails.js';
+export {
   checkLaunchRequest,
   EC2_MAX_TAGS,
   EC2_MAX_USER_DATA_BYTES,

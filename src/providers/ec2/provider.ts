@@ -1,3 +1,4 @@
+import { type FieldIssue, SpecValidationError } from '../../errors.js';
 import type {
   DescribeSelector,
   DestroyResult,
@@ -11,6 +12,7 @@ import { CallCounter, createEc2Api, type Ec2Api } from './api.js';
 import { describeInstances } from './describe.js';
 import { destroyInstances } from './destroy.js';
 import { toProviderError } from './errors.js';
+import { guardrailIssues, type LaunchGuardrails, remoteGuardrailIssues } from './guardrails.js';
 import { labelInstances } from './label.js';
 import { checkLaunchRequest } from './launch-limits.js';
 import { parseEc2Properties } from './properties.js';
@@ -34,6 +36,8 @@ export interface Ec2ProviderOptions {
   readonly bucket?: TokenBucket;
   /** Retry of throttled calls. @default 5 attempts, full jitter from 200 ms, at most 10 s */
   readonly retry?: Omit<RetryOptions, 'sleep'>;
+  /** Limits on what may be launched at all, whatever a spec says. @default none */
+  readonly guardrails?: LaunchGuardrails;
 }
 
 /**
@@ -48,6 +52,7 @@ export class Ec2Provider implements InstanceProvider {
   /** EC2 requests sent by this provider, by operation (retries included). */
   readonly calls = new CallCounter();
   private readonly api: Ec2Api;
+  private readonly guardrails: LaunchGuardrails;
 
   constructor(options: Ec2ProviderOptions) {
     const sleep = options.sleep ?? realSleep;
@@ -58,11 +63,26 @@ export class Ec2Provider implements InstanceProvider {
       bucket,
       retry: { ...options.retry, sleep },
     });
+    this.guardrails = options.guardrails ?? {};
   }
 
-  /** Strict zod validation with field paths; fills in defaults (IMDSv2 required, …). Pure. */
+  /** Strict zod validation with field paths; fills in defaults (IMDSv2 required, …); the guardrails. Pure. */
   validate(properties: unknown): Record<string, unknown> {
-    return parseEc2Properties(properties);
+    const parsed = parseEc2Properties(properties);
+    const issues = guardrailIssues(parsed, this.guardrails);
+    if (issues.length > 0) throw new SpecValidationError(issues);
+    return parsed;
+  }
+
+  /** The guardrails only EC2 can check: the subnets' VPCs (DescribeSubnets), the image's owner (DescribeImages). */
+  async preflight(properties: Record<string, unknown>): Promise<void> {
+    let issues: FieldIssue[];
+    try {
+      issues = await remoteGuardrailIssues(this.api, parseEc2Properties(properties), this.guardrails);
+    } catch (err) {
+      throw toProviderError(err, 'checking the launch guardrails');
+    }
+    if (issues.length > 0) throw new SpecValidationError(issues);
   }
 
   /** EC2's launch limits on a prepared request: 50 tags per resource, 16 KB of user data. Pure. */
