@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { DynamoTestServer } from '../helpers/dynalite.js';
+import { identityCases } from './cases-identity.js';
 import { leaseCases } from './cases-lease.js';
 import { logCases } from './cases-log.js';
 import { specCases } from './cases-specs.js';
@@ -31,5 +32,6 @@ export function storeSuite(
     describe('specs and history', () => specCases(fx));
     describe('lease, state and intents', () => leaseCases(fx));
     describe('listing, stats, events and instance index', () => logCases(fx));
+    describe('controller identity', () => identityCases(fx));
   });
 }
