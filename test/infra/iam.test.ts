@@ -201,9 +201,8 @@ describe('the API function', () => {
     for (const synth of [plain, withRoles, guarded]) {
       const statements = functionStatements(synth.template, API);
       expect(statements.flatMap(actionsOf).filter(isEc2Mutating)).toEqual([]);
-      expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('ec2:'))).toEqual([
-        ...EC2_DESCRIBE_ACTIONS,
-      ]);
+      const ec2 = statements.flatMap(actionsOf).filter((a) => a.startsWith('ec2:'));
+      expect(ec2.sort()).toEqual([...EC2_DESCRIBE_ACTIONS].sort());
     }
   });
 
