@@ -170,7 +170,8 @@ describe('process provider', () => {
     const init = ['export GREETING=hello-from-init', `echo ran > ${join(dataDir, 'init.marker')}`].join('\n');
     const script = `require('fs').writeFileSync(${JSON.stringify(out)}, [process.env.GREETING, process.pid, process.env.INFRAKIT_INSTANCE_ID].join(' ')); setInterval(() => {}, 1000);`;
     const { instance, pid } = await launchOne({ command: process.execPath, args: ['-e', script] }, init);
-    await waitFor(() => existsSync(out));
+    // The file exists a moment before its content: wait for the content.
+    await waitFor(async () => (await readFile(out, 'utf8').catch(() => '')) !== '');
     expect(await readFile(out, 'utf8')).toBe(`hello-from-init ${pid} ${instance.id}`);
     expect(existsSync(join(dataDir, 'init.marker'))).toBe(true);
   });
@@ -200,8 +201,10 @@ describe('process provider', () => {
     // The helper ignores SIGTERM (SIG_IGN survives exec), so only the final group SIGKILL stops it.
     const init = `(trap '' TERM; exec sleep 30) &\necho $! > ${helperPidFile}`;
     const { groupId, instance } = await launchOne(SLEEP, init);
-    await waitFor(() => existsSync(helperPidFile));
-    const helper = Number((await readFile(helperPidFile, 'utf8')).trim());
+    // `echo $! > file` creates the file before it writes: wait for the pid, not the file.
+    const pidIn = async () => (await readFile(helperPidFile, 'utf8').catch(() => '')).trim();
+    await waitFor(async () => /^\d+$/.test(await pidIn()));
+    const helper = Number(await pidIn());
     started.push({ pid: helper, startTime: await processStartTime(helper) });
     expect(await alive(helper)).toBe(true);
     await provider.destroy([instance.id], ownerOf(groupId), 'test: group');
