@@ -5,7 +5,7 @@ import type { Ec2Provider } from '../../src/providers/ec2/provider.js';
 import type { Engine } from '../../src/reconcile/types.js';
 import { configHash, type GroupSpecInput, validateSpec } from '../../src/spec/index.js';
 import type { DynamoGroupStore } from '../../src/store/index.js';
-import { TAG_CONFIG_HASH, TAG_GROUP, TAG_INTENT } from '../../src/tags.js';
+import { TAG_CONFIG_HASH, TAG_CONTROLLER, TAG_GROUP, TAG_INTENT } from '../../src/tags.js';
 import { newEc2World } from '../../test/e2e/ec2-world.js';
 import { startDynalite } from '../../test/helpers/dynalite.js';
 import { motoAvailable, startMoto } from '../../test/helpers/moto.js';
@@ -40,15 +40,20 @@ const log = (message: string) => process.stderr.write(`  ec2: ${message}\n`);
 
 /**
  * Launches each group's instances through the provider, tagged exactly as the engine tags a
- * launch (group, config hash, intent token): one RunInstances per group. Launching through the
+ * launch (controller, group, config hash, intent token): one RunInstances per group. Launching through the
  * engine gives the same instances, but moto re-filters all 1,000 instances for each group's
  * checks under the lease, which would make this setup several minutes longer.
  */
-async function launchAll(provider: Ec2Provider, ids: readonly string[]): Promise<void> {
+async function launchAll(provider: Ec2Provider, controllerId: string, ids: readonly string[]): Promise<void> {
   for (const id of ids) {
     const s = validateSpec(spec(id));
     const token = `${id}-bench`;
-    const tags = { [TAG_GROUP]: id, [TAG_CONFIG_HASH]: configHash(s), [TAG_INTENT]: token };
+    const tags = {
+      [TAG_CONTROLLER]: controllerId,
+      [TAG_GROUP]: id,
+      [TAG_CONFIG_HASH]: configHash(s),
+      [TAG_INTENT]: token,
+    };
     const requests = Array.from({ length: SIZE }, () => ({ token, tags }));
     await provider.provision(provider.validate(s.instance.properties), requests);
   }
@@ -87,11 +92,14 @@ async function run(): Promise<Figure[]> {
     const w = await newEc2World(moto.endpoint, dynamo);
     const ids = Array.from({ length: GROUPS }, (_, g) => `g${g.toString().padStart(3, '0')}`);
     for (const id of ids) await w.put(spec(id));
-    await launchAll(w.provider, ids);
+    await launchAll(w.provider, w.controllerId, ids);
     const calls = await steadySweep(w.engine(), w.provider, w.store);
 
     // Sizes as observed (not as declared), for the minimum and for InfraKit's per-group polls.
-    const observed = await w.provider.describe({ tagKeys: [TAG_GROUP] });
+    const observed = await w.provider.describe({
+      tags: { [TAG_CONTROLLER]: w.controllerId },
+      tagKeys: [TAG_GROUP],
+    });
     const perGroup = new Map<string, number>();
     for (const i of observed) {
       const g = i.tags[TAG_GROUP] ?? '';
