@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
-import { type LocalController, startLocalController } from '../../src/local/controller.js';
+import type { LocalController } from '../../src/local/controller.js';
 import { freePort } from '../helpers/moto.js';
 import {
   cli,
@@ -13,6 +13,7 @@ import {
   groupPids,
   killMarked,
   newMarker,
+  startInProcessController,
   waitFor,
   writeProcessSpec,
 } from '../local/harness.js';
@@ -34,17 +35,7 @@ describe('infrakit CLI', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'infrakit-cli-'));
-    controller = await startLocalController(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        dataDir: join(dir, 'data'),
-        sweepIntervalSeconds: 1,
-        examples: false,
-        tableName: 'infrakit',
-      },
-      { print: () => {} },
-    );
+    controller = await startInProcessController(dir);
     url = controller.url;
     // Tests run shuffled: the empty listing can only be seen here, before any of them.
     expect((await cli(url, 'group', 'ls')).stdout).toBe('no groups\n');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
 import { run } from '../../src/cli/main.js';
+import { type LocalController, startLocalController } from '../../src/local/controller.js';
 
 /**
  * Test harness for local mode and the CLI: controllers as real child processes, the CLI in-process,
@@ -284,4 +285,19 @@ export function rawRequest(
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+/** A local controller in this process on a free port, its data under `dir/data`, printing nothing. */
+export function startInProcessController(dir: string): Promise<LocalController> {
+  return startLocalController(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: join(dir, 'data'),
+      sweepIntervalSeconds: 1,
+      examples: false,
+      tableName: 'infrakit',
+    },
+    { print: () => {} },
+  );
 }

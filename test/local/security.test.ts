@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalController, startLocalController } from '../../src/local/controller.js';
+import type { LocalController } from '../../src/local/controller.js';
 import { openLocalDynamo } from '../../src/local/dynamo.js';
 import {
   type ControllerProcess,
@@ -12,6 +12,7 @@ import {
   newMarker,
   rawRequest,
   startController,
+  startInProcessController,
   waitFor,
 } from './harness.js';
 
@@ -44,17 +45,7 @@ describe('local API against web pages (in-process controller)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'infrakit-security-'));
-    controller = await startLocalController(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        dataDir: join(dir, 'data'),
-        sweepIntervalSeconds: 1,
-        examples: false,
-        tableName: 'infrakit',
-      },
-      { print: () => {} },
-    );
+    controller = await startInProcessController(dir);
     url = controller.url;
     port = Number(new URL(url).port);
   });

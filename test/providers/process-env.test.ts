@@ -3,10 +3,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessProvider, type ProcessProviderOptions } from '../../src/providers/process/index.js';
 import { INHERITED_ENV } from '../../src/providers/process/launch.js';
-import { processStartTime } from '../../src/providers/process/os-process.js';
 import { TAG_GROUP } from '../../src/tags.js';
-import { cattleRequests, uniqueGroupId } from '../contract/instance-provider.js';
-import { killAllAndRemove, killStarted, type Started, tempDataDir, waitFor } from './process-helpers.js';
+import {
+  killAllAndRemove,
+  killStarted,
+  launchOneProcess,
+  type Started,
+  tempDataDir,
+  waitFor,
+} from './process-helpers.js';
 
 /**
  * What an instance process gets from the controller: an allow-listed environment (never the
@@ -49,16 +54,7 @@ describe('process provider: environment and file modes of instances', () => {
     init?: string,
   ) {
     const provider = new ProcessProvider({ dataDir, stopGraceMs: 300, ...options });
-    const groupId = uniqueGroupId('env');
-    const [request] = cattleRequests(groupId, 1);
-    if (!request) throw new Error('no request');
-    const { launched } = await provider.provision(provider.validate(properties), [
-      { ...request, ...(init ? { init } : {}) },
-    ]);
-    const instance = launched[0];
-    if (!instance) throw new Error('nothing launched');
-    const pid = Number(instance.details?.pid);
-    started.push({ pid, startTime: await processStartTime(pid) });
+    const { groupId, instance } = await launchOneProcess(provider, started, properties, init, 'env');
     return { provider, groupId, instance };
   }
 

@@ -3,7 +3,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { ProcessProvider } from '../../src/providers/process/index.js';
 import { processStartTime } from '../../src/providers/process/os-process.js';
+import { cattleRequests, uniqueGroupId } from '../contract/instance-provider.js';
 
 const execFileP = promisify(execFile);
 
@@ -115,4 +117,28 @@ export async function pidsWithEnv(name: string, value: string): Promise<number[]
     }
   }
   return pids.sort((a, b) => a - b);
+}
+
+/**
+ * Launches one instance of a fresh group with `properties` (and an init script), recording its
+ * process in `started` for cleanup.
+ */
+export async function launchOneProcess(
+  provider: ProcessProvider,
+  started: Started[],
+  properties: unknown,
+  init?: string,
+  groupPrefix = 'proc',
+) {
+  const groupId = uniqueGroupId(groupPrefix);
+  const [request] = cattleRequests(groupId, 1);
+  if (!request) throw new Error('no request');
+  const { launched } = await provider.provision(provider.validate(properties), [
+    { ...request, ...(init ? { init } : {}) },
+  ]);
+  const instance = launched[0];
+  if (!instance) throw new Error('nothing launched');
+  const pid = Number(instance.details?.pid);
+  started.push({ pid, startTime: await processStartTime(pid) });
+  return { groupId, instance, pid };
 }

@@ -19,6 +19,7 @@ import {
   killAllAndRemove,
   killRecorded,
   killStarted,
+  launchOneProcess,
   pidsWithEnv,
   recorded,
   type Started,
@@ -77,18 +78,8 @@ describe('process provider', () => {
     await killAllAndRemove(dataDir);
   });
 
-  async function launchOne(properties: unknown, init?: string) {
-    const groupId = uniqueGroupId('proc');
-    const [request] = cattleRequests(groupId, 1);
-    if (!request) throw new Error('no request');
-    const { launched } = await provider.provision(provider.validate(properties), [
-      { ...request, ...(init ? { init } : {}) },
-    ]);
-    const instance = launched[0];
-    if (!instance) throw new Error('nothing launched');
-    const pid = Number(instance.details?.pid);
-    started.push({ pid, startTime: await processStartTime(pid) });
-    return { groupId, instance, pid };
+  function launchOne(properties: unknown, init?: string) {
+    return launchOneProcess(provider, started, properties, init);
   }
 
   /** The next exit event for `id` from this provider object. */
