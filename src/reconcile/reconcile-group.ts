@@ -6,6 +6,9 @@
  *                 describe per provider). Failed or late → an `observe-failed` event, nothing planned.
  *   t2  plan      open intents are read only if state.openIntents is non-empty; plan(input, now).
  *                 Nothing to do and no state change → return 'steady'/'blocked' with ZERO writes.
+ *                 Nothing to do but new state (a summary, health dates) → ONE conditional write of
+ *                 it from this observation (no lease, no second describe), valid only while the
+ *                 record is as read at t0 and nobody holds the lease; else on to t3.
  *   t3  lease     acquireLease (conditional write with expiry). Another holder → 'busy'.
  *   t4  re-check  under the lease: re-read the record, re-observe the group alone, reload the open
  *                 intents and re-plan: the world may have moved since t1.
@@ -137,15 +140,17 @@ export async function reconcileRecord(
   ctx.step('plan', id);
   const decision = decide(target, record, seen.instances, intents, now);
   const removable = target.destroying && seen.instances.length === 0;
-  if (
-    decision.actions.length === 0 &&
-    intents.length === 0 &&
-    record.state.openIntents.length === 0 &&
-    !removable &&
-    !stateChanged(record.state, decision.desired)
-  ) {
-    // Steady state: nothing to do and nothing new to say, so nothing is written at all.
-    return result(id, decision.desired.blocked ? 'blocked' : 'steady', { plan: decision.plan });
+  const quiet = decision.actions.length === 0 && record.state.openIntents.length === 0 && !removable;
+  const settled = result(id, decision.desired.blocked ? 'blocked' : 'steady', { plan: decision.plan });
+  // Steady state: nothing to do and nothing new to say, so nothing is written at all.
+  if (quiet && !stateChanged(record.state, decision.desired)) return settled;
+  if (quiet) {
+    // Only the record changes: no provider call, so no lease to hold over time and no second
+    // describe (a sweep of many groups would otherwise describe each one again, alone).
+    ctx.step('record-state', id);
+    const patch = { ...toStorePatch(record.state, decision.desired), lastReconcileAt: now };
+    const read = { version: record.version, revision: record.state.revision };
+    if (await ctx.store.recordState(id, read, patch, now)) return settled;
   }
   return underLease(ctx, id);
 }

@@ -37,6 +37,21 @@ export function notDestroying(e: Expr): string {
 }
 
 /**
+ * The reconcile state is still at the revision the writer read: no holder recorded anything (state,
+ * an intent) since. A record never written by a reconciler has no revision attribute (revision 0).
+ */
+export function atRevision(e: Expr, revision: number): string {
+  const name = e.name(ATTR.revision);
+  const at = `${name} = ${e.value(num(revision))}`;
+  return revision === 0 ? `attribute_not_exists(${name}) OR ${at}` : at;
+}
+
+/** No launch or termination is open: the record's `openIntents` set is absent (sets are never empty). */
+export function noOpenIntents(e: Expr): string {
+  return `attribute_not_exists(${e.name(ATTR.openIntents)})`;
+}
+
+/**
  * Nobody holds a live lease: either none was ever taken (or it was released), or it expired before
  * `now`. Two reconcilers acquiring at once both evaluate this against the same item, and DynamoDB
  * serialises the writes, so exactly one of them gets it.

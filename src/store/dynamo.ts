@@ -88,6 +88,14 @@ export class DynamoGroupStore implements GroupStore {
   updateState(id: string, held: LeaseState, patch: StatePatch): Promise<void> {
     return lease.updateState(this.ctx, id, held, patch);
   }
+  recordState(
+    id: string,
+    read: { readonly version: number; readonly revision: number },
+    patch: StatePatch,
+    now: number,
+  ): Promise<boolean> {
+    return lease.recordState(this.ctx, id, read, patch, now);
+  }
   markRetiring(id: string, instanceId: string, deadline: number): Promise<void> {
     return lease.markRetiring(this.ctx, id, instanceId, deadline);
   }

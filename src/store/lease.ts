@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ATTR } from './codec.js';
-import { holdsLease, itemExists, leaseFree } from './conditions.js';
+import {
+  atRevision,
+  atVersion,
+  holdsLease,
+  itemExists,
+  leaseFree,
+  noOpenIntents,
+  notDestroying,
+} from './conditions.js';
 import type { StoreContext } from './context.js';
 import { GroupNotFoundError, LeaseLostError } from './errors.js';
 import { all, type Expr, num, str, type UpdateBuilder } from './expr.js';
@@ -113,6 +121,39 @@ export async function updateState(
     applyPatch(update, patch);
     update.increment(ATTR.revision);
   });
+}
+
+/**
+ * Records state that a lock-free pass derived from its observation, in one conditional write and
+ * without the lease: only when the group is exactly as the pass read it. Such a pass calls no
+ * provider, so there is nothing to fence over time; the write itself is atomic. Returns false,
+ * writing nothing, when the record moved on; the caller then takes the lease and plans again.
+ */
+export async function recordState(
+  ctx: StoreContext,
+  id: string,
+  read: { readonly version: number; readonly revision: number },
+  patch: StatePatch,
+  now: number,
+): Promise<boolean> {
+  const conflict = await updateGroupRecord(ctx, id, (update, e) => {
+    applyPatch(update, patch);
+    update.increment(ATTR.revision);
+    // The condition below admits no live lease, so an expired one (a crashed holder's) goes too.
+    update.remove(ATTR.leaseOwner).remove(ATTR.leaseToken).remove(ATTR.leaseExpiresAt);
+    // Races, each refused: a holder took the lease (it may be acting right now); a spec was
+    // written (another plan); a holder recorded state or opened an intent (revision moved on, or
+    // `openIntents` appeared); DELETE marked the group. Also fails when the group was deleted.
+    return all(
+      itemExists(e),
+      leaseFree(e, now),
+      atVersion(e, read.version),
+      atRevision(e, read.revision),
+      noOpenIntents(e),
+      notDestroying(e),
+    );
+  });
+  return conflict === undefined;
 }
 
 /** Merges one retiring mark, without the lease (the events handler is not a holder). */

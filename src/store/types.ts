@@ -139,6 +139,17 @@ export interface GroupStore {
   /** Writes state fields, conditional on holding `lease`; bumps `revision`. */
   updateState(id: string, lease: LeaseState, patch: StatePatch): Promise<void>;
   /**
+   * Writes state without the lease, in one conditional write, only while no live lease is held
+   * and the record is still at `read` (version and state revision), with no open intent and not
+   * being destroyed; bumps `revision`. False (nothing written) when the record moved on.
+   */
+  recordState(
+    id: string,
+    read: { readonly version: number; readonly revision: number },
+    patch: StatePatch,
+    now: number,
+  ): Promise<boolean>;
+  /**
    * Adds a retiring mark (events handler): merges one map key, no lease needed.
    * `GroupNotFoundError` when the group record is gone (never creates a record).
    */

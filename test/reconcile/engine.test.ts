@@ -187,6 +187,41 @@ describe('reconcile engine: sweep, status and pretend', () => {
     w.close();
   });
 
+  it('a sweep that only has state to record describes once in all and writes once per group, without the lease', async () => {
+    // Prepare: four groups whose instances exist already (launched by an earlier controller run
+    // with this identity): nothing to do, but every group's summary and health are new.
+    const w = await world();
+    for (const id of ['a', 'b', 'c', 'd']) {
+      const spec = validateSpec(await w.put(fakeSpec(id, { size: 2 })));
+      for (let i = 0; i < 2; i++)
+        w.provider.inject({
+          [TAG_CONTROLLER]: TEST_CONTROLLER_ID,
+          [TAG_GROUP]: id,
+          [TAG_CONFIG_HASH]: configHash(spec),
+          [TAG_INTENT]: `${id}-old`,
+        });
+    }
+    const engine = w.engine();
+    const before = { ...w.store.stats };
+    // Act
+    const report = await engine.sweep();
+    // Assess: one describe for the sweep, no group described again alone; one write per group.
+    expect(report.results.map((r) => r.outcome)).toEqual(['steady', 'steady', 'steady', 'steady']);
+    expect(w.provider.calls.describe).toHaveLength(1);
+    expect(w.provider.calls.provision).toEqual([]);
+    expect(w.store.stats.writes - before.writes).toBe(4);
+    for (const id of ['a', 'b', 'c', 'd']) {
+      const record = await w.store.getGroup(id);
+      expect(record?.state.lastSummary).toMatch(/2\/2/);
+      expect(record?.state.lease).toBeUndefined();
+    }
+    // The next sweep finds nothing new: no writes at all.
+    const after = { ...w.store.stats };
+    expect((await engine.sweep()).results.every((r) => r.outcome === 'steady')).toBe(true);
+    expect(w.store.stats.writes - after.writes).toBe(0);
+    w.close();
+  });
+
   it('stops taking new groups once the deadline is near and reports them skipped', async () => {
     const w = await world();
     for (const id of ['a', 'b']) await w.put(fakeSpec(id, { size: 1 }));

@@ -54,6 +54,7 @@ export const PROTOCOL_STEPS = [
   'observe',
   'load-intents',
   'plan',
+  'record-state',
   'acquire-lease',
   'reread',
   'renew-lease',

@@ -1,14 +1,10 @@
 import { expect, it } from 'vitest';
 import { GroupNotFoundError, LeaseLostError } from '../../src/store/errors.js';
 import type { Intent, LeaseState } from '../../src/store/types.js';
-import { rejectionOf, type StoreFixture, specOf } from './fixture.js';
+import { intentOf, rejectionOf, type StoreFixture, specOf } from './fixture.js';
 
 const T0 = 1_800_000_000_000;
 const TTL = 30_000;
-
-function intentOf(groupId: string, token: string, createdAt = T0): Intent {
-  return { groupId, token, kind: 'launch', count: 2, configHash: 'abc', reason: 'scale up', createdAt };
-}
 
 /** Lease, fencing and reconcile state: one actor per group, proven with racing reconcilers. */
 export function leaseCases(fx: StoreFixture): void {

@@ -4,6 +4,7 @@ import type { GroupSpec, GroupSpecInput } from '../../src/spec/schema.js';
 import { validateSpec } from '../../src/spec/validate.js';
 import type { DynamoStoreLimits } from '../../src/store/context.js';
 import { DynamoGroupStore } from '../../src/store/dynamo.js';
+import type { Intent } from '../../src/store/types.js';
 import type { DynamoTestServer } from '../helpers/dynalite.js';
 
 /** One fresh table and stores on it; each store has its own client so racing requests are real. */
@@ -40,6 +41,11 @@ export function fixtureFor(server: () => DynamoTestServer): StoreFixture & { clo
       for (const c of clients) c.destroy();
     },
   };
+}
+
+/** A launch intent of `groupId` with `token`, created at `createdAt`. */
+export function intentOf(groupId: string, token: string, createdAt = 1_800_000_000_000): Intent {
+  return { groupId, token, kind: 'launch', count: 2, configHash: 'abc', reason: 'scale up', createdAt };
 }
 
 /** A validated spec (defaults filled in), as the API would hand it to the store. */

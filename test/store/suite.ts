@@ -3,6 +3,7 @@ import type { DynamoTestServer } from '../helpers/dynalite.js';
 import { identityCases } from './cases-identity.js';
 import { leaseCases } from './cases-lease.js';
 import { logCases } from './cases-log.js';
+import { recordCases } from './cases-record.js';
 import { specCases } from './cases-specs.js';
 import { fixtureFor } from './fixture.js';
 
@@ -33,5 +34,6 @@ export function storeSuite(
     describe('lease, state and intents', () => leaseCases(fx));
     describe('listing, stats, events and instance index', () => logCases(fx));
     describe('controller identity', () => identityCases(fx));
+    describe('lock-free state records', () => recordCases(fx));
   });
 }
