@@ -1,4 +1,5 @@
 import type {
+  CallOptions,
   DescribeSelector,
   DestroyResult,
   InstanceDescription,
@@ -46,22 +47,28 @@ export class WatchedProvider implements InstanceProvider {
   async provision(
     properties: Record<string, unknown>,
     requests: readonly ProvisionRequest[],
+    options?: CallOptions,
   ): Promise<ProvisionResult> {
-    const result = await this.inner.provision(properties, requests);
+    const result = await this.inner.provision(properties, requests, options);
     this.remember(result.launched);
     return result;
   }
 
-  async describe(selector: DescribeSelector): Promise<readonly InstanceDescription[]> {
-    const found = await this.inner.describe(selector);
+  async describe(selector: DescribeSelector, options?: CallOptions): Promise<readonly InstanceDescription[]> {
+    const found = await this.inner.describe(selector, options);
     this.remember(found);
     return found;
   }
 
-  destroy(ids: readonly string[], owner: InstanceOwner, reason: string): Promise<DestroyResult> {
+  destroy(
+    ids: readonly string[],
+    owner: InstanceOwner,
+    reason: string,
+    options?: CallOptions,
+  ): Promise<DestroyResult> {
     // Recorded before the call: the exit can be reported while destroy is still waiting for it.
     for (const id of ids) this.terminating.set(id, reason);
-    return this.inner.destroy(ids, owner, reason);
+    return this.inner.destroy(ids, owner, reason, options);
   }
 
   label(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void> {

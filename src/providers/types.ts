@@ -71,10 +71,27 @@ export interface DestroyResult {
 }
 
 /**
+ * How a caller may stop a provider call it no longer waits for (a timeout, a lost lease, a
+ * controller shutting down).
+ */
+export interface CallOptions {
+  /**
+   * Once aborted, the call sends no further request (no next page, no retry, no next launch),
+   * gives up any wait (backoff, pacing, a grace period) and rejects soon with `signal.reason`.
+   * Work already done stays done and is reported as the contract says for a partial failure:
+   * instances launched before the abort carry their token's tag and are found by `describe`.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
  * An instance provider.
  *
  * Errors: throttling throws `ThrottledError`, missing capacity `InsufficientCapacityError`, a
  * configuration the provider rejects `InvalidConfigurationError` (all in `src/errors.ts`).
+ *
+ * Cancellation: `provision`, `describe` and `destroy` take `options.signal` (see `CallOptions`);
+ * nothing a call started outlives its abort by more than the request already on the wire.
  */
 export interface InstanceProvider {
   /** Provider name as written in specs (`instance.provider`). */
@@ -111,27 +128,37 @@ export interface InstanceProvider {
    * Idempotency: a provider that honours tokens must not launch twice for the same token; one
    * that cannot (a process, moto's EC2) may, so the engine always first describes by
    * `infrakit.intent` and only provisions the missing remainder. Partial failure: throws after
-   * launching some instances; those carry the token's tag and are found by `describe`.
+   * launching some instances; those carry the token's tag and are found by `describe`. Aborted
+   * (`options.signal`): no further instance is launched, and the call throws like a partial failure.
    */
   provision(
     properties: Record<string, unknown>,
     requests: readonly ProvisionRequest[],
+    options?: CallOptions,
   ): Promise<ProvisionResult>;
 
   /**
    * Every instance carrying the selector's tags in any non-terminated state (pending, running,
    * stopping, stopped, shutting-down). Read-only and repeatable. Throws on any failure or partial
-   * read: a caller must never act on an incomplete observation.
+   * read: a caller must never act on an incomplete observation. Aborted (`options.signal`): no
+   * further page or status request is sent, and the call throws.
    */
-  describe(selector: DescribeSelector): Promise<readonly InstanceDescription[]>;
+  describe(selector: DescribeSelector, options?: CallOptions): Promise<readonly InstanceDescription[]>;
 
   /**
    * Terminates `ids`, which must all belong to `owner` (carry `infrakit.controller` and
    * `infrakit.group` with its values): the tags are re-checked first and an instance without them
    * makes the call throw `NotOwnedError` before anything is destroyed. Idempotent: an instance
-   * already gone or unknown counts as destroyed.
+   * already gone or unknown counts as destroyed. Aborted (`options.signal`): no further instance is
+   * asked to stop and no wait for one to go is finished; the call throws, and a later call with the
+   * same ids completes the work.
    */
-  destroy(ids: readonly string[], owner: InstanceOwner, reason: string): Promise<DestroyResult>;
+  destroy(
+    ids: readonly string[],
+    owner: InstanceOwner,
+    reason: string,
+    options?: CallOptions,
+  ): Promise<DestroyResult>;
 
   /**
    * Adds or overwrites tags on existing instances (operator labels such as `infrakit.protected`).

@@ -131,6 +131,7 @@ async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: reado
       pass.target.provider,
       { tags: { [TAG_CONTROLLER]: pass.target.owner.controllerId, [TAG_INTENT]: intent.token } },
       pass.ctx.describeTimeoutMs,
+      passSignals(pass),
     );
     const visible = new Set(seen.ok ? seen.instances.map((i) => i.id) : []);
     if (!launchedIds.every((id) => visible.has(id))) {
@@ -146,9 +147,26 @@ async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: reado
   await complete(pass, intent);
 }
 
-/** `call` bounded by the engine's provider-call timeout; a late call rejects (and is not waited for). */
-function withCallTimeout<T>(pass: ActingPass, what: string, call: Promise<T>): Promise<T> {
-  return withTimeout(call, pass.ctx.providerCallTimeoutMs, `${pass.target.provider.name} ${what}`);
+/** What ends the provider calls of a pass: its lease lost or the pass over, the engine stopping. */
+function passSignals(pass: ActingPass): readonly (AbortSignal | undefined)[] {
+  return [pass.keeper.signal, pass.ctx.signal];
+}
+
+/**
+ * `call` bounded by the engine's provider-call timeout: a late call rejects and is aborted, as it
+ * is when the pass's lease is lost or the engine stops (`passSignals`).
+ */
+function withCallTimeout<T>(
+  pass: ActingPass,
+  what: string,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  return withTimeout(
+    call,
+    pass.ctx.providerCallTimeoutMs,
+    `${pass.target.provider.name} ${what}`,
+    passSignals(pass),
+  );
 }
 
 async function provisionFor(
@@ -162,10 +180,8 @@ async function provisionFor(
   let failure: { err: unknown } | undefined;
   await step(pass, 'provision');
   try {
-    const result = await withCallTimeout(
-      pass,
-      'provision',
-      target.provider.provision(target.providerProperties, requests),
+    const result = await withCallTimeout(pass, 'provision', (signal) =>
+      target.provider.provision(target.providerProperties, requests, { signal }),
     );
     launchedIds = result.launched.map((i) => i.id);
   } catch (err) {
@@ -206,13 +222,12 @@ async function destroyFor(pass: ActingPass, intent: Intent, ids: readonly string
     }
     if (doomed.length > 0) {
       await step(pass, 'destroy');
-      const result = await withCallTimeout(
-        pass,
-        'destroy',
+      const result = await withCallTimeout(pass, 'destroy', (signal) =>
         target.provider.destroy(
           doomed.map((i) => i.id),
           target.owner,
           intent.reason,
+          { signal },
         ),
       );
       const gone = result.destroyed.filter((id) => ids.includes(id));

@@ -22,6 +22,8 @@ export interface EngineContext {
   readonly describeTimeoutMs: number;
   readonly launchSettleMs: number;
   readonly providerCallTimeoutMs: number;
+  /** `EngineDeps.signal`: aborts every provider call in flight, and a sweep's next groups. */
+  readonly signal: AbortSignal | undefined;
   /** Group id → the last `observe-failed` event this engine wrote for it (to repeat it rarely). */
   readonly observeFailures: Map<string, { readonly reason: string; readonly at: number }>;
   /** Marks the start of a protocol step; throws `PassAbandonedError` when a fault is injected there. */
@@ -41,6 +43,7 @@ export function engineContext(deps: EngineDeps): EngineContext {
     describeTimeoutMs: deps.describeTimeoutMs ?? DEFAULT_DESCRIBE_TIMEOUT_MS,
     launchSettleMs: deps.launchSettleMs ?? DEFAULT_LAUNCH_SETTLE_MS,
     observeFailures: new Map(),
+    signal: deps.signal,
     providerCallTimeoutMs:
       deps.providerCallTimeoutMs ?? Math.floor((deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS) / 2),
     step(name, groupId) {

@@ -14,7 +14,9 @@ const EMPTY_STATE: GroupState = { revision: 0, openIntents: [], healthSince: {},
 async function observeAndPlan(ctx: EngineContext, record: GroupRecord) {
   const resolved = resolveTarget(ctx, record.spec, record.lifecycle === 'destroying');
   if (!resolved.ok) return { ok: false as const, reason: resolved.reason };
-  const seen = await observeGroup(resolved.target.provider, resolved.target.owner, ctx.describeTimeoutMs);
+  const seen = await observeGroup(resolved.target.provider, resolved.target.owner, ctx.describeTimeoutMs, [
+    ctx.signal,
+  ]);
   if (!seen.ok) return { ok: false as const, reason: seen.reason };
   const intents: readonly Intent[] =
     record.state.openIntents.length > 0 ? await ctx.store.listOpenIntents(record.id) : [];

@@ -129,7 +129,8 @@ export async function reconcileRecord(
   if (!resolved.ok) return blockUnresolved(ctx, record, resolved.reason);
   const { target } = resolved;
   ctx.step('observe', id);
-  const seen = observation ?? (await observeGroup(target.provider, target.owner, ctx.describeTimeoutMs));
+  const seen =
+    observation ?? (await observeGroup(target.provider, target.owner, ctx.describeTimeoutMs, [ctx.signal]));
   if (!seen.ok) return observeFailed(ctx, id, seen.reason);
   ctx.observeFailures.delete(id);
   let intents: readonly Intent[] = [];
@@ -176,9 +177,13 @@ export async function underLease(
     return await actHolding(ctx, id, keeper, events, options);
   } catch (err) {
     if (!(err instanceof LeaseLostError)) throw err;
-    // Someone else holds the group now: stop at once, keep what we did on record.
+    // Someone else holds the group now: stop at once (whatever is in flight too), keep what we did on record.
+    keeper.end(err);
     await ctx.store.appendEvents(events).catch(() => undefined);
     return result(id, 'busy', { error: err.message });
+  } finally {
+    // Nothing the pass started outlives it.
+    keeper.end();
   }
 }
 
@@ -198,7 +203,10 @@ async function actHolding(
   const { target } = resolved;
   await keeper.keep();
   ctx.step('reobserve', id);
-  const seen = await observeGroup(target.provider, target.owner, ctx.describeTimeoutMs);
+  const seen = await observeGroup(target.provider, target.owner, ctx.describeTimeoutMs, [
+    keeper.signal,
+    ctx.signal,
+  ]);
   if (!seen.ok) {
     ctx.step('release-lease', id);
     await store.releaseLease(id, keeper.current);

@@ -44,13 +44,19 @@ async function observeProviders(
     names.map(async (name) => {
       const provider = ctx.providers.get(name);
       if (provider)
-        views.set(name, await observeAllGroups(provider, ctx.controllerId, ctx.describeTimeoutMs));
+        views.set(
+          name,
+          await observeAllGroups(provider, ctx.controllerId, ctx.describeTimeoutMs, [ctx.signal]),
+        );
     }),
   );
   return views;
 }
 
-/** All groups (or `ids`) with bounded concurrency; stops taking new groups near the deadline. */
+/**
+ * All groups (or `ids`) with bounded concurrency; stops taking new groups near the deadline or once
+ * the engine's signal is aborted (those groups are reported as skipped).
+ */
 export async function sweepGroups(ctx: EngineContext, options: SweepOptions): Promise<SweepReport> {
   const started = ctx.now();
   const records = await loadRecords(ctx, options.ids);
@@ -70,7 +76,8 @@ export async function sweepGroups(ctx: EngineContext, options: SweepOptions): Pr
     while (next < records.length && crash === undefined) {
       const record = records[next++];
       if (!record) break;
-      if (options.deadline !== undefined && ctx.now() > options.deadline - DEADLINE_MARGIN_MS) {
+      const late = options.deadline !== undefined && ctx.now() > options.deadline - DEADLINE_MARGIN_MS;
+      if (late || ctx.signal?.aborted) {
         skipped.push(record.id);
         continue;
       }

@@ -38,6 +38,12 @@ export interface EngineDeps {
    */
   readonly providerCallTimeoutMs?: number;
   /**
+   * Aborted when the engine's owner shuts down (local mode's `stop`, a Lambda near its deadline):
+   * every provider call in flight is aborted (a pass then records what it did, as after any failed
+   * call, and releases its lease) and a sweep takes no further group. @default never aborted
+   */
+  readonly signal?: AbortSignal;
+  /**
    * Test-only crash injection: called before every protocol step. When it throws, the engine
    * abandons the pass at once (no release, no cleanup: the lease simply expires), as a crashed
    * process would.

@@ -14,6 +14,8 @@ import type {
   TerminateInstancesCommandInput,
   TerminateInstancesCommandOutput,
 } from '@aws-sdk/client-ec2';
+import { abortable } from '../../abort.js';
+import type { CallOptions } from '../types.js';
 import { type RetryOptions, withRetry } from './retry.js';
 import { type Ec2ClientSource, type Ec2Sdk, type Ec2Sender, loadEc2Sdk, resolveEc2Client } from './sdk.js';
 import type { TokenBucket } from './token-bucket.js';
@@ -22,17 +24,34 @@ import type { TokenBucket } from './token-bucket.js';
  * The EC2 calls the provider makes, and no others (after Karpenter's `sdk.EC2API`). Each call is
  * counted, retried on throttling with jittered backoff, and `RunInstances` is paced by the token
  * bucket. Errors come out as the SDK threw them; callers classify them (`errors.ts`).
+ *
+ * Each call takes `options.signal`: it is handed to the SDK (`abortSignal`, which aborts the
+ * request on the wire), and once it aborts no further attempt is sent and the backoff or the
+ * bucket's wait ends; the call rejects with `signal.reason`.
  */
 export interface Ec2Api {
-  runInstances(input: RunInstancesCommandInput): Promise<RunInstancesCommandOutput>;
-  describeInstances(input: DescribeInstancesCommandInput): Promise<DescribeInstancesCommandOutput>;
+  runInstances(input: RunInstancesCommandInput, options?: CallOptions): Promise<RunInstancesCommandOutput>;
+  describeInstances(
+    input: DescribeInstancesCommandInput,
+    options?: CallOptions,
+  ): Promise<DescribeInstancesCommandOutput>;
   describeInstanceStatus(
     input: DescribeInstanceStatusCommandInput,
+    options?: CallOptions,
   ): Promise<DescribeInstanceStatusCommandOutput>;
-  describeSubnets(input: DescribeSubnetsCommandInput): Promise<DescribeSubnetsCommandOutput>;
-  describeImages(input: DescribeImagesCommandInput): Promise<DescribeImagesCommandOutput>;
-  terminateInstances(input: TerminateInstancesCommandInput): Promise<TerminateInstancesCommandOutput>;
-  createTags(input: CreateTagsCommandInput): Promise<CreateTagsCommandOutput>;
+  describeSubnets(
+    input: DescribeSubnetsCommandInput,
+    options?: CallOptions,
+  ): Promise<DescribeSubnetsCommandOutput>;
+  describeImages(
+    input: DescribeImagesCommandInput,
+    options?: CallOptions,
+  ): Promise<DescribeImagesCommandOutput>;
+  terminateInstances(
+    input: TerminateInstancesCommandInput,
+    options?: CallOptions,
+  ): Promise<TerminateInstancesCommandOutput>;
+  createTags(input: CreateTagsCommandInput, options?: CallOptions): Promise<CreateTagsCommandOutput>;
 }
 
 /** EC2 requests sent, by operation name (retries included): the figure the sweep benchmark reports. */
@@ -68,34 +87,70 @@ export interface Ec2ApiOptions {
 
 /** Wraps an `EC2Client` (built elsewhere, with its endpoint and region, now or on first use) into the narrow port. */
 export function createEc2Api({ client, counter, bucket, retry }: Ec2ApiOptions): Ec2Api {
-  type Send<O> = (ec2: Ec2Sender, sdk: Ec2Sdk) => Promise<O>;
-  const call = async <O>(operation: string, send: Send<O>, paced = false): Promise<O> => {
+  type Send<O> = (ec2: Ec2Sender, sdk: Ec2Sdk, http: { abortSignal?: AbortSignal }) => Promise<O>;
+  const call = async <O>(
+    operation: string,
+    send: Send<O>,
+    options: CallOptions | undefined,
+    paced = false,
+  ): Promise<O> => {
+    const signal = options?.signal;
+    signal?.throwIfAborted();
     // The SDK and the client load on the first call (see sdk.ts), not when the provider is built.
-    const [ec2, sdk] = await Promise.all([resolveEc2Client(client), loadEc2Sdk()]);
+    const [ec2, sdk] = await abortable(Promise.all([resolveEc2Client(client), loadEc2Sdk()]), signal);
+    const http = signal ? { abortSignal: signal } : {};
     return withRetry(
       operation,
       async () => {
         // Every attempt, retries included, is a request against EC2's bucket: each takes a token.
-        if (paced) await bucket.take();
+        if (paced) await bucket.take(signal);
+        signal?.throwIfAborted();
         counter.record(operation);
-        return send(ec2, sdk);
+        return send(ec2, sdk, http);
       },
       retry,
+      signal,
     );
   };
   return {
-    runInstances: (input) =>
-      call('RunInstances', (ec2, sdk) => ec2.send(new sdk.RunInstancesCommand(input)), true),
-    describeInstances: (input) =>
-      call('DescribeInstances', (ec2, sdk) => ec2.send(new sdk.DescribeInstancesCommand(input))),
-    describeInstanceStatus: (input) =>
-      call('DescribeInstanceStatus', (ec2, sdk) => ec2.send(new sdk.DescribeInstanceStatusCommand(input))),
-    describeSubnets: (input) =>
-      call('DescribeSubnets', (ec2, sdk) => ec2.send(new sdk.DescribeSubnetsCommand(input))),
-    describeImages: (input) =>
-      call('DescribeImages', (ec2, sdk) => ec2.send(new sdk.DescribeImagesCommand(input))),
-    terminateInstances: (input) =>
-      call('TerminateInstances', (ec2, sdk) => ec2.send(new sdk.TerminateInstancesCommand(input))),
-    createTags: (input) => call('CreateTags', (ec2, sdk) => ec2.send(new sdk.CreateTagsCommand(input))),
+    runInstances: (input, options) =>
+      call(
+        'RunInstances',
+        (ec2, sdk, http) => ec2.send(new sdk.RunInstancesCommand(input), http),
+        options,
+        true,
+      ),
+    describeInstances: (input, options) =>
+      call(
+        'DescribeInstances',
+        (ec2, sdk, http) => ec2.send(new sdk.DescribeInstancesCommand(input), http),
+        options,
+      ),
+    describeInstanceStatus: (input, options) =>
+      call(
+        'DescribeInstanceStatus',
+        (ec2, sdk, http) => ec2.send(new sdk.DescribeInstanceStatusCommand(input), http),
+        options,
+      ),
+    describeSubnets: (input, options) =>
+      call(
+        'DescribeSubnets',
+        (ec2, sdk, http) => ec2.send(new sdk.DescribeSubnetsCommand(input), http),
+        options,
+      ),
+    describeImages: (input, options) =>
+      call(
+        'DescribeImages',
+        (ec2, sdk, http) => ec2.send(new sdk.DescribeImagesCommand(input), http),
+        options,
+      ),
+    terminateInstances: (input, options) =>
+      call(
+        'TerminateInstances',
+        (ec2, sdk, http) => ec2.send(new sdk.TerminateInstancesCommand(input), http),
+        options,
+      ),
+    createTags: (input, options) =>
+      call('CreateTags', (ec2, sdk, http) => ec2.send(new sdk.CreateTagsCommand(input), http), options),
   };
 }

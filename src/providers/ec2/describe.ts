@@ -62,18 +62,26 @@ export function toDescription(instance: Instance, health: ProviderHealth): Insta
 /**
  * Every instance matching `filters`, reading all pages. Any failing page throws: a caller must never
  * act on a partial listing (a missing page would look like missing instances, and missing instances
- * get replaced).
+ * get replaced). Once `signal` aborts, no further page is asked for.
  */
-export async function listInstances(api: Ec2Api, filters: Filter[]): Promise<Instance[]> {
+export async function listInstances(
+  api: Ec2Api,
+  filters: Filter[],
+  signal?: AbortSignal,
+): Promise<Instance[]> {
   const instances: Instance[] = [];
   const seenTokens = new Set<string>();
   let token: string | undefined;
   do {
-    const out = await api.describeInstances({
-      Filters: filters,
-      MaxResults: DESCRIBE_PAGE_SIZE,
-      ...(token ? { NextToken: token } : {}),
-    });
+    signal?.throwIfAborted();
+    const out = await api.describeInstances(
+      {
+        Filters: filters,
+        MaxResults: DESCRIBE_PAGE_SIZE,
+        ...(token ? { NextToken: token } : {}),
+      },
+      { signal },
+    );
     for (const r of out.Reservations ?? []) instances.push(...(r.Instances ?? []));
     token = out.NextToken || undefined;
     if (token !== undefined) {
@@ -87,20 +95,23 @@ export async function listInstances(api: Ec2Api, filters: Filter[]): Promise<Ins
 /**
  * The provider's `describe`: one paginated DescribeInstances for the selector (a sweep asks once
  * for `tagKeys: ['infrakit.group']` and splits by group itself), then the status checks of what was
- * found (see `fetchHealth` for the call count). For 1,000 instances this is 2 requests.
+ * found (see `fetchHealth` for the call count). For 1,000 instances this is 2 requests. Once
+ * `signal` aborts, no further request is sent (between pages, and before the status checks).
  */
 export async function describeInstances(
   api: Ec2Api,
   selector: DescribeSelector,
+  signal?: AbortSignal,
 ): Promise<InstanceDescription[]> {
   const byId = new Map<string, Instance>();
-  for (const i of await listInstances(api, selectorFilters(selector))) {
+  for (const i of await listInstances(api, selectorFilters(selector), signal)) {
     // Pages are not a snapshot: an instance can show up twice while the listing moves; keep one.
     if (i.InstanceId && STATES.has(i.State?.Name ?? '') && matchesSelector(tagRecord(i.Tags), selector))
       byId.set(i.InstanceId, i);
   }
   const matching = [...byId.values()];
-  const health = await fetchHealth(api, [...byId.keys()]);
+  signal?.throwIfAborted();
+  const health = await fetchHealth(api, [...byId.keys()], signal);
   const out: InstanceDescription[] = [];
   for (const i of matching) {
     const d = toDescription(i, health.get(i.InstanceId ?? '') ?? { status: 'unknown' });
@@ -118,12 +129,16 @@ export const IDS_PER_FILTER = 200;
  * `instance-id` filter rather than `InstanceIds`, because one unknown id makes EC2 fail a whole
  * `InstanceIds` call, while a filter simply matches nothing for it.
  */
-export async function lookupByIds(api: Ec2Api, ids: readonly string[]): Promise<Map<string, Instance>> {
+export async function lookupByIds(
+  api: Ec2Api,
+  ids: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, Instance>> {
   const found = new Map<string, Instance>();
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += IDS_PER_FILTER) {
     const chunk = unique.slice(i, i + IDS_PER_FILTER);
-    for (const inst of await listInstances(api, [{ Name: 'instance-id', Values: chunk }]))
+    for (const inst of await listInstances(api, [{ Name: 'instance-id', Values: chunk }], signal))
       if (inst.InstanceId) found.set(inst.InstanceId, inst);
   }
   return found;

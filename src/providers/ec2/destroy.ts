@@ -9,15 +9,16 @@ import { isNotFound, toProviderError } from './errors.js';
 export const TERMINATE_BATCH = 1000;
 
 /** Terminates one batch; an id EC2 no longer knows counts as terminated, the others still go. */
-async function terminateBatch(api: Ec2Api, ids: readonly string[]): Promise<void> {
+async function terminateBatch(api: Ec2Api, ids: readonly string[], signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
   try {
-    await api.terminateInstances({ InstanceIds: [...ids] });
+    await api.terminateInstances({ InstanceIds: [...ids] }, { signal });
   } catch (err) {
     if (!isNotFound(err)) throw toProviderError(err, 'terminating instances');
     // One unknown id fails the whole call (an instance gone since the ownership check): retry the
     // batch one id at a time so the unknown one is skipped and the rest are still terminated.
     if (ids.length === 1) return;
-    for (const id of ids) await terminateBatch(api, [id]);
+    for (const id of ids) await terminateBatch(api, [id], signal);
   }
 }
 
@@ -28,18 +29,20 @@ async function terminateBatch(api: Ec2Api, ids: readonly string[]): Promise<void
  * rather than trusting the caller's observation: an id typed by an operator or taken from a stale
  * event must never reach an instance that is not ours. (The deployed IAM policy adds the same
  * condition on EC2's side.) Then TerminateInstances in batches of at most 1,000. Ids EC2 does not
- * know, and instances already terminated, count as destroyed without a call.
+ * know, and instances already terminated, count as destroyed without a call. Once `signal`
+ * aborts, no further batch is sent.
  */
 export async function destroyInstances(
   api: Ec2Api,
   ids: readonly string[],
   owner: InstanceOwner,
+  signal?: AbortSignal,
 ): Promise<DestroyResult> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return { destroyed: [] };
   let found: Awaited<ReturnType<typeof lookupByIds>>;
   try {
-    found = await lookupByIds(api, unique);
+    found = await lookupByIds(api, unique, signal);
   } catch (err) {
     throw toProviderError(err, 'checking instances before termination');
   }
@@ -53,6 +56,6 @@ export async function destroyInstances(
   }
   if (notOwned.length > 0) throw new NotOwnedError(notOwned, owner);
   for (let i = 0; i < live.length; i += TERMINATE_BATCH)
-    await terminateBatch(api, live.slice(i, i + TERMINATE_BATCH));
+    await terminateBatch(api, live.slice(i, i + TERMINATE_BATCH), signal);
   return { destroyed: unique };
 }

@@ -50,17 +50,24 @@ export function healthFromStatus(status: InstanceStatus): ProviderHealth {
  *   still missing is asked for by id.
  *
  * An instance that EC2 reports unknown while naming it (terminated in between) gets `unknown`
- * health; any other failure throws, so the caller never returns a partial observation.
+ * health; any other failure throws, so the caller never returns a partial observation. Once
+ * `signal` aborts, no further page or call is sent.
  */
-export async function fetchHealth(api: Ec2Api, ids: readonly string[]): Promise<Map<string, ProviderHealth>> {
+export async function fetchHealth(
+  api: Ec2Api,
+  ids: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, ProviderHealth>> {
   const health = new Map<string, ProviderHealth>();
   const wanted = new Set(ids);
   if (wanted.size === 0) return health;
   let missing = wanted;
-  if (wanted.size > STATUS_IDS_PER_CALL) missing = await listRegion(api, wanted, health);
+  if (wanted.size > STATUS_IDS_PER_CALL) missing = await listRegion(api, wanted, health, signal);
   const rest = [...missing];
-  for (let i = 0; i < rest.length; i += STATUS_IDS_PER_CALL)
-    await fetchByIds(api, rest.slice(i, i + STATUS_IDS_PER_CALL), health);
+  for (let i = 0; i < rest.length; i += STATUS_IDS_PER_CALL) {
+    signal?.throwIfAborted();
+    await fetchByIds(api, rest.slice(i, i + STATUS_IDS_PER_CALL), health, signal);
+  }
   return health;
 }
 
@@ -69,17 +76,22 @@ async function listRegion(
   api: Ec2Api,
   wanted: ReadonlySet<string>,
   health: Map<string, ProviderHealth>,
+  signal: AbortSignal | undefined,
 ): Promise<Set<string>> {
   const unseen = new Set(wanted);
   const budget = Math.ceil(wanted.size / STATUS_IDS_PER_CALL);
   let token: string | undefined;
   for (let page = 0; page < budget; page++) {
-    const out = await api.describeInstanceStatus({
-      IncludeAllInstances: true,
-      MaxResults: STATUS_PAGE_SIZE,
-      Filters: [{ Name: 'instance-state-name', Values: [...LIVE_STATES] }],
-      ...(token ? { NextToken: token } : {}),
-    });
+    signal?.throwIfAborted();
+    const out = await api.describeInstanceStatus(
+      {
+        IncludeAllInstances: true,
+        MaxResults: STATUS_PAGE_SIZE,
+        Filters: [{ Name: 'instance-state-name', Values: [...LIVE_STATES] }],
+        ...(token ? { NextToken: token } : {}),
+      },
+      { signal },
+    );
     for (const s of out.InstanceStatuses ?? []) {
       if (s.InstanceId && unseen.delete(s.InstanceId)) health.set(s.InstanceId, healthFromStatus(s));
     }
@@ -95,9 +107,13 @@ async function fetchByIds(
   api: Ec2Api,
   ids: readonly string[],
   health: Map<string, ProviderHealth>,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   try {
-    const out = await api.describeInstanceStatus({ InstanceIds: [...ids], IncludeAllInstances: true });
+    const out = await api.describeInstanceStatus(
+      { InstanceIds: [...ids], IncludeAllInstances: true },
+      { signal },
+    );
     for (const s of out.InstanceStatuses ?? [])
       if (s.InstanceId) health.set(s.InstanceId, healthFromStatus(s));
   } catch (err) {

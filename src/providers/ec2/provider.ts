@@ -1,5 +1,6 @@
 import { type FieldIssue, SpecValidationError } from '../../errors.js';
 import type {
+  CallOptions,
   DescribeSelector,
   DestroyResult,
   InstanceDescription,
@@ -99,23 +100,32 @@ export class Ec2Provider implements InstanceProvider {
   provision(
     properties: Record<string, unknown>,
     requests: readonly ProvisionRequest[],
+    options?: CallOptions,
   ): Promise<ProvisionResult> {
-    return provisionInstances(this.api, parseEc2Properties(properties), requests);
+    return provisionInstances(this.api, parseEc2Properties(properties), requests, options?.signal);
   }
 
-  /** One paginated DescribeInstances plus the status checks; throws rather than return a partial list. */
-  async describe(selector: DescribeSelector): Promise<readonly InstanceDescription[]> {
+  /**
+   * One paginated DescribeInstances plus the status checks; throws rather than return a partial
+   * list. Aborted: the request on the wire is aborted and no further page or status call is sent.
+   */
+  async describe(selector: DescribeSelector, options?: CallOptions): Promise<readonly InstanceDescription[]> {
     try {
-      return await describeInstances(this.api, selector);
+      return await describeInstances(this.api, selector, options?.signal);
     } catch (err) {
       throw toProviderError(err, 'describing instances');
     }
   }
 
   /** Ownership re-checked by tag first; `NotOwnedError` before anything is terminated. Idempotent. */
-  async destroy(ids: readonly string[], owner: InstanceOwner, _reason: string): Promise<DestroyResult> {
+  async destroy(
+    ids: readonly string[],
+    owner: InstanceOwner,
+    _reason: string,
+    options?: CallOptions,
+  ): Promise<DestroyResult> {
     try {
-      return await destroyInstances(this.api, ids, owner);
+      return await destroyInstances(this.api, ids, owner, options?.signal);
     } catch (err) {
       throw toProviderError(err, 'destroying instances');
     }

@@ -24,11 +24,12 @@ async function subnetInfo(
   api: Ec2Api,
   p: Ec2Properties,
   requests: readonly ProvisionRequest[],
+  signal: AbortSignal | undefined,
 ): Promise<SubnetInfo[]> {
   const ids = p.subnetIds ?? [];
   const wantsIp = requests.some((r) => r.logicalId !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(r.logicalId));
   if (ids.length === 0 || !wantsIp) return ids.map((id) => ({ id }));
-  const out = await api.describeSubnets({ SubnetIds: [...ids] });
+  const out = await api.describeSubnets({ SubnetIds: [...ids] }, { signal });
   const byId = new Map((out.Subnets ?? []).map((s) => [s.SubnetId, s]));
   return ids.map((id) => {
     const s = byId.get(id);
@@ -46,12 +47,20 @@ async function subnetInfo(
  * from) rather than trusting a hint from the caller: the real world is the source of truth, and an
  * instance launched by another reconciler a moment ago is counted too.
  */
-async function subnetLoad(api: Ec2Api, group: string): Promise<Map<string, number>> {
+async function subnetLoad(
+  api: Ec2Api,
+  group: string,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, number>> {
   const load = new Map<string, number>();
-  const instances = await listInstances(api, [
-    { Name: `tag:${TAG_GROUP}`, Values: [group] },
-    { Name: 'instance-state-name', Values: [...LIVE_STATES] },
-  ]);
+  const instances = await listInstances(
+    api,
+    [
+      { Name: `tag:${TAG_GROUP}`, Values: [group] },
+      { Name: 'instance-state-name', Values: [...LIVE_STATES] },
+    ],
+    signal,
+  );
   for (const i of instances) if (i.SubnetId) load.set(i.SubnetId, (load.get(i.SubnetId) ?? 0) + 1);
   return load;
 }
@@ -61,8 +70,9 @@ async function planBatches(
   api: Ec2Api,
   p: Ec2Properties,
   requests: readonly ProvisionRequest[],
+  signal: AbortSignal | undefined,
 ): Promise<Batch[]> {
-  const subnets = await subnetInfo(api, p, requests);
+  const subnets = await subnetInfo(api, p, requests, signal);
   const subnetIds = subnets.map((s) => s.id);
   const pinned = new Map<ProvisionRequest, SubnetInfo>();
   for (const r of requests) {
@@ -78,7 +88,7 @@ async function planBatches(
   }
   for (const [group, rs] of byGroup) {
     const load =
-      subnetIds.length > 1 && group !== '' ? await subnetLoad(api, group) : new Map<string, number>();
+      subnetIds.length > 1 && group !== '' ? await subnetLoad(api, group, signal) : new Map<string, number>();
     const targets = spread(subnetIds, load, rs.length);
     rs.forEach((r, i) => {
       placed.set(r, targets[i]);
@@ -129,6 +139,7 @@ async function launchBatch(
   p: Ec2Properties,
   batch: Batch,
   launchedSoFar: InstanceDescription[],
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const first = batch.requests[0];
   if (!first) return;
@@ -154,7 +165,8 @@ async function launchBatch(
         ...(batch.privateIp ? { privateIp: batch.privateIp } : {}),
       };
       try {
-        const out = await api.runInstances(launchInput(base, call));
+        signal?.throwIfAborted();
+        const out = await api.runInstances(launchInput(base, call), { signal });
         const launched = describeLaunched(out.Instances ?? [], tags);
         launchedSoFar.push(...launched);
         remaining -= Math.min(remaining, launched.length);
@@ -182,21 +194,23 @@ async function launchBatch(
 
 /**
  * The provider's `provision`: places the requests across subnets, then one RunInstances per batch
- * (paced by the token bucket, retried on throttling inside `api`), with capacity fallback.
+ * (paced by the token bucket, retried on throttling inside `api`), with capacity fallback. Once
+ * `signal` aborts, no further RunInstances is sent; what was launched carries the token's tag.
  */
 export async function provisionInstances(
   api: Ec2Api,
   p: Ec2Properties,
   requests: readonly ProvisionRequest[],
+  signal?: AbortSignal,
 ): Promise<ProvisionResult> {
   if (requests.length === 0) return { launched: [] };
   let batches: Batch[];
   try {
-    batches = await planBatches(api, p, requests);
+    batches = await planBatches(api, p, requests, signal);
   } catch (err) {
     throw toProviderError(err, 'placing instances');
   }
   const launched: InstanceDescription[] = [];
-  for (const batch of batches) await launchBatch(api, p, batch, launched);
+  for (const batch of batches) await launchBatch(api, p, batch, launched, signal);
   return { launched };
 }

@@ -1,3 +1,4 @@
+import { abortable } from '../../abort.js';
 import { ThrottledError } from '../../errors.js';
 import { describeAwsError, isRetryable, isThrottling } from './errors.js';
 import type { Sleep } from './token-bucket.js';
@@ -32,17 +33,23 @@ export function backoffDelayMs(attempt: number, options: RetryOptions): number {
  * jittered backoff and a bounded number of attempts. Any other error is thrown at once (a
  * configuration error must not turn into a retry storm). When attempts run out, a throttled call
  * becomes `ThrottledError` (the engine retries at a later pass); a transient one is rethrown.
+ *
+ * Once `signal` aborts, no further attempt starts and a backoff under way ends at once: the call
+ * rejects with `signal.reason` (also when the attempt under way failed because of the abort).
  */
 export async function withRetry<T>(
   operation: string,
   attempt: () => Promise<T>,
   options: RetryOptions,
+  signal?: AbortSignal,
 ): Promise<T> {
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   for (let n = 0; ; n++) {
+    signal?.throwIfAborted();
     try {
       return await attempt();
     } catch (err) {
+      signal?.throwIfAborted();
       if (!isRetryable(err)) throw err;
       if (n + 1 >= maxAttempts) {
         if (isThrottling(err))
@@ -54,7 +61,7 @@ export async function withRetry<T>(
           );
         throw err;
       }
-      await options.sleep(backoffDelayMs(n, options));
+      await abortable(options.sleep(backoffDelayMs(n, options), signal), signal);
     }
   }
 }

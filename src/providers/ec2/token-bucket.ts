@@ -1,7 +1,13 @@
-/** Sleeps `ms` milliseconds; injectable so tests advance a fake clock instead of waiting. */
-export type Sleep = (ms: number) => Promise<void>;
+import { abortable, sleepUnlessAborted } from '../../abort.js';
 
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Sleeps `ms` milliseconds, or less when `signal` aborts (then it rejects with `signal.reason`);
+ * injectable so tests advance a fake clock instead of waiting. A sleep that ignores the signal is
+ * still cut short by its callers, which never wait past an abort.
+ */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export const realSleep: Sleep = sleepUnlessAborted;
 
 export interface TokenBucketOptions {
   /** Tokens available at once. @default 5 (EC2's RunInstances burst) */
@@ -44,12 +50,16 @@ export class TokenBucket {
     this.lastRefill = this.now();
   }
 
-  /** Resolves once a token has been taken, waiting for the refill when the bucket is empty. */
-  take(): Promise<void> {
-    const turn = this.queue.then(() => this.takeInTurn());
+  /**
+   * Resolves once a token has been taken, waiting for the refill when the bucket is empty. Once
+   * `signal` aborts, rejects at once with its reason, and the waiter takes no token when its turn
+   * comes: the callers behind it move up.
+   */
+  take(signal?: AbortSignal): Promise<void> {
+    const turn = this.queue.then(() => this.takeInTurn(signal));
     // A failed sleep must not wedge every later caller: the chain continues either way.
     this.queue = turn.catch(() => undefined);
-    return turn;
+    return abortable(turn, signal);
   }
 
   /** Tokens available right now (fractional while refilling); for tests and metrics. */
@@ -58,11 +68,12 @@ export class TokenBucket {
     return this.tokens;
   }
 
-  private async takeInTurn(): Promise<void> {
+  private async takeInTurn(signal: AbortSignal | undefined): Promise<void> {
+    signal?.throwIfAborted();
     this.refill();
     while (this.tokens < 1) {
       const waitMs = Math.ceil(((1 - this.tokens) / this.refillPerSecond) * 1000);
-      await this.sleep(waitMs);
+      await abortable(this.sleep(waitMs, signal), signal);
       this.refill();
     }
     this.tokens -= 1;

@@ -1,7 +1,9 @@
 import { appendFile } from 'node:fs/promises';
+import { sleepUnlessAborted } from '../../abort.js';
 import { NotOwnedError } from '../../errors.js';
 import { isOwnedBy, TAG_GROUP } from '../../tags.js';
 import type {
+  CallOptions,
   DescribeSelector,
   DestroyResult,
   InstanceDescription,
@@ -17,7 +19,6 @@ import {
   isSameProcess,
   signalGroupOnly,
   signalInstance,
-  sleep,
 } from './os-process.js';
 import { parseProcessProperties } from './properties.js';
 import { type InstanceRecord, type InstanceState, isComplete, StateStore } from './state-store.js';
@@ -144,16 +145,20 @@ export class ProcessProvider implements InstanceProvider {
    * file before it runs (provisionally, see "Crash safety" above). Honours no idempotency token: calling twice with one token starts
    * twice as many processes, so the engine describes by `infrakit.intent` first. A command that
    * cannot start throws `InvalidConfigurationError`; processes started before it keep running and
-   * are found by `describe`.
+   * are found by `describe`. Once `options.signal` aborts, no further process is started (the
+   * signal never reaches a process: aborting a call never kills an instance).
    */
   async provision(
     properties: Record<string, unknown>,
     requests: readonly ProvisionRequest[],
+    options?: CallOptions,
   ): Promise<ProvisionResult> {
+    const signal = options?.signal;
     const props = parseProcessProperties(properties);
     await this.store.init();
     const launched: InstanceDescription[] = [];
     for (const request of requests) {
+      signal?.throwIfAborted();
       launched.push(await this.launchOne(props, request));
     }
     return { launched };
@@ -164,10 +169,14 @@ export class ProcessProvider implements InstanceProvider {
    * launcher died before completing its record (the record is completed here). State files of dead
    * processes, and provisional ones whose process never appeared, are removed on the way (safe
    * under races: a dead (pid, start time) never comes back, and removing an already removed file is
-   * not an error). Throws on an unreadable state file.
+   * not an error). Throws on an unreadable state file, or once `options.signal` aborts (checked
+   * before and after reading the state files).
    */
-  async describe(selector: DescribeSelector): Promise<readonly InstanceDescription[]> {
+  async describe(selector: DescribeSelector, options?: CallOptions): Promise<readonly InstanceDescription[]> {
+    const signal = options?.signal;
+    signal?.throwIfAborted();
     const records = (await this.store.list()).filter((s) => matches(s.tags, selector));
+    signal?.throwIfAborted();
     const alive = await this.resolve(records);
     for (const state of alive) this.watchIfAdopted(state);
     return alive.sort((a, b) => a.launchedAt - b.launchedAt || a.id.localeCompare(b.id)).map(toDescription);
@@ -177,9 +186,18 @@ export class ProcessProvider implements InstanceProvider {
    * Stops `ids`: SIGTERM to each process group, SIGKILL after the grace, then the state file is
    * removed. Every id with a state file must belong to `owner` (its controller and group tags), checked before any
    * signal is sent, else `NotOwnedError`. Idempotent: an unknown id, a dead process or one another
-   * controller is stopping at the same moment counts as destroyed.
+   * controller is stopping at the same moment counts as destroyed. Once `options.signal` aborts,
+   * no further process is signalled and the waits for SIGTERM's grace and for SIGKILL end: the
+   * call throws, and a later destroy of the same ids finishes the work.
    */
-  async destroy(ids: readonly string[], owner: InstanceOwner, reason: string): Promise<DestroyResult> {
+  async destroy(
+    ids: readonly string[],
+    owner: InstanceOwner,
+    reason: string,
+    options?: CallOptions,
+  ): Promise<DestroyResult> {
+    const signal = options?.signal;
+    signal?.throwIfAborted();
     const unique = [...new Set(ids)];
     const records = (await Promise.all(unique.map((id) => this.store.read(id)))).filter(
       (r): r is InstanceRecord => r !== undefined,
@@ -187,7 +205,8 @@ export class ProcessProvider implements InstanceProvider {
     const notOwned = records.filter((r) => !isOwnedBy(r.tags, owner)).map((r) => r.id);
     if (notOwned.length > 0) throw new NotOwnedError(notOwned, owner);
     // Provisional records are resolved first: a process whose launcher died is stopped too.
-    await Promise.all((await this.resolve(records)).map((s) => this.stop(s, reason)));
+    signal?.throwIfAborted();
+    await Promise.all((await this.resolve(records)).map((s) => this.stop(s, reason, signal)));
     return { destroyed: unique };
   }
 
@@ -384,8 +403,9 @@ export class ProcessProvider implements InstanceProvider {
     }
   }
 
-  private async stop(state: InstanceState, reason: string): Promise<void> {
+  private async stop(state: InstanceState, reason: string, signal: AbortSignal | undefined): Promise<void> {
     const { pid, startTime } = state;
+    signal?.throwIfAborted();
     if (await isSameProcess(pid, startTime)) {
       await appendFile(state.logFile, `\n[infrakit] destroying ${state.id}: ${reason}\n`, {
         mode: 0o600,
@@ -393,9 +413,9 @@ export class ProcessProvider implements InstanceProvider {
       // The start time was checked just above; a pid recycled in the microseconds since is not a
       // practical concern (it needs a full wrap of the pid space).
       signalInstance(pid, 'SIGTERM');
-      if (!(await waitGone(pid, startTime, this.stopGraceMs))) {
+      if (!(await waitGone(pid, startTime, this.stopGraceMs, signal))) {
         signalInstance(pid, 'SIGKILL');
-        await waitGone(pid, startTime, KILL_WAIT_MS);
+        await waitGone(pid, startTime, KILL_WAIT_MS, signal);
       }
       // Helpers the init script left in the group (a background `sleep &`) must not outlive the
       // instance. While any member is left the kernel keeps the group's id out of reuse, so this
@@ -406,12 +426,17 @@ export class ProcessProvider implements InstanceProvider {
   }
 }
 
-/** Waits until (pid, startTime) is gone; false when `ms` passed first. */
-async function waitGone(pid: number, startTime: string, ms: number): Promise<boolean> {
+/** Waits until (pid, startTime) is gone; false when `ms` passed first; throws once `signal` aborts. */
+async function waitGone(
+  pid: number,
+  startTime: string,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (await isSameProcess(pid, startTime)) {
     if (Date.now() >= deadline) return false;
-    await sleep(POLL_MS);
+    await sleepUnlessAborted(POLL_MS, signal);
   }
   return true;
 }
