@@ -1,37 +1,152 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-/** DESIGN §2: imports point downward only; the planner and the spec are pure (no I/O, no SDK). */
+/**
+ * docs/architecture.md §2: imports point downward only. Every value import of every module in
+ * `src/`, `lambda/` and `infra/` is resolved to the layer it lands in and checked against what its
+ * own layer may import; type-only imports erase at compile time and carry no run-time dependency.
+ */
 
 const root = new URL('..', import.meta.url).pathname;
 
+type Layer =
+  | 'floor'
+  | 'spec'
+  | 'plan'
+  | 'store'
+  | 'providers'
+  | 'flavors'
+  | 'reconcile'
+  | 'api'
+  | 'events'
+  | 'runtime'
+  | 'local'
+  | 'cli'
+  | 'lambda'
+  | 'infra';
+
+/** The shared floor: small modules every layer may use. */
+const FLOOR = new Set(['src/errors.ts', 'src/tags.ts', 'src/lazy.ts', 'src/abort.ts', 'src/log.ts']);
+
+function layerOf(file: string): Layer | undefined {
+  if (FLOOR.has(file)) return 'floor';
+  const [top, second] = file.split('/');
+  if (top === 'lambda') return 'lambda';
+  if (top === 'infra') return 'infra';
+  if (top !== 'src' || second === undefined) return undefined;
+  const layers: readonly Layer[] = [
+    'spec',
+    'plan',
+    'store',
+    'providers',
+    'flavors',
+    'reconcile',
+    'api',
+    'events',
+    'runtime',
+    'local',
+    'cli',
+  ];
+  return layers.find((l) => l === second);
+}
+
+const BELOW_WIRING: readonly Layer[] = [
+  'floor',
+  'spec',
+  'plan',
+  'store',
+  'providers',
+  'flavors',
+  'reconcile',
+  'api',
+  'events',
+];
+
+/** What each layer may import from the project, and which packages (a pattern on the specifier). */
+const RULES: Record<Layer, { layers: readonly Layer[]; packages: RegExp }> = {
+  floor: { layers: ['floor'], packages: /^node:crypto$/ },
+  spec: { layers: ['spec', 'floor'], packages: /^(zod|yaml|node:crypto)$/ },
+  plan: { layers: ['plan', 'spec', 'floor'], packages: /^$/ },
+  store: { layers: ['store', 'spec', 'floor'], packages: /^(@aws-sdk\/client-dynamodb|node:crypto)$/ },
+  providers: {
+    layers: ['providers', 'spec', 'floor'],
+    packages: /^(@aws-sdk\/client-ec2|zod|node:.*)$/,
+  },
+  flavors: { layers: ['flavors', 'spec', 'floor'], packages: /^zod$/ },
+  reconcile: { layers: ['reconcile', 'plan', 'spec', 'store', 'floor'], packages: /^node:crypto$/ },
+  api: { layers: ['api', 'spec', 'store', 'floor'], packages: /^(zod|yaml|node:crypto)$/ },
+  // The events layer loads the EC2 SDK through the provider's lazy loader (one copy of that code).
+  events: {
+    layers: ['events', 'spec', 'store', 'providers', 'floor'],
+    packages: /^(zod|@aws-sdk\/client-(ec2|eventbridge))$/,
+  },
+  runtime: {
+    layers: ['runtime', ...BELOW_WIRING],
+    packages: /^(@aws-sdk\/client-dynamodb|@aws-lambda-powertools\/.*|node:crypto)$/,
+  },
+  local: {
+    layers: ['local', 'cli', ...BELOW_WIRING],
+    packages: /^(node:.*|@aws-sdk\/client-.*|dynalite|commander)$/,
+  },
+  cli: {
+    layers: ['cli', ...BELOW_WIRING],
+    packages: /^(node:.*|commander|yaml|@aws-crypto\/.*|@aws-sdk\/.*|@smithy\/.*)$/,
+  },
+  lambda: { layers: ['runtime', ...BELOW_WIRING], packages: /^$/ },
+  infra: { layers: ['infra'], packages: /^(aws-cdk-lib(\/.*)?|constructs|cdk-nag|esbuild|node:.*)$/ },
+};
+
+/** What `infra/` may take from `src/`: names and schemas shared with the handlers, no behaviour. */
+const INFRA_SHARED = new Set([
+  'src/tags.ts',
+  'src/events/constants.ts',
+  'src/store/table.ts',
+  'src/providers/ec2/guardrails.ts',
+]);
+
 function sources(dir: string): string[] {
   return readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts'))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.includes('node_modules'))
     .map((f) => join(dir, f));
 }
 
-/** Value imports (type-only imports erase at compile time and carry no dependency at run time). */
+/** Value imports and re-exports (type-only ones excluded). */
 function valueImports(file: string): string[] {
   const text = readFileSync(join(root, file), 'utf8');
-  return [...text.matchAll(/^import\s+(?!type\b)[^;]*?from\s+'([^']+)';/gms)].map((m) => m[1] ?? '');
+  const statics = [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)';/gms)];
+  return statics.map((m) => m[1] ?? '');
 }
 
-const IO_MODULES = /^(node:(fs|child_process|net|http|https|dgram|worker_threads)|@aws-sdk\/|dynalite)/;
+/** A relative specifier as a project path (`../tags.js` from `src/api/x.ts` → `src/tags.ts`). */
+function resolved(from: string, spec: string): string {
+  return normalize(join(dirname(from), spec)).replace(/\.js$/, '.ts');
+}
 
-describe('layering', () => {
-  it.each([
-    ['src/plan', /^\.\/|^\.\.\/spec\//],
-    ['src/spec', /^\.\/|^\.\.\/errors\.js$|^zod$|^yaml$|^node:crypto$/],
-    ['src/flavors', /^\.\/|^\.\.\/types\.js$|^\.\.\/\.\.\/(spec|tags|errors)[/.]|^zod$/],
-  ])('%s imports only what DESIGN §2 allows, and nothing that does I/O', (dir, allowed) => {
-    const files = sources(dir);
-    expect(files.length).toBeGreaterThan(0);
+const ALL = [...sources('src'), ...sources('lambda'), ...sources('infra')];
+
+describe('layering (docs/architecture.md §2)', () => {
+  it('every module lies in a layer of the table', () => {
+    for (const file of ALL) expect(layerOf(relative('.', file)), file).toBeDefined();
+  });
+
+  it.each(Object.keys(RULES) as Layer[])('%s imports only what its row allows', (layer) => {
+    const files = ALL.filter((f) => layerOf(f) === layer);
+    expect(files.length, `no module in layer ${layer}`).toBeGreaterThan(0);
+    const { layers, packages } = RULES[layer];
     for (const file of files) {
       for (const spec of valueImports(file)) {
-        expect(IO_MODULES.test(spec), `${file} imports ${spec}`).toBe(false);
-        expect(allowed.test(spec), `${file} imports ${spec}`).toBe(true);
+        if (!spec.startsWith('.')) {
+          expect(packages.test(spec), `${file} imports package ${spec}`).toBe(true);
+          continue;
+        }
+        const target = resolved(file, spec);
+        if (layer === 'infra' && target.startsWith('src/')) {
+          expect(INFRA_SHARED.has(target), `${file} imports ${target}`).toBe(true);
+          continue;
+        }
+        const into = layerOf(target);
+        expect(into !== undefined && layers.includes(into), `${file} imports ${target} (${into})`).toBe(true);
       }
     }
   });
@@ -41,6 +156,12 @@ describe('layering', () => {
       const text = readFileSync(join(root, file), 'utf8');
       // A client built at the top level of a module (not inside a function) starts with no indentation.
       expect(/^(export )?const \w+ = new \w+Client\(/m.test(text), file).toBe(false);
+    }
+  });
+
+  it('the planner, the spec and the flavors read no environment', () => {
+    for (const file of [...sources('src/plan'), ...sources('src/spec'), ...sources('src/flavors')]) {
+      expect(/process\.env/.test(readFileSync(join(root, file), 'utf8')), file).toBe(false);
     }
   });
 });

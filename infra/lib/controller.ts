@@ -114,7 +114,7 @@ export interface InfraKitControllerProps {
 
 /**
  * The whole controller: the table, the three functions, the schedule and event rules, the
- * IAM-authorized HTTP API, dead-letter queues, alarms and a dashboard (DESIGN §1).
+ * IAM-authorized HTTP API, dead-letter queues, alarms and a dashboard (architecture §1).
  */
 export class InfraKitController extends Construct {
   /** This controller's identity, the `infrakit.controller` tag value of every instance it launches. */
@@ -174,7 +174,7 @@ export class InfraKitController extends Construct {
       api: createHandlerFunction(this, 'ApiFunction', {
         name: 'api',
         entry: entry('api'),
-        description: 'InfraKit HTTP API (DESIGN §6)',
+        description: 'InfraKit HTTP API (architecture §6)',
         memorySize: 1024,
         timeout: Duration.seconds(29),
         environment,

@@ -92,7 +92,7 @@ export function ec2ControlStatements(scope: IConstruct, options: Ec2ControlOptio
     `arn:${partition}:ec2:${region}:${owner}:${type}/${id}`;
   const { controllerId, guardrails = {} } = options;
 
-  // What RunInstances creates and tags (DESIGN §3: tags at launch, never after). The request must
+  // What RunInstances creates and tags (architecture §3: tags at launch, never after). The request must
   // carry exactly this controller's identity (StringEquals, no pattern) and a non-empty group tag.
   // A condition on a request tag the request lacks is false, so both tags are required; aws:TagKeys
   // names them too.
@@ -189,7 +189,7 @@ export function ec2ControlStatements(scope: IConstruct, options: Ec2ControlOptio
       effect: Effect.ALLOW,
       actions: ['ec2:TerminateInstances'],
       resources: [arn('instance')],
-      // Only instances carrying exactly this controller's identity and a group tag (DESIGN §5.6):
+      // Only instances carrying exactly this controller's identity and a group tag (architecture §5.6):
       // another controller's instances, and instances launched before identities existed, are never
       // terminated. No StopInstances: the runtime never stops an instance.
       conditions: {

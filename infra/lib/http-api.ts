@@ -45,7 +45,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 /**
- * The HTTP API of DESIGN §6 as a single `$default` route to the API function: routing, 404 and
+ * The HTTP API of architecture §6 as a single `$default` route to the API function: routing, 404 and
  * 405 stay in `src/api`, exactly as in local mode, and the one route is IAM-authorized (SigV4), so
  * no unauthenticated path exists. Callers can still be restricted per method and path, because
  * `execute-api:Invoke` is evaluated against the request's own method and path.

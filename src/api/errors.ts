@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { clipText, type FieldIssue, reportedIssues, SpecValidationError } from '../errors.js';
+import type { Log } from '../log.js';
 import {
   GroupDestroyingError,
   GroupExistsError,
@@ -7,7 +8,6 @@ import {
   VersionConflictError,
 } from '../store/errors.js';
 import { jsonResponse } from './http.js';
-import type { Log } from './types.js';
 
 /** Machine-readable error codes of the API (the `error.code` field). */
 export type ApiErrorCode =

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
-/** Bodies larger than this are refused with 413 (DESIGN §6). */
+/** Bodies larger than this are refused with 413 (architecture §6). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /** A request reduced to what the routes need: lowercase headers, decoded path segments and body. */

@@ -1,30 +1,40 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { onFirstUse } from '../lazy.js';
+import { silentLog } from '../log.js';
 import { toErrorResponse } from './errors.js';
 import { jsonResponse, toApiRequest } from './http.js';
-import { openApiDocument } from './openapi.js';
 import { type Route, resolveRoute } from './router.js';
 import { readRoutes } from './routes-read.js';
 import { writeRoutes } from './routes-write.js';
-import { type ApiDeps, silentLog } from './types.js';
+import type { ApiDeps } from './types.js';
 
 export { MAX_BODY_BYTES } from './http.js';
-export { openApiDocument } from './openapi.js';
-export type { ApiDeps, Log, RequestReconcile } from './types.js';
+export type { ApiDeps, RequestReconcile } from './types.js';
 
 /** A framework-free HTTP API: one API Gateway v2 event in, one structured result out. */
 export type Api = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** Every route of DESIGN §6, as method and OpenAPI path template. */
+/**
+ * The OpenAPI document's module (every response schema, and zod's JSON Schema generator): loaded for
+ * the first `GET /openapi.json`, never in a container's init.
+ */
+const loadOpenApi = onFirstUse(() => import('./openapi.js'));
+
+/** Every route of architecture §6, as method and OpenAPI path template. */
 export function apiRoutes(deps: ApiDeps): Route[] {
   return [
     ...readRoutes(deps),
     ...writeRoutes(deps),
-    { method: 'GET', path: '/openapi.json', handle: async () => jsonResponse(200, openApiDocument()) },
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      handle: async () => jsonResponse(200, (await loadOpenApi()).openApiDocument()),
+    },
   ];
 }
 
 /**
- * The HTTP API of DESIGN §6. The same function serves API Gateway (through `lambda/api.ts`) and
+ * The HTTP API of architecture §6. The same function serves API Gateway (through `lambda/api.ts`) and
  * local mode (which feeds it the same events). It never throws: bad input is a 4xx with the JSON
  * error shape, and an unexpected failure is logged and answered with a generic 500.
  */

@@ -1,26 +1,8 @@
 import type { FlavorRegistry } from '../flavors/types.js';
+import type { Log } from '../log.js';
 import type { ProviderRegistry } from '../providers/types.js';
 import type { Engine } from '../reconcile/types.js';
 import type { GroupStore } from '../store/types.js';
-
-/**
- * A structured logger as the API and the event handlers use it. Powertools' `Logger` fits it;
- * tests pass a silent or recording one. Attributes must never carry secrets.
- */
-export interface Log {
-  debug(message: string, attributes?: Record<string, unknown>): void;
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
-
-/** A logger that drops everything. */
-export const silentLog: Log = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};
 
 /**
  * Asks for a reconcile of `groupIds` soon. In AWS it publishes a `Group Spec Changed` event to

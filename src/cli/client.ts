@@ -8,7 +8,7 @@ import {
 } from './sign.js';
 
 /**
- * The HTTP client of the InfraKit API (DESIGN §6), the same against the local controller and a
+ * The HTTP client of the InfraKit API (architecture §6), the same against the local controller and a
  * deployed API Gateway. It knows routes and error shapes, nothing about presentation.
  */
 

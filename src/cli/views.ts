@@ -1,5 +1,5 @@
 /**
- * The JSON the API answers with (DESIGN §6), as the CLI reads it. Declared here rather than
+ * The JSON the API answers with (architecture §6), as the CLI reads it. Declared here rather than
  * imported from `src/api` because the CLI talks HTTP to whatever version is deployed: every field
  * it does not strictly need is optional, and unknown fields are ignored.
  */

@@ -1,4 +1,4 @@
-import type { Log } from '../api/types.js';
+import type { Log } from '../log.js';
 import type { Engine, ReconcileResult } from '../reconcile/types.js';
 import type { GroupStore } from '../store/types.js';
 

@@ -17,7 +17,7 @@ export type Observation =
  * `provider.describe` bounded by `timeoutMs`, and aborted (with the reason of the first) when any of
  * `signals` is: a late or abandoned describe is cancelled, so it sends no further request. A
  * failure, a timeout or an abort is an unsuccessful observation, never a partial one: the caller
- * must plan nothing from it (DESIGN §5.5).
+ * must plan nothing from it (architecture §5.5).
  */
 export async function describeWithTimeout(
   provider: InstanceProvider,

@@ -20,7 +20,7 @@
  *   t7  record    updateState (summary, blocked, healthSince, retiring, nextCheckAt) → events →
  *                 releaseLease. A destroying group with nothing left is deleted instead ('removed').
  *
- * A crash anywhere leaves at worst an open intent and a lease that expires (DESIGN §5.7); every
+ * A crash anywhere leaves at worst an open intent and a lease that expires (architecture §5.7); every
  * write after t3 is fenced by the lease token, so a pass whose lease was taken over stops at its
  * next write (`LeaseLostError` → 'busy').
  */

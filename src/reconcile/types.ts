@@ -85,7 +85,7 @@ export interface SweepReport {
   readonly durationMs: number;
 }
 
-/** The status view of a group (DESIGN §6 `status`). */
+/** The status view of a group (architecture §6 `status`). */
 export interface GroupStatus {
   readonly instances: readonly (ObservedInstance & {
     readonly details?: Readonly<Record<string, string | number>>;

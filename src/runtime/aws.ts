@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ApiDeps, Log } from '../api/types.js';
+import type { ApiDeps } from '../api/types.js';
 import { messageOf } from '../errors.js';
 import { ENV } from '../events/constants.js';
 import type { InstanceGroupLookup } from '../events/context.js';
@@ -10,6 +10,7 @@ import { ec2InstanceGroupLookup } from '../events/ec2-lookup.js';
 import { EventPublisher, lazyEventBridgeClient, publishingRequestReconcile } from '../events/publisher.js';
 import type { FlavorRegistry } from '../flavors/types.js';
 import { vanillaFlavor } from '../flavors/vanilla/index.js';
+import type { Log } from '../log.js';
 import {
   Ec2Provider,
   type LaunchGuardrails,

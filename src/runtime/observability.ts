@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Log } from '../api/types.js';
 import { METRIC, METRICS_NAMESPACE } from '../events/constants.js';
+import type { Log } from '../log.js';
 import type { ReconcileResult, SweepReport } from '../reconcile/types.js';
 
 /** Default service name in logs and metrics when POWERTOOLS_SERVICE_NAME is not set. */

@@ -1,6 +1,6 @@
-import type { Log } from '../api/types.js';
 import { DETAIL_TYPE_RECONCILE_REQUESTED } from '../events/constants.js';
 import type { EventPublisher } from '../events/publisher.js';
+import type { Log } from '../log.js';
 import type { Engine, SweepReport } from '../reconcile/types.js';
 
 /** What a scheduled sweep did, as the reconcile handler returns and logs it. */

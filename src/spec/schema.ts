@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /**
- * The group spec (DESIGN §4). Every nested object is strict: an unknown key is an error, so a typo
+ * The group spec (architecture §4). Every nested object is strict: an unknown key is an error, so a typo
  * never passes silently. Provider and flavor `properties` are free-form here and validated by the
  * provider or flavor named in the spec.
  */

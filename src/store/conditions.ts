@@ -6,7 +6,7 @@ import { TABLE_KEY } from './table.js';
  * The named clauses every conditional write is built from. Each says which race it prevents; the
  * writes in the store combine them with `all(...)`.
  *
- * Lease timeline of one group record (one actor at a time, DESIGN §5.1 and §5.7):
+ * Lease timeline of one group record (one actor at a time, architecture §5.1 and §5.7):
  *
  *   A acquires ──── A holds (token a) ──── expiresAt ──── B may acquire (token b) ──── …
  *                   every write by A: leaseToken = a      after takeover A's writes fail → LeaseLostError

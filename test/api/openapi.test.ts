@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
-import { apiRoutes, createApi, type Log, openApiDocument } from '../../src/api/index.js';
+import { apiRoutes, createApi } from '../../src/api/index.js';
+import { openApiDocument } from '../../src/api/openapi.js';
 import { ErrorResponseSchema } from '../../src/api/schemas.js';
 import type { ApiDeps } from '../../src/api/types.js';
 import { ThrottledError } from '../../src/errors.js';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
+import type { Log } from '../../src/log.js';
 import type { Engine } from '../../src/reconcile/types.js';
 import type { GroupStore } from '../../src/store/types.js';
 import type { DynamoTestServer } from '../helpers/dynalite.js';

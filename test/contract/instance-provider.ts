@@ -10,7 +10,7 @@ import type {
 import { TAG_CONFIG_HASH, TAG_CONTROLLER, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../../src/tags.js';
 
 /**
- * The one contract suite every instance provider passes (DESIGN §3). Provider-neutral: it only
+ * The one contract suite every instance provider passes (architecture §3). Provider-neutral: it only
  * calls the `InstanceProvider` methods, plus the optional hooks a fixture offers for what the
  * interface cannot do (kill an instance behind the provider's back, create one without our tags).
  *

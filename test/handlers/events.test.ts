@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Log } from '../../src/api/types.js';
 import type { EventDeps } from '../../src/events/context.js';
 import { dispatchEvent } from '../../src/events/registry.js';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
+import type { Log } from '../../src/log.js';
 import type { InstanceOwner, ProvisionRequest } from '../../src/providers/types.js';
 import { createEngine } from '../../src/reconcile/index.js';
 import type { Engine } from '../../src/reconcile/types.js';

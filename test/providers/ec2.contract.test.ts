@@ -9,7 +9,7 @@ import { type ContractFixture, instanceProviderContract } from '../contract/inst
 import { motoAvailable, startMoto } from '../helpers/moto.js';
 import { AMI, ec2Client } from './ec2-fixtures.js';
 
-/** The shared provider contract (DESIGN §3), run against the EC2 provider on moto server. */
+/** The shared provider contract (architecture §3), run against the EC2 provider on moto server. */
 
 async function ec2OnMoto(): Promise<ContractFixture> {
   const moto = await startMoto();

@@ -20,7 +20,7 @@ import {
 } from './harness.js';
 
 /**
- * The concurrency trial (DESIGN §5): several reconcilers with distinct owners share one table, one
+ * The concurrency trial (architecture §5): several reconcilers with distinct owners share one table, one
  * provider and one clock, and run passes and sweeps at once over a few groups while the specs
  * change under them (and DELETEs arrive). One of them, the victim, crashes before a chosen protocol
  * step: consecutive seeds cycle through every step, and each trial's scenario (scale up, scale
@@ -46,7 +46,7 @@ import {
  * until steady. The verdict counts what must be zero: duplicates (also per intent token, however
  * the instances went away later), leaks, groups off their spec, open intents, live leases left,
  * and provider calls (provision, destroy) started by a caller that did not hold the group's lease,
- * live, as the store's lease writes had left it (DESIGN §5.1: one actor per group at a time).
+ * live, as the store's lease writes had left it (architecture §5.1: one actor per group at a time).
  */
 /** Every step the engine announces to its fault hook, i.e. every gap a crash can fall into. */
 export const PROTOCOL_STEPS = [

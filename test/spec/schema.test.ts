@@ -19,7 +19,7 @@ function issuesOf(value: unknown): { path: string; message: string }[] {
 }
 
 describe('group spec schema', () => {
-  it('fills in every default of DESIGN §4', () => {
+  it('fills in every default of architecture §4', () => {
     // Act
     const spec = validateSpec(base);
     // Assess
