@@ -1,12 +1,9 @@
 import type * as z from 'zod';
 import { type FieldIssue, SpecValidationError } from '../errors.js';
-import {
-  type GroupSpec,
-  normalizeSpecObject,
-  parseDocument,
-  parseWith,
-  validateSpec,
-} from '../spec/index.js';
+import { onFirstUse } from '../lazy.js';
+import { normalizeSpecObject, parseDocumentAs, resolveFormat } from '../spec/document.js';
+import type { GroupSpec } from '../spec/schema.js';
+import { parseWith, validateSpec } from '../spec/validate.js';
 import { badRequest, HttpError } from './errors.js';
 import { type ApiRequest, MAX_BODY_BYTES } from './http.js';
 import { launchIssues } from './launch-check.js';
@@ -28,8 +25,14 @@ export function bodyFormat(contentType: string | undefined): 'json' | 'yaml' | '
   );
 }
 
-/** The request body as a parsed JSON/YAML document; 413, 415 and 400 (syntax) as DESIGN §6 says. */
-export function readDocument(req: ApiRequest, required: boolean): unknown {
+/**
+ * The YAML parser (the `yaml` library, the largest module of the API bundle) is loaded with the
+ * first YAML body: JSON bodies and bodiless requests, most of a cold container's, never need it.
+ */
+const loadYamlParser = onFirstUse(() => import('../spec/parse.js'));
+
+/** The request body as a parsed JSON/YAML document; 413, 415 and 400 (syntax) as architecture §6 says. */
+export async function readDocument(req: ApiRequest, required: boolean): Promise<unknown> {
   if (req.bodyTooLarge) {
     throw new HttpError(413, 'payload-too-large', `request body exceeds ${MAX_BODY_BYTES} bytes`);
   }
@@ -38,13 +41,15 @@ export function readDocument(req: ApiRequest, required: boolean): unknown {
     if (required) throw badRequest('a request body is required');
     return undefined;
   }
-  return parseDocument(req.body.toString('utf8'), format);
+  const text = req.body.toString('utf8');
+  const syntax = resolveFormat(text, format);
+  return parseDocumentAs(text, syntax, syntax === 'yaml' ? (await loadYamlParser()).parseYaml : undefined);
 }
 
 /** Parses a small JSON request body (size, rollback) with `schema`; problems are 400 `invalid-request`. */
-export function readJsonBody<S extends z.ZodType>(req: ApiRequest, schema: S): z.output<S> {
+export async function readJsonBody<S extends z.ZodType>(req: ApiRequest, schema: S): Promise<z.output<S>> {
   try {
-    return parseWith(schema, readDocument(req, true));
+    return parseWith(schema, await readDocument(req, true));
   } catch (err) {
     if (err instanceof SpecValidationError) throw badRequest(err.message, err.issues);
     throw err;
@@ -128,12 +133,12 @@ export async function preflightSpec(spec: GroupSpec, deps: Pick<ApiDeps, 'provid
  * The spec in a PUT body (JSON, YAML or InfraKit format), fully validated. The body's `id` must
  * equal the path's; when absent it is taken from the path.
  */
-export function readSpecBody(
+export async function readSpecBody(
   req: ApiRequest,
   pathId: string,
   deps: Pick<ApiDeps, 'providers' | 'flavors'>,
-): GroupSpec {
-  const doc = normalizeSpecObject(readDocument(req, true));
+): Promise<GroupSpec> {
+  const doc = normalizeSpecObject(await readDocument(req, true));
   if (!isRecord(doc)) {
     throw new SpecValidationError([{ path: '', message: 'the spec must be an object' }]);
   }

@@ -1,7 +1,8 @@
 import { type FieldIssue, SpecValidationError } from '../errors.js';
 import type { Flavor } from '../flavors/types.js';
 import type { InstanceProvider } from '../providers/types.js';
-import { configHash, type GroupSpec } from '../spec/index.js';
+import { configHash } from '../spec/hash.js';
+import type { GroupSpec } from '../spec/schema.js';
 import { controllerTags, launchRequest } from '../tags.js';
 
 /** Stands in for an intent token (`<group>-<time>-<random>`, as the engine makes them). */

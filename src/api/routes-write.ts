@@ -1,13 +1,14 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { canonicalJson, type GroupSpec } from '../spec/index.js';
+import { canonicalJson } from '../spec/hash.js';
+import type { GroupSpec } from '../spec/schema.js';
 import { GroupDestroyingError, GroupExistsError, VersionConflictError } from '../store/errors.js';
 import type { GroupRecord } from '../store/types.js';
 import { preflightSpec, readJsonBody, readSpecBody, validateFullSpec } from './body.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { checkPreconditions } from './etag.js';
 import { type ApiRequest, jsonResponse } from './http.js';
+import { RollbackRequestSchema, SizeRequestSchema } from './requests.js';
 import type { Route } from './router.js';
-import { RollbackRequestSchema, SizeRequestSchema } from './schemas.js';
 import type { ApiDeps } from './types.js';
 import { groupIdParam, requestReconcileSoon, requireGroup, statusView, storedView } from './views.js';
 
@@ -91,7 +92,7 @@ export function writeRoutes(deps: ApiDeps): Route[] {
       path: '/groups/{id}',
       async handle(req, params) {
         const id = groupIdParam(params, true);
-        const spec = await preflightSpec(readSpecBody(req, id, deps), deps);
+        const spec = await preflightSpec(await readSpecBody(req, id, deps), deps);
         if (parsePretend(req)) {
           const plan = await deps.engine.pretend(spec);
           return jsonResponse(200, { id, pretend: true, spec, plan });
@@ -110,7 +111,7 @@ export function writeRoutes(deps: ApiDeps): Route[] {
       path: '/groups/{id}/size',
       async handle(req, params) {
         const id = groupIdParam(params);
-        const { size } = readJsonBody(req, SizeRequestSchema);
+        const { size } = await readJsonBody(req, SizeRequestSchema);
         return conditionalWrite(req, deps, id, async (current) => {
           if (!current) throw notFound(`group ${id} not found`);
           if (current.spec.allocation.logicalIds) {
@@ -128,7 +129,7 @@ export function writeRoutes(deps: ApiDeps): Route[] {
       path: '/groups/{id}/rollback',
       async handle(req, params) {
         const id = groupIdParam(params);
-        const { version } = readJsonBody(req, RollbackRequestSchema);
+        const { version } = await readJsonBody(req, RollbackRequestSchema);
         return conditionalWrite(req, deps, id, async (current) => {
           if (!current) throw notFound(`group ${id} not found`);
           const old = await deps.store.getVersion(id, version);

@@ -1,10 +1,14 @@
 import * as z from 'zod';
 import { ERROR_CLASSES } from '../errors.js';
-import { GroupIdSchema, GroupSpecSchema, MAX_GROUP_SIZE } from '../spec/schema.js';
+import { GroupIdSchema, GroupSpecSchema } from '../spec/schema.js';
+
+export { PageQuerySchema, RollbackRequestSchema, SizeRequestSchema } from './requests.js';
 
 /**
- * Request and response bodies of the HTTP API (DESIGN §6). Requests are validated with them; the
- * OpenAPI document is generated from them, and the tests check real responses against them.
+ * Request and response bodies of the HTTP API (architecture §6). Requests are validated with them; the
+ * OpenAPI document is generated from them, and the tests check real responses against them. The
+ * routes import the request schemas from `requests.ts`, so that the response schemas are built only
+ * when the OpenAPI document is (see `openapi.ts`).
  */
 
 /**
@@ -13,14 +17,6 @@ import { GroupIdSchema, GroupSpecSchema, MAX_GROUP_SIZE } from '../spec/schema.j
  */
 export const PutGroupRequestSchema = GroupSpecSchema.extend({
   id: GroupIdSchema.optional().describe('Optional: the id in the path; when given, it must equal it.'),
-});
-
-export const SizeRequestSchema = z.strictObject({
-  size: z.int().min(0).max(MAX_GROUP_SIZE).describe('The new number of instances (cattle groups only).'),
-});
-
-export const RollbackRequestSchema = z.strictObject({
-  version: z.int().min(1).max(Number.MAX_SAFE_INTEGER).describe('The past version to restore.'),
 });
 
 export const FieldIssueSchema = z.object({ path: z.string(), message: z.string() });
@@ -194,10 +190,4 @@ export const FreeResponseSchema = z.object({
   id: GroupIdSchema,
   freed: z.literal(true),
   message: z.string(),
-});
-
-/** `?limit=&cursor=` of the paged routes. */
-export const PageQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-  cursor: z.string().min(1).max(4096).optional(),
 });

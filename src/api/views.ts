@@ -5,8 +5,8 @@ import { parseWith } from '../spec/validate.js';
 import type { GroupLifecycle, GroupRecord, StoredSpec } from '../store/types.js';
 import { badRequest, notFound } from './errors.js';
 import type { ApiRequest } from './http.js';
+import { PageQuerySchema } from './requests.js';
 import type { RouteParams } from './router.js';
-import { PageQuerySchema } from './schemas.js';
 import type { ApiDeps } from './types.js';
 
 /** The `{id}` path parameter; an id that cannot exist is 404 (or 400 where it would be created). */
@@ -94,7 +94,7 @@ export function summaryView(record: GroupRecord) {
 }
 
 /**
- * The live status of a group (DESIGN §6). Observing can fail (provider down); the spec is still
+ * The live status of a group (architecture §6). Observing can fail (provider down); the spec is still
  * worth returning, so the failure is reported in `observeError` instead of failing the request.
  */
 export async function statusView(deps: ApiDeps, record: GroupRecord) {

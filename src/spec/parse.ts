@@ -1,6 +1,5 @@
 import { type Document, isScalar, LineCounter, parseDocument as parseYamlDocument, visit } from 'yaml';
-import { SpecValidationError } from '../errors.js';
-import { fromInfrakit, isInfrakitSpec } from './infrakit.js';
+import { type DocumentFormat, normalizeSpecObject, parseDocumentAs, resolveFormat } from './document.js';
 import type { GroupSpec } from './schema.js';
 import { validateSpec } from './validate.js';
 
@@ -37,11 +36,11 @@ function duplicateKeyOffset(doc: Document): number | undefined {
 }
 
 /**
- * YAML text → a plain value. Keys must be unique, checked here in one pass: the library's
+ * YAML text → a plain value (`parseDocument` for JSON or YAML). Keys must be unique, checked here in one pass: the library's
  * `uniqueKeys` compares every pair of keys of a mapping, so a 256 KiB body of distinct keys would
  * cost tens of seconds.
  */
-function parseYaml(text: string): unknown {
+export function parseYaml(text: string): unknown {
   const lineCounter = new LineCounter();
   const doc = parseYamlDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter });
   if (doc.errors.length > 0) throw doc.errors[0];
@@ -50,30 +49,23 @@ function parseYaml(text: string): unknown {
     const { line, col } = lineCounter.linePos(duplicate);
     throw new Error(`Map keys must be unique at line ${line}, column ${col}`);
   }
-  return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
-}
-
-/** Parses JSON or YAML text into a plain value; a syntax error names the line. */
-export function parseDocument(text: string, format: 'json' | 'yaml' | 'auto' = 'auto'): unknown {
-  const trimmed = text.trim();
-  if (trimmed === '') throw new SpecValidationError([{ path: '', message: 'the document is empty' }]);
-  const asJson = format === 'json' || (format === 'auto' && /^[{[]/.test(trimmed));
   try {
-    return asJson ? JSON.parse(trimmed) : parseYaml(trimmed);
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (err) {
-    const what = asJson ? 'JSON' : 'YAML';
-    const first = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-    const detail = ALIAS_LIMIT_ERROR.test(first) ? ALIAS_LIMIT_MESSAGE : first;
-    throw new SpecValidationError([{ path: '', message: `invalid ${what}: ${detail}` }], { cause: err });
+    if (err instanceof Error && ALIAS_LIMIT_ERROR.test(err.message))
+      throw new Error(ALIAS_LIMIT_MESSAGE, { cause: err });
+    throw err;
   }
 }
 
-/** Converts an InfraKit-format spec when given one; returns ours unchanged. */
-export function normalizeSpecObject(value: unknown): unknown {
-  return isInfrakitSpec(value) ? fromInfrakit(value) : value;
+export { normalizeSpecObject } from './document.js';
+
+/** Parses JSON or YAML text into a plain value; a syntax error names the line. */
+export function parseDocument(text: string, format: DocumentFormat = 'auto'): unknown {
+  return parseDocumentAs(text, resolveFormat(text, format), parseYaml);
 }
 
 /** Text (JSON, YAML, or InfraKit's JSON) → a validated spec with defaults filled in. */
-export function parseSpecText(text: string, format: 'json' | 'yaml' | 'auto' = 'auto'): GroupSpec {
+export function parseSpecText(text: string, format: DocumentFormat = 'auto'): GroupSpec {
   return validateSpec(normalizeSpecObject(parseDocument(text, format)));
 }
