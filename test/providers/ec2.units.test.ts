@@ -6,7 +6,7 @@ import { baseLaunchInput, clientToken, launchInput } from '../../src/providers/e
 import { cidrContains, parseIpv4, spread, subnetForIp } from '../../src/providers/ec2/placement.js';
 import { parseEc2Properties } from '../../src/providers/ec2/properties.js';
 import { backoffDelayMs, withRetry } from '../../src/providers/ec2/retry.js';
-import { TokenBucket } from '../../src/providers/ec2/token-bucket.js';
+import { realSleep, TokenBucket } from '../../src/providers/ec2/token-bucket.js';
 import { awsError, fakeClock } from './ec2-fixtures.js';
 
 describe('ec2 error classes', () => {
@@ -165,5 +165,86 @@ describe('retry', () => {
       name: 'InvalidParameterValue',
     });
     expect(attempts).toBe(1);
+  });
+
+  it('stops backing off, and tries no more, once its signal aborts', async () => {
+    let attempts = 0;
+    const throttled = () => {
+      attempts++;
+      return Promise.reject(awsError('RequestLimitExceeded'));
+    };
+    const controller = new AbortController();
+    const reason = new Error('timed out');
+    // A sleep that ignores the signal and never ends: the abort alone must end the wait.
+    const sleeping: number[] = [];
+    const sleep = (ms: number) => {
+      sleeping.push(ms);
+      controller.abort(reason);
+      return new Promise<void>(() => {});
+    };
+    const retried = withRetry('DescribeInstances', throttled, { sleep, maxAttempts: 5 }, controller.signal);
+    await expect(retried).rejects.toBe(reason);
+    expect(attempts).toBe(1);
+    expect(sleeping).toHaveLength(1);
+  });
+
+  it('ends a real backoff sleep at once on abort, and starts nothing when aborted before', async () => {
+    let attempts = 0;
+    const throttled = () => {
+      attempts++;
+      return Promise.reject(awsError('RequestLimitExceeded'));
+    };
+    const controller = new AbortController();
+    const options = {
+      sleep: realSleep,
+      maxAttempts: 5,
+      baseDelayMs: 60_000,
+      maxDelayMs: 60_000,
+      random: () => 0.5,
+    };
+    const started = Date.now();
+    const retried = withRetry('DescribeInstances', throttled, options, controller.signal);
+    setTimeout(() => controller.abort(new Error('stop')), 20);
+    await expect(retried).rejects.toThrow('stop');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(attempts).toBe(1);
+    await expect(withRetry('op', throttled, options, AbortSignal.abort(new Error('gone')))).rejects.toThrow(
+      'gone',
+    );
+    expect(attempts).toBe(1);
+  });
+});
+
+describe('token bucket under abort', () => {
+  it('gives up a wait for a token at once, and an aborted waiter takes none', async () => {
+    let t = 0;
+    const wakes: (() => void)[] = [];
+    // A clock that moves only when a sleeper is woken by the test.
+    const bucket = new TokenBucket({
+      capacity: 1,
+      refillPerSecond: 1,
+      now: () => t,
+      sleep: (ms) =>
+        new Promise<void>((resolve) =>
+          wakes.push(() => {
+            t += ms;
+            resolve();
+          }),
+        ),
+    });
+    await bucket.take();
+    const controller = new AbortController();
+    const reason = new Error('gave up');
+    const waiting = bucket.take(controller.signal);
+    const behind = bucket.take();
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    // The waiter behind the aborted one gets the next token, one refill later.
+    while (wakes.length === 0) await new Promise((r) => setTimeout(r, 1));
+    for (const wake of wakes.splice(0)) wake();
+    while (wakes.length > 0) for (const wake of wakes.splice(0)) wake();
+    await behind;
+    expect(t).toBe(1_000);
+    expect(bucket.available()).toBeLessThan(1);
   });
 });
