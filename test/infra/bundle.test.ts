@@ -1,5 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HANDLER_NAMES, handlerEntry, PROJECT_ROOT } from '../../infra/lib/bundling.js';
 import { logicalId, type Synthesized, synthStack } from './support.js';
@@ -56,4 +58,77 @@ describe('real bundling with the local esbuild', () => {
       expect(code).toMatch(new RegExp(`import\\("@aws-sdk/${client}"\\)`));
     }
   });
+
+  it('the api bundle loads the YAML library and the OpenAPI document only for the requests that need them', () => {
+    if (synth === undefined) throw new Error(`cannot bundle: missing ${missing.join(', ')}`);
+    const { template, outdir } = synth;
+    const fnId = logicalId(template, 'AWS::Lambda::Function', `${FUNCTION_PREFIX.api}Function`);
+    const key = template.toJSON().Resources[fnId].Properties.Code.S3Key as string;
+    const bundle = join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
+    // Inside the repository, so that the bundle's external `@aws-sdk/*` imports resolve.
+    const cache = join(PROJECT_ROOT, 'node_modules', '.cache');
+    mkdirSync(cache, { recursive: true });
+    const dir = mkdtempSync(join(cache, 'infrakit-lazy-'));
+    try {
+      copyFileSync(bundle, join(dir, 'index.mjs'));
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', LAZY_PROBE], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        cwd: PROJECT_ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          BUNDLE: pathToFileURL(join(dir, 'index.mjs')).href,
+          TABLE_NAME: 'unused',
+          INFRAKIT_CONTROLLER_ID: 'bundle-test',
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          // Nothing here reaches DynamoDB; a request that tried would fail at once.
+          AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+          POWERTOOLS_LOG_LEVEL: 'ERROR',
+        },
+      });
+      const line = run.stdout.split('\n').find((l) => l.startsWith('PROBE '));
+      expect(line, `${run.stdout}\n${run.stderr}`).toBeDefined();
+      const probe = JSON.parse(line?.slice('PROBE '.length) ?? '{}');
+      expect(probe).toEqual({
+        // The YAML library creates its node symbols (`Symbol.for('yaml.alias')`, …) when it is evaluated.
+        yamlAtInit: false,
+        openapi: { status: 200, version: '3.1.0' },
+        yamlAfterOpenapiAndJson: false,
+        badYaml: { status: 400, message: expect.stringMatching(/^invalid YAML: /) },
+        yamlAfterYamlBody: true,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Imports the bundle, then sends it requests, reporting what was loaded when (one `PROBE` line). */
+const LAZY_PROBE = `
+const symbolFor = Symbol.for;
+let yaml = false;
+Symbol.for = (key) => { if (String(key).startsWith('yaml.')) yaml = true; return symbolFor(key); };
+const { handler } = await import(process.env.BUNDLE);
+const yamlAtInit = yaml;
+const context = { getRemainingTimeInMillis: () => 29000, awsRequestId: 'r', functionName: 'api' };
+const event = (method, path, body, type) => ({
+  version: '2.0', routeKey: '$default', rawPath: path, rawQueryString: '',
+  headers: { host: 'x.execute-api.us-east-1.amazonaws.com', ...(type ? { 'content-type': type } : {}) },
+  requestContext: { http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 't' }, requestId: 'r', stage: '$default', routeKey: '$default', timeEpoch: 0, time: '', accountId: '1', apiId: 'x', domainName: 'x', domainPrefix: 'x' },
+  isBase64Encoded: false,
+  ...(body === undefined ? {} : { body }),
+});
+const doc = await handler(event('GET', '/openapi.json'), context);
+const bad = await handler(event('PATCH', '/groups/web/size', '{"size":', 'application/json'), context);
+const yamlAfterOpenapiAndJson = yaml;
+const badYaml = await handler(event('PATCH', '/groups/web/size', 'size: [3', 'application/yaml'), context);
+process.stdout.write('\\nPROBE ' + JSON.stringify({
+  yamlAtInit,
+  openapi: { status: doc.statusCode, version: JSON.parse(doc.body).openapi },
+  yamlAfterOpenapiAndJson: bad.statusCode === 400 ? yamlAfterOpenapiAndJson : 'json: ' + bad.statusCode,
+  badYaml: { status: badYaml.statusCode, message: JSON.parse(badYaml.body).error.message },
+  yamlAfterYamlBody: yaml,
+}) + '\\n');
+`;
