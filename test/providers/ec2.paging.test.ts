@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Ec2Provider } from '../../src/providers/ec2/provider.js';
 import { TAG_CONTROLLER, TAG_GROUP } from '../../src/tags.js';
 import { FakeEc2 } from '../helpers/fake-ec2.js';
+import { fakeEc2HttpClient } from '../helpers/fake-ec2-http.js';
 
 /**
  * The provider's describe and health read every page EC2 returns, following `NextToken` across
@@ -14,9 +15,11 @@ import { FakeEc2 } from '../helpers/fake-ec2.js';
 const OURS = { [TAG_CONTROLLER]: 'ctl', [TAG_GROUP]: 'web' };
 const SELECTOR = { tags: { [TAG_CONTROLLER]: 'ctl' }, tagKeys: [TAG_GROUP] };
 
-function world(pageLimit: number) {
+/** The fake as the provider's client, directly or behind a real EC2Client (query protocol, XML). */
+function world(pageLimit: number, via: 'object' | 'sdk' = 'object') {
   const ec2 = new FakeEc2({ pageLimit });
-  const provider = new Ec2Provider({ client: ec2.client(), retry: { maxAttempts: 1 } });
+  const client = via === 'sdk' ? fakeEc2HttpClient(ec2) : ec2.client();
+  const provider = new Ec2Provider({ client, retry: { maxAttempts: 1 } });
   return { ec2, provider };
 }
 
@@ -40,29 +43,32 @@ describe('EC2 paging (fake EC2 with short pages)', () => {
     expect(new Set(tokens.slice(1)).size).toBe(3);
   });
 
-  it('health follows NextToken across short DescribeInstanceStatus pages, then asks by id for the rest', async () => {
-    const { ec2, provider } = world(60);
-    const ours = ec2.seed(250, OURS);
-    // Impaired instances on the first status page, a later listed page, and past the page budget.
-    const impaired = [ours[3], ours[130], ours[240]].map((i) => i?.id ?? '');
-    for (const id of impaired) ec2.setChecks(id, 'impaired');
-    const starting = ours[75]?.id ?? '';
-    ec2.setChecks(starting, 'initializing');
+  it.each(['object', 'sdk'] as const)(
+    'health follows NextToken across short DescribeInstanceStatus pages, then asks by id for the rest (%s)',
+    async (via) => {
+      const { ec2, provider } = world(60, via);
+      const ours = ec2.seed(250, OURS);
+      // Impaired instances on the first status page, a later listed page, and past the page budget.
+      const impaired = [ours[3], ours[130], ours[240]].map((i) => i?.id ?? '');
+      for (const id of impaired) ec2.setChecks(id, 'impaired');
+      const starting = ours[75]?.id ?? '';
+      ec2.setChecks(starting, 'initializing');
 
-    const found = await provider.describe(SELECTOR);
+      const found = await provider.describe(SELECTOR);
 
-    expect(found).toHaveLength(250);
-    const health = new Map(found.map((d) => [d.id, d.health.status]));
-    for (const id of impaired) expect(health.get(id)).toBe('impaired');
-    expect(health.get(starting)).toBe('unknown');
-    expect([...health.values()].filter((s) => s === 'ok')).toHaveLength(246);
-    // 250 instances in pages of 60: 5 DescribeInstances pages. Status: the region is listed for at
-    // most ⌈250 / 100⌉ = 3 pages (180 seen), the 70 left are asked for by id in one call.
-    expect(ec2.counts()).toEqual({ DescribeInstances: 5, DescribeInstanceStatus: 4 });
-    const status = ec2.calls.filter((c) => c.command === 'DescribeInstanceStatus');
-    expect(status.map((c) => c.input.NextToken === undefined)).toEqual([true, false, false, true]);
-    expect(status[3]?.input.InstanceIds).toHaveLength(70);
-  });
+      expect(found).toHaveLength(250);
+      const health = new Map(found.map((d) => [d.id, d.health.status]));
+      for (const id of impaired) expect(health.get(id)).toBe('impaired');
+      expect(health.get(starting)).toBe('unknown');
+      expect([...health.values()].filter((s) => s === 'ok')).toHaveLength(246);
+      // 250 instances in pages of 60: 5 DescribeInstances pages. Status: the region is listed for at
+      // most ⌈250 / 100⌉ = 3 pages (180 seen), the 70 left are asked for by id in one call.
+      expect(ec2.counts()).toEqual({ DescribeInstances: 5, DescribeInstanceStatus: 4 });
+      const status = ec2.calls.filter((c) => c.command === 'DescribeInstanceStatus');
+      expect(status.map((c) => c.input.NextToken === undefined)).toEqual([true, false, false, true]);
+      expect(status[3]?.input.InstanceIds).toHaveLength(70);
+    },
+  );
 
   it('at EC2 page sizes, 2,500 instances cost 3 DescribeInstances and 3 DescribeInstanceStatus pages', async () => {
     const { ec2, provider } = world(1000);
