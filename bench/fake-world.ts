@@ -9,6 +9,7 @@ import { DynamoGroupStore } from '../src/store/index.js';
 import { TAG_CONFIG_HASH, TAG_CONTROLLER, TAG_GROUP, TAG_INTENT } from '../src/tags.js';
 import type { DynamoTestServer } from '../test/helpers/dynalite.js';
 import { FakeEc2 } from '../test/helpers/fake-ec2.js';
+import { fakeEc2HttpClient } from '../test/helpers/fake-ec2-http.js';
 
 /**
  * A controller over the paging fake EC2 (test/helpers/fake-ec2.ts) and dynalite, in this process:
@@ -66,6 +67,8 @@ export interface FakeWorld {
   readonly provider: Ec2Provider;
   readonly store: DynamoGroupStore;
   readonly capacity: ConsumedCapacity;
+  /** Time the fake spent answering EC2 requests (EC2's side), when reached `via: 'sdk'`. */
+  readonly ec2Time: { serverMs: number };
   readonly controllerId: string;
   readonly ids: readonly string[];
   /** An engine as the Lambda runtime builds it (src/runtime/aws.ts): default timeouts and leases. */
@@ -89,15 +92,27 @@ export function groupIds(groups: number): string[] {
   return Array.from({ length: groups }, (_, g) => `g${g.toString().padStart(digits, '0')}`);
 }
 
+export interface FakeWorldOptions {
+  readonly controllerId?: string;
+  /**
+   * How the provider reaches the fake: `object`, as an `EC2Client` stand-in (fast; for counting
+   * calls), or `sdk`, through a real `EC2Client` speaking EC2's query protocol and XML (the SDK's
+   * own work included; for measuring time). @default 'object'
+   */
+  readonly via?: 'object' | 'sdk';
+}
+
 export async function fakeWorld(
   dynamo: DynamoTestServer,
   groups: number,
   size: number,
-  controllerId = 'bench-controller',
+  options: FakeWorldOptions = {},
 ): Promise<FakeWorld> {
+  const controllerId = options.controllerId ?? 'bench-controller';
   const ec2 = new FakeEc2();
+  const ec2Time = { serverMs: 0 };
   const provider = new Ec2Provider({
-    client: ec2.client(),
+    client: options.via === 'sdk' ? fakeEc2HttpClient(ec2, ec2Time) : ec2.client(),
     retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
   });
   const client = dynamo.client();
@@ -122,6 +137,7 @@ export async function fakeWorld(
     provider,
     store,
     capacity,
+    ec2Time,
     controllerId,
     ids,
     engine(options = {}) {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import {
   EC2Client,
@@ -134,14 +135,25 @@ export async function answer(fake: FakeEc2, request: HttpRequest): Promise<{ res
   }
 }
 
-/** A real `EC2Client` whose requests `fake` answers (no socket, no network). */
-export function fakeEc2HttpClient(fake: FakeEc2): EC2Client {
+/**
+ * A real `EC2Client` whose requests `fake` answers (no socket, no network). `timing.serverMs`, when
+ * given, adds up the time spent answering (EC2's side: filtering, paging, writing the XML), so that a
+ * measurement can tell it from the client's.
+ */
+export function fakeEc2HttpClient(fake: FakeEc2, timing?: { serverMs: number }): EC2Client {
   return new EC2Client({
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
     requestHandler: {
-      handle: (request: HttpRequest) => answer(fake, request),
+      async handle(request: HttpRequest) {
+        const started = performance.now();
+        try {
+          return await answer(fake, request);
+        } finally {
+          if (timing) timing.serverMs += performance.now() - started;
+        }
+      },
       updateHttpClientConfig() {},
       httpHandlerConfigs: () => ({}),
     },
