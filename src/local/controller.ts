@@ -116,6 +116,9 @@ export async function startLocalController(
   const flavors = new Map<string, Flavor>([[vanillaFlavor.kind, vanillaFlavor]]);
 
   const realEc2 = options.ec2Endpoint !== undefined && !isLoopback(new URL(options.ec2Endpoint));
+  // Aborted by `stop`: every provider call in flight (a sweep's, a scheduled pass's, an API
+  // request's) is cancelled, so the passes under way end soon and release their leases.
+  const shutdown = new AbortController();
   const engine = createEngine({
     store,
     providers,
@@ -124,6 +127,7 @@ export async function startLocalController(
     controllerId,
     leaseTtlMs: LOCAL_LEASE_TTL_MS,
     ...(realEc2 ? {} : { launchSettleMs: LOCAL_LAUNCH_SETTLE_MS }),
+    signal: shutdown.signal,
   });
   const reporter = new Reporter({ engine, store }, print);
   const scheduler = new ReconcileScheduler({
@@ -147,10 +151,16 @@ export async function startLocalController(
   });
 
   let server: Server | undefined;
+  let serverIdle: (() => Promise<void>) | undefined;
   let expiry: Expiry | undefined;
   let stopping = false;
+  let stopped: Promise<void> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
+  /** Timers set on an instance's exit, cleared by `stop`. */
+  const exitTimers = new Set<NodeJS.Timeout>();
+  /** Store reads started on an instance's exit, awaited by `stop` before the store closes. */
+  const lookups = new Set<Promise<void>>();
 
   const sweepOnce = async () => {
     try {
@@ -195,11 +205,16 @@ export async function startLocalController(
       exited(group);
       scheduler.request([group], 'instance exited');
       // Died before its launch was confirmed? Then it counts as pending until the settle time ends.
-      setTimeout(() => scheduler.request([group], 'instance exited'), LOCAL_LAUNCH_SETTLE_MS + 50).unref();
+      const later = setTimeout(() => {
+        exitTimers.delete(later);
+        scheduler.request([group], 'instance exited');
+      }, LOCAL_LAUNCH_SETTLE_MS + 50);
+      later.unref();
+      exitTimers.add(later);
       return;
     }
     // Exited before its launch was recorded: ask the store's index, else sweep now.
-    void store
+    const lookup = store
       .groupOfInstance(exit.id)
       .then((g) => {
         exited(g);
@@ -209,19 +224,33 @@ export async function startLocalController(
       .catch(() => {
         exited(undefined);
         scheduleSweep(0);
-      });
+      })
+      .finally(() => lookups.delete(lookup));
+    lookups.add(lookup);
   });
 
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    if (sweepTimer) clearTimeout(sweepTimer);
-    unsubscribe();
-    server?.close();
-    server?.closeAllConnections();
-    // Passes under way finish (and release their leases) before the store goes away.
-    await Promise.allSettled([sweeping, scheduler.stop(), expiry?.stop()]);
-    await dynamo.close();
+  /**
+   * In this order: no new work (timers, exit notifications, HTTP connections), then what is in
+   * flight is aborted and waited for (passes release their leases; status refreshes and store
+   * lookups end), and only then the store closes, so that nothing reaches it afterwards. Calling
+   * it again waits for the same stop.
+   */
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      stopping = true;
+      if (sweepTimer) clearTimeout(sweepTimer);
+      for (const timer of exitTimers) clearTimeout(timer);
+      exitTimers.clear();
+      unsubscribe();
+      server?.close();
+      server?.closeAllConnections();
+      shutdown.abort(new Error('the controller is stopping'));
+      await Promise.allSettled([sweeping, scheduler.stop(), expiry?.stop(), serverIdle?.(), ...lookups]);
+      // Passes report their results to the reporter, which may have refreshes still queued.
+      await reporter.close();
+      await dynamo.close();
+    })();
+    return stopped;
   };
 
   try {
@@ -238,6 +267,7 @@ export async function startLocalController(
         : err;
     });
     server = served.server;
+    serverIdle = served.idle;
     // First sweep at once: adopt what survived the last run and heal what died meanwhile.
     scheduleSweep(0);
     expiry = startExpiry({

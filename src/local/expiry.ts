@@ -6,7 +6,7 @@ import { expireItems } from '../store/expire.js';
 export const LOCAL_EXPIRY_INTERVAL_MS = 60 * 60_000;
 
 export interface Expiry {
-  /** Stops the timer and waits for a pass under way. */
+  /** Stops the timer, and a pass under way after its current request, and waits for that. */
   stop(): Promise<void>;
 }
 
@@ -22,8 +22,10 @@ export function startExpiry(options: {
   report: (line: string) => void;
 }): Expiry {
   let running: Promise<void> | undefined;
+  const stopping = new AbortController();
   const pass = () => {
-    running ??= expireItems(options.client, options.tableName, Date.now())
+    if (stopping.signal.aborted) return;
+    running ??= expireItems(options.client, options.tableName, Date.now(), stopping.signal)
       .then((n) => {
         if (n > 0) options.report(`expired ${n} old items (events, instance index, done intents)`);
       })
@@ -38,6 +40,7 @@ export function startExpiry(options: {
   return {
     async stop() {
       clearInterval(timer);
+      stopping.abort();
       await running;
     },
   };

@@ -121,14 +121,19 @@ function refusal(r: Refusal): APIGatewayProxyStructuredResultV2 {
   return jsonError(r.status, r.code, r.message);
 }
 
-/** Serves `handler` on `host:port` (port 0 → any free one); resolves once listening. */
+/**
+ * Serves `handler` on `host:port` (port 0 → any free one); resolves once listening. `idle` resolves
+ * once no request is being handled: closing the server stops new requests, not those under way,
+ * which go on using whatever the handler uses (the store) until they finish.
+ */
 export async function serveGateway(
   handler: ApiHandler,
   options: { host: string; port: number; onError?: (err: unknown) => void },
-): Promise<{ server: Server; url: string }> {
+): Promise<{ server: Server; url: string; idle(): Promise<void> }> {
+  const handling = new Set<Promise<void>>();
   // A request without Host gets our 403 below, not Node's bare 400.
   const server = createServer({ requireHostHeader: false }, (req, res) => {
-    void (async () => {
+    const handled = (async () => {
       try {
         // Before the body is even read: a request from a web page gets no further than this.
         const foreign = refuseForeign(req.headers, (server.address() as AddressInfo).port);
@@ -154,6 +159,8 @@ export async function serveGateway(
         else res.destroy();
       }
     })();
+    handling.add(handled);
+    void handled.finally(() => handling.delete(handled));
   });
   // A CLI that keeps connections alive must not hold a controller that is shutting down.
   server.keepAliveTimeout = 2000;
@@ -165,5 +172,8 @@ export async function serveGateway(
     });
   });
   const { port } = server.address() as AddressInfo;
-  return { server, url: `http://${options.host}:${port}` };
+  const idle = async () => {
+    while (handling.size > 0) await Promise.allSettled([...handling]);
+  };
+  return { server, url: `http://${options.host}:${port}`, idle };
 }

@@ -12,6 +12,7 @@ import type { GroupStore } from '../store/types.js';
 export class Reporter {
   private readonly lastLine = new Map<string, string>();
   private queue: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(
     private readonly deps: { engine: Engine; store: GroupStore },
@@ -42,16 +43,27 @@ export class Reporter {
     }
   }
 
-  /** Re-reads the groups and prints a status line for each one that changed (serialized). */
+  /** Re-reads the groups and prints a status line for each one that changed (serialized); nothing once closed. */
   refresh(ids: readonly string[]): Promise<void> {
+    if (this.closed) return this.queue;
     this.queue = this.queue
       .then(() => this.refreshNow(ids))
       .catch((err) => this.line(`status failed: ${messageOf(err)}`));
     return this.queue;
   }
 
+  /**
+   * Takes no further refresh and resolves once the refreshes already asked for are done (they read
+   * the store and the providers: the controller closes the store only after this).
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue;
+  }
+
   private async refreshNow(ids: readonly string[]): Promise<void> {
     for (const id of ids) {
+      if (this.closed) return;
       const record = await this.deps.store.getGroup(id);
       if (!record) {
         if (this.lastLine.delete(id)) this.line(`${id}  gone`);

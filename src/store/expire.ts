@@ -12,13 +12,20 @@ import { TABLE_KEY, TTL_ATTRIBUTE } from './table.js';
  * What DynamoDB's TTL does in AWS, for the emulators that lack it (dynalite, DynamoDB Local): deletes
  * every item whose `expiresAt` lies before `nowMs` (events, instance index entries, done intents).
  * Each delete is conditional on the item still being expired, so an entry refreshed meanwhile stays.
- * Returns how many items were deleted.
+ * Returns how many items were deleted. Once `signal` aborts, no further request is sent and the count
+ * so far is returned (what is left expires on the next run).
  */
-export async function expireItems(client: DynamoDBClient, tableName: string, nowMs: number): Promise<number> {
+export async function expireItems(
+  client: DynamoDBClient,
+  tableName: string,
+  nowMs: number,
+  signal?: AbortSignal,
+): Promise<number> {
   const nowSeconds = Math.floor(nowMs / 1000);
   let deleted = 0;
   let startKey: Record<string, AttributeValue> | undefined;
   do {
+    if (signal?.aborted) return deleted;
     const e = new Expr();
     const page = await client.send(
       new ScanCommand({
@@ -30,6 +37,7 @@ export async function expireItems(client: DynamoDBClient, tableName: string, now
       }),
     );
     for (const key of page.Items ?? []) {
+      if (signal?.aborted) return deleted;
       const d = new Expr();
       try {
         await client.send(
