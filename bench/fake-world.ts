@@ -67,8 +67,8 @@ export interface FakeWorld {
   readonly provider: Ec2Provider;
   readonly store: DynamoGroupStore;
   readonly capacity: ConsumedCapacity;
-  /** Time the fake spent answering EC2 requests (EC2's side), when reached `via: 'sdk'`. */
-  readonly ec2Time: { serverMs: number };
+  /** Wall and CPU time the fake spent answering EC2 requests (EC2's side), when reached `via: 'sdk'`. */
+  readonly ec2Time: { serverMs: number; serverCpuMs: number };
   readonly controllerId: string;
   readonly ids: readonly string[];
   /** An engine as the Lambda runtime builds it (src/runtime/aws.ts): default timeouts and leases. */
@@ -110,7 +110,7 @@ export async function fakeWorld(
 ): Promise<FakeWorld> {
   const controllerId = options.controllerId ?? 'bench-controller';
   const ec2 = new FakeEc2();
-  const ec2Time = { serverMs: 0 };
+  const ec2Time = { serverMs: 0, serverCpuMs: 0 };
   const provider = new Ec2Provider({
     client: options.via === 'sdk' ? fakeEc2HttpClient(ec2, ec2Time) : ec2.client(),
     retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },

@@ -136,11 +136,14 @@ export async function answer(fake: FakeEc2, request: HttpRequest): Promise<{ res
 }
 
 /**
- * A real `EC2Client` whose requests `fake` answers (no socket, no network). `timing.serverMs`, when
- * given, adds up the time spent answering (EC2's side: filtering, paging, writing the XML), so that a
- * measurement can tell it from the client's.
+ * A real `EC2Client` whose requests `fake` answers (no socket, no network). `timing`, when given,
+ * adds up the wall and CPU time spent answering (EC2's side: filtering, paging, writing the XML), so
+ * that a measurement can tell it from the client's.
  */
-export function fakeEc2HttpClient(fake: FakeEc2, timing?: { serverMs: number }): EC2Client {
+export function fakeEc2HttpClient(
+  fake: FakeEc2,
+  timing?: { serverMs: number; serverCpuMs: number },
+): EC2Client {
   return new EC2Client({
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -148,10 +151,15 @@ export function fakeEc2HttpClient(fake: FakeEc2, timing?: { serverMs: number }):
     requestHandler: {
       async handle(request: HttpRequest) {
         const started = performance.now();
+        const cpu = process.cpuUsage();
         try {
           return await answer(fake, request);
         } finally {
-          if (timing) timing.serverMs += performance.now() - started;
+          if (timing) {
+            timing.serverMs += performance.now() - started;
+            const used = process.cpuUsage(cpu);
+            timing.serverCpuMs += (used.user + used.system) / 1000;
+          }
         }
       },
       updateHttpClientConfig() {},
