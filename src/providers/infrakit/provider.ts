@@ -1,0 +1,293 @@
+import { childSignal } from '../../abort.js';
+import { NotOwnedError, SpecValidationError } from '../../errors.js';
+import { isOwnedBy, ownerTags } from '../../tags.js';
+import type {
+  CallOptions,
+  DescribeSelector,
+  DestroyResult,
+  InstanceDescription,
+  InstanceOwner,
+  InstanceProvider,
+  ProvisionRequest,
+  ProvisionResult,
+} from '../types.js';
+import { PluginMismatchError, PluginRpcError } from './errors.js';
+import { InfrakitPlugins, type InstancePlugin, type PluginInstance } from './plugins.js';
+import { runLimited } from './pool.js';
+import { parseInfrakitProperties } from './properties.js';
+
+/**
+ * Written at launch with the launch time (ISO 8601), since InfraKit's `Instance/0.6.1` describes
+ * no launch time. An instance without it (made by an InfraKit manager) is dated when this provider
+ * first saw it: a controller restart puts such an instance back in its grace period, which delays
+ * remediation but never destroys.
+ */
+export const TAG_LAUNCHED_AT = 'infrakit.launched-at';
+
+export interface InfrakitProviderOptions {
+  /**
+   * The `Instance/0.6.1` plugin objects this provider serves, as specs name them
+   * (`simulator/compute`, `file`, `unix:///run/p.sock#compute`). A spec's `plugin` must be one of
+   * them, and `describe` asks every one of them: an observation is complete only when it covers
+   * every plugin a group may live on (`discoverPluginObjects` lists a plugins folder's).
+   */
+  readonly objects: readonly string[];
+  /** The plugins' client (plugins folder, call timeout). @default a new one on InfraKit's default folder */
+  readonly plugins?: InfrakitPlugins;
+  /** Plugin calls in flight at once for one provision, destroy or label. @default 8 */
+  readonly parallelism?: number;
+  /** Epoch ms, for launch times. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** InfraKit's destroy reasons: a rollout replaces outdated instances, anything else terminates. */
+function wireReason(reason: string): 'terminate' | 'rolling_update' {
+  return reason === 'outdated' || reason === 'rolling_update' ? 'rolling_update' : 'terminate';
+}
+
+/** Whether `tags` carry every tag of `selector` and every key of its `tagKeys`. */
+function selects(selector: DescribeSelector, tags: Readonly<Record<string, string>>): boolean {
+  for (const [key, value] of Object.entries(selector.tags ?? {})) if (tags[key] !== value) return false;
+  for (const key of selector.tagKeys ?? []) if (!(key in tags)) return false;
+  return true;
+}
+
+/**
+ * The InfraKit instance provider (`provider: infrakit`): drives any InfraKit `Instance/0.6.1`
+ * plugin over its JSON-RPC protocol (`plugins.ts`). `instance.properties` name the plugin object
+ * and carry the plugin's own properties (`properties.ts`).
+ *
+ * - `provision`: one `Instance.Provision` per request, at most `parallelism` at once, tagged at
+ *   launch. Plugins take no client token: the intent tag makes retries idempotent, as the engine
+ *   describes by it before launching the remainder.
+ * - `describe`: one `Instance.DescribeInstances` by tags per served object, all or nothing.
+ * - `destroy`: ownership re-checked by describing first; only ids the plugin itself described are
+ *   ever sent to it (an id is a file name to the `file` plugin, which would follow `../`).
+ * - plugin instances have no state or health: each is `running`, health `unknown`.
+ *
+ * Tags cross the boundary under InfraKit's names (`infrakit.config.hash`, `infrakit.logical_id`).
+ */
+export class InfrakitProvider implements InstanceProvider {
+  readonly name = 'infrakit';
+  readonly plugins: InfrakitPlugins;
+  readonly objects: readonly string[];
+  private readonly parallelism: number;
+  private readonly now: () => number;
+  /** First sight of instances launched without `TAG_LAUNCHED_AT`, by id. */
+  private readonly firstSeen = new Map<string, number>();
+
+  constructor(options: InfrakitProviderOptions) {
+    this.plugins = options.plugins ?? new InfrakitPlugins();
+    this.objects = [...new Set(options.objects)];
+    for (const object of this.objects) this.plugins.parse(object);
+    this.parallelism = Math.max(1, options.parallelism ?? 8);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Shape only, and `plugin` one of the served objects; no plugin is asked. Pure. */
+  validate(properties: unknown): Record<string, unknown> {
+    const parsed = parseInfrakitProperties(properties);
+    if (!this.objects.includes(parsed.plugin)) {
+      const served = this.objects.length > 0 ? this.objects.join(', ') : 'none configured';
+      throw new SpecValidationError([
+        { path: 'plugin', message: `not a plugin this controller serves (serves: ${served})` },
+      ]);
+    }
+    return parsed;
+  }
+
+  /**
+   * `Handshake.Hello` (the plugin serves `Instance/0.6.1` and the named object) and
+   * `Instance.Validate` of `properties.properties`, at PUT. A refusal is a `SpecValidationError` on
+   * `plugin` or `properties` with the plugin's words; a plugin that cannot be asked throws as it is.
+   */
+  async preflight(properties: Record<string, unknown>): Promise<void> {
+    const { plugin, properties: pluginProperties } = parseInfrakitProperties(properties);
+    try {
+      await this.plugins.instance(plugin).validate(pluginProperties);
+    } catch (err) {
+      if (err instanceof PluginMismatchError)
+        throw new SpecValidationError([{ path: 'plugin', message: err.message }], { cause: err });
+      if (err instanceof PluginRpcError)
+        throw new SpecValidationError(
+          [{ path: 'properties', message: `the plugin refused them: ${err.pluginMessage}` }],
+          { cause: err },
+        );
+      throw err;
+    }
+  }
+
+  /**
+   * One `Instance.Provision` per request, at most `parallelism` at once, in request order.
+   * Partial failure or abort: no further request is sent, the ones in flight are waited for, and
+   * the call throws; the instances launched carry their token's tag.
+   */
+  async provision(
+    properties: Record<string, unknown>,
+    requests: readonly ProvisionRequest[],
+    options?: CallOptions,
+  ): Promise<ProvisionResult> {
+    const { plugin, properties: pluginProperties } = parseInfrakitProperties(properties);
+    const client = this.plugins.instance(plugin);
+    const signal = options?.signal;
+    const outcome = await runLimited(
+      requests,
+      this.parallelism,
+      async (request): Promise<InstanceDescription> => {
+        const launchedAt = this.now();
+        const tags = { ...request.tags, [TAG_LAUNCHED_AT]: new Date(launchedAt).toISOString() };
+        const id = await client.provision(
+          { properties: pluginProperties, tags, init: request.init, logicalId: request.logicalId },
+          { signal },
+        );
+        return this.toDescription(plugin, {
+          id,
+          tags,
+          ...(request.logicalId ? { logicalId: request.logicalId } : {}),
+        });
+      },
+      signal,
+    );
+    if (outcome.error) throw outcome.error.cause;
+    return { launched: outcome.results.filter((d): d is InstanceDescription => d !== undefined) };
+  }
+
+  /** Every served object described by the selector's tags (all must answer), then filtered here too. */
+  async describe(selector: DescribeSelector, options?: CallOptions): Promise<readonly InstanceDescription[]> {
+    const found = await this.describeAll(selector.tags ?? {}, options?.signal);
+    return found
+      .filter(({ instance }) => selects(selector, instance.tags))
+      .map(({ plugin, instance }) => this.toDescription(plugin, instance));
+  }
+
+  /**
+   * Re-describes by the owner's tags; an id not found there is looked for among all instances: one
+   * without the owner's tags fails the whole call with `NotOwnedError` before anything is
+   * destroyed, one not found at all is already gone. Then `Instance.Destroy` on the object that
+   * described it; a failure is checked by describing again (gone counts as destroyed).
+   */
+  async destroy(
+    ids: readonly string[],
+    owner: InstanceOwner,
+    reason: string,
+    options?: CallOptions,
+  ): Promise<DestroyResult> {
+    if (ids.length === 0) return { destroyed: [] };
+    const signal = options?.signal;
+    const wanted = new Set(ids);
+    const located = new Map<string, string>();
+    for (const { plugin, instance } of await this.describeAll(ownerTags(owner), signal))
+      if (wanted.has(instance.id) && isOwnedBy(instance.tags, owner))
+        this.locate(located, plugin, instance.id);
+    const notOwned: string[] = [];
+    if (located.size < wanted.size) {
+      for (const { instance } of await this.describeAll({}, signal))
+        if (wanted.has(instance.id) && !located.has(instance.id)) notOwned.push(instance.id);
+    }
+    if (notOwned.length > 0)
+      throw new NotOwnedError(
+        ids.filter((id) => notOwned.includes(id)),
+        owner,
+      );
+
+    const doomed = ids.filter((id) => located.has(id));
+    const outcome = await runLimited(
+      doomed,
+      this.parallelism,
+      async (id) => {
+        await this.plugins.instance(located.get(id) as string).destroy(id, wireReason(reason), { signal });
+        this.firstSeen.delete(id);
+      },
+      signal,
+    );
+    if (outcome.error) {
+      if (signal?.aborted) throw signal.reason;
+      // A plugin that answers "not found" for an instance it just described: gone is destroyed.
+      const stillThere = new Set(
+        (await this.describeAll(ownerTags(owner), signal)).map((f) => f.instance.id),
+      );
+      if (doomed.some((id) => stillThere.has(id))) throw outcome.error.cause;
+    }
+    return { destroyed: [...ids] };
+  }
+
+  /** `Instance.Label` on each id that some served object describes; unknown or gone ids are skipped. */
+  async label(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void> {
+    if (ids.length === 0 || Object.keys(tags).length === 0) return;
+    const wanted = new Set(ids);
+    const located = new Map<string, string>();
+    for (const { plugin, instance } of await this.describeAll({}, undefined))
+      if (wanted.has(instance.id)) this.locate(located, plugin, instance.id);
+    const targets = ids.filter((id) => located.has(id));
+    const outcome = await runLimited(targets, this.parallelism, (id) =>
+      this.plugins.instance(located.get(id) as string).label(id, tags),
+    );
+    if (outcome.error) {
+      const present = new Set((await this.describeAll({}, undefined)).map((f) => f.instance.id));
+      if (targets.some((id) => present.has(id))) throw outcome.error.cause;
+    }
+  }
+
+  /** Records that `plugin` holds `id`; the same id on two plugins is ambiguous and refused. */
+  private locate(located: Map<string, string>, plugin: string, id: string): void {
+    const other = located.get(id);
+    if (other !== undefined && other !== plugin)
+      throw new Error(
+        `instance id ${id} is described by two plugins (${other}, ${plugin}): refusing to act on it`,
+      );
+    located.set(id, plugin);
+  }
+
+  /**
+   * `Instance.DescribeInstances` by `tags` on every served object at once; the first failure
+   * aborts the others and is thrown, so no caller sees a partial observation.
+   */
+  private async describeAll(
+    tags: Readonly<Record<string, string>>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ plugin: string; instance: PluginInstance }[]> {
+    const child = childSignal([signal]);
+    try {
+      const perObject = await Promise.all(
+        this.objects.map(async (plugin) => {
+          try {
+            const found = await this.client(plugin).describe(tags, { signal: child.signal });
+            return found.map((instance) => ({ plugin, instance }));
+          } catch (err) {
+            child.abort(err);
+            throw err;
+          }
+        }),
+      );
+      return perObject.flat();
+    } finally {
+      child.release();
+    }
+  }
+
+  private client(plugin: string): InstancePlugin {
+    return this.plugins.instance(plugin);
+  }
+
+  private toDescription(plugin: string, instance: PluginInstance): InstanceDescription {
+    const stamped = Date.parse(instance.tags[TAG_LAUNCHED_AT] ?? '');
+    let launchedAt = stamped;
+    if (Number.isNaN(stamped)) {
+      launchedAt = this.firstSeen.get(instance.id) ?? this.now();
+      if (!this.firstSeen.has(instance.id)) {
+        // Bounded: forget the oldest sightings first.
+        if (this.firstSeen.size >= 100_000)
+          this.firstSeen.delete(this.firstSeen.keys().next().value as string);
+        this.firstSeen.set(instance.id, launchedAt);
+      }
+    }
+    return {
+      id: instance.id,
+      state: 'running',
+      tags: instance.tags,
+      launchedAt,
+      health: { status: 'unknown' },
+      details: { plugin, ...(instance.logicalId ? { logicalId: instance.logicalId } : {}) },
+    };
+  }
+}

@@ -1,0 +1,134 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Docker InfraKit's real plugins (`../shared/tools/infrakit`, beside the project root), started by
+ * the tests in a temporary `INFRAKIT_HOME`. Where the script is missing the suites skip with a
+ * message, except under CI=true, where a missing script is a failure.
+ */
+
+/** The script that runs InfraKit's binary (`shared/tools/infrakit/infrakit` beside the project). */
+export const INFRAKIT_SCRIPT = fileURLToPath(
+  new URL('../../../shared/tools/infrakit/infrakit', import.meta.url),
+);
+
+let availability: boolean | undefined;
+
+export function infrakitAvailable(): boolean {
+  if (availability === undefined) {
+    availability = existsSync(INFRAKIT_SCRIPT);
+    if (!availability && process.env.CI === 'true')
+      throw new Error(`InfraKit's binary is required when CI=true: ${INFRAKIT_SCRIPT} is missing`);
+    if (!availability)
+      console.warn(`InfraKit not found (${INFRAKIT_SCRIPT}): skipping InfraKit plugin tests`);
+    else unpack();
+  }
+  return availability;
+}
+
+/**
+ * The script unpacks the binary once into a shared cache; test files starting at the same moment
+ * may race on that first unpack (one's checksum sees the other's half-written file). A few tries
+ * settle it, before any plugin is started.
+ */
+function unpack(): void {
+  let last = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const run = spawnSync(INFRAKIT_SCRIPT, ['version'], { encoding: 'utf8', timeout: 60_000 });
+    if (run.status === 0) return;
+    last = `${run.stderr ?? ''}${run.error?.message ?? ''}`;
+    spawnSync('sleep', [String(0.2 + Math.random())]);
+  }
+  throw new Error(`InfraKit's binary does not run (${INFRAKIT_SCRIPT} version): ${last}`);
+}
+
+export interface InfrakitPlugins {
+  /** `INFRAKIT_HOME` (and `HOME`) of the plugins. */
+  readonly home: string;
+  /** Where the sockets are: `$INFRAKIT_HOME/plugins`. */
+  readonly pluginsDir: string;
+  /** The `file` plugin's folder (`INFRAKIT_INSTANCE_FILE_DIR`): one file per instance. */
+  readonly fileDir: string;
+  /** Stops every plugin by the pid in its `.pid` file, then removes the home folder. */
+  stop(): Promise<void>;
+}
+
+const SOCKET_OF: Record<string, string> = { group: 'group-stateless' };
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/** Starts `infrakit plugin start <names…>` in a fresh home and waits for every socket. */
+export async function startInfrakitPlugins(names: readonly string[]): Promise<InfrakitPlugins> {
+  const home = await mkdtemp(join(tmpdir(), 'infrakit-plugins-'));
+  const pluginsDir = join(home, 'plugins');
+  const fileDir = join(home, 'files');
+  await mkdir(fileDir);
+  const logPath = join(home, 'plugins.log');
+  const log = openSync(logPath, 'a');
+  const child: ChildProcess = spawn(INFRAKIT_SCRIPT, ['plugin', 'start', ...names], {
+    stdio: ['ignore', log, log],
+    env: { ...process.env, INFRAKIT_HOME: home, HOME: home, INFRAKIT_INSTANCE_FILE_DIR: fileDir },
+  });
+  closeSync(log);
+  const sockets = names.map((n) => join(pluginsDir, SOCKET_OF[n] ?? n));
+  const pidFiles = sockets.map((s) => `${s}.pid`);
+
+  const stop = async () => {
+    const pids = new Set<number>();
+    for (const file of pidFiles) {
+      const pid = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
+      if (Number.isInteger(pid) && pid > 0) pids.add(pid);
+    }
+    if (child.pid !== undefined && child.exitCode === null) pids.add(child.pid);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    for (const pid of pids) {
+      if (!(await waitFor(() => !alive(pid), 5_000))) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+    await rm(home, { recursive: true, force: true });
+  };
+
+  const ready = await waitFor(
+    () => child.exitCode !== null || [...sockets, ...pidFiles].every((p) => existsSync(p)),
+    20_000,
+  );
+  if (!ready || child.exitCode !== null) {
+    const output = await readFile(logPath, 'utf8').catch(() => '');
+    await stop();
+    throw new Error(
+      `InfraKit plugins ${names.join(', ')} did not start within 20 s:\n${output.slice(-2000)}`,
+    );
+  }
+  return { home, pluginsDir, fileDir, stop };
+}
