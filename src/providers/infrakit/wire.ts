@@ -36,7 +36,7 @@ export function fromWireTags(
   tags: Readonly<Record<string, string>> | null | undefined,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(tags ?? {})) if (!OURS_TO_WIRE.has(key)) out[key] = value;
+  for (const [key, value] of Object.entries(tags ?? {})) if (!WIRE_TO_OURS.has(key)) out[key] = value;
   for (const [key, value] of Object.entries(tags ?? {})) {
     const ours = WIRE_TO_OURS.get(key);
     if (ours !== undefined) out[ours] = value;
