@@ -38,7 +38,7 @@ export interface EngineDeps {
    */
   readonly providerCallTimeoutMs?: number;
   /**
-   * Aborted when the engine's owner shuts down (local mode's `stop`, a Lambda near its deadline):
+   * Aborted when the engine's owner shuts down (local mode's `stop`):
    * every provider call in flight is aborted (a pass then records what it did, as after any failed
    * call, and releases its lease) and a sweep takes no further group. @default never aborted
    */
