@@ -1,4 +1,4 @@
-import { abortable } from '../../abort.js';
+import { abortable, childSignal } from '../../abort.js';
 import {
   defaultPluginsDir,
   endpointText,
@@ -14,6 +14,7 @@ import {
   PluginRpcError,
   PluginUnavailableError,
 } from './errors.js';
+import { runLimited } from './pool.js';
 import { callPlugin } from './rpc.js';
 import {
   DescribeResult,
@@ -122,6 +123,18 @@ export class InfrakitPlugins {
       this.#flavors.set(address, client);
     }
     return client;
+  }
+
+  /**
+   * What a failed `validate` (instance or flavor) says about the spec: the plugin refusing the
+   * properties (its own words, on `properties`) or not serving the named object (on `plugin`);
+   * `undefined` when the plugin could not be asked at all (down, slow, garbage).
+   */
+  refusal(err: unknown): { readonly path: 'plugin' | 'properties'; readonly message: string } | undefined {
+    if (err instanceof PluginMismatchError) return { path: 'plugin', message: err.message };
+    if (err instanceof PluginRpcError)
+      return { path: 'properties', message: `the plugin refused them: ${err.pluginMessage}` };
+    return undefined;
   }
 
   /** @internal Counts one call of `method`. */
@@ -394,6 +407,36 @@ export class FlavorPlugin extends PluginObject {
       options,
     );
     return HEALTH[readResult(site, HealthyResult, result).Health] ?? 'unknown';
+  }
+
+  /**
+   * `Flavor.Healthy` for each instance, at most `concurrency` at once, in order. All or nothing:
+   * the first failure stops the rest (those in flight are aborted) and is thrown.
+   */
+  async healthOf(
+    properties: unknown,
+    instances: readonly PluginInstance[],
+    options: PluginCallOptions & { readonly concurrency?: number } = {},
+  ): Promise<PluginHealth[]> {
+    const child = childSignal([options.signal]);
+    try {
+      const outcome = await runLimited(
+        instances,
+        options.concurrency ?? 8,
+        (instance) =>
+          this.healthy(properties, instance, { signal: child.signal, timeoutMs: options.timeoutMs }).catch(
+            (err: unknown) => {
+              child.abort(err);
+              throw err;
+            },
+          ),
+        child.signal,
+      );
+      if (outcome.error) throw outcome.error.cause;
+      return outcome.results as PluginHealth[];
+    } finally {
+      child.release();
+    }
   }
 
   /** `Flavor.Drain`: prepares one instance for termination. */

@@ -11,7 +11,6 @@ import type {
   ProvisionRequest,
   ProvisionResult,
 } from '../types.js';
-import { PluginMismatchError, PluginRpcError } from './errors.js';
 import { InfrakitPlugins, type InstancePlugin, type PluginInstance } from './plugins.js';
 import { runLimited } from './pool.js';
 import { parseInfrakitProperties } from './properties.js';
@@ -106,13 +105,8 @@ export class InfrakitProvider implements InstanceProvider {
     try {
       await this.plugins.instance(plugin).validate(pluginProperties);
     } catch (err) {
-      if (err instanceof PluginMismatchError)
-        throw new SpecValidationError([{ path: 'plugin', message: err.message }], { cause: err });
-      if (err instanceof PluginRpcError)
-        throw new SpecValidationError(
-          [{ path: 'properties', message: `the plugin refused them: ${err.pluginMessage}` }],
-          { cause: err },
-        );
+      const refusal = this.plugins.refusal(err);
+      if (refusal) throw new SpecValidationError([refusal], { cause: err });
       throw err;
     }
   }
