@@ -1,5 +1,9 @@
-import { afterAll, describe } from 'vitest';
-import { InfrakitPlugins, InfrakitProvider } from '../../src/providers/infrakit/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  discoverPluginObjects,
+  InfrakitPlugins,
+  InfrakitProvider,
+} from '../../src/providers/infrakit/index.js';
 import { type ContractFixture, instanceProviderContract } from '../contract/instance-provider.js';
 import {
   infrakitAvailable,
@@ -56,6 +60,16 @@ function fixture(plugin: string, unknownId: string): () => Promise<ContractFixtu
 describe.runIf(infrakitAvailable())('InfraKit plugins', () => {
   afterAll(async () => {
     if (running) await (await running).stop();
+  });
+
+  it("discovers the plugins folder's instance objects as specs name them", async () => {
+    const { pluginsDir } = await plugins();
+    expect(await discoverPluginObjects(pluginsDir, 'Instance/0.6.1')).toEqual([
+      'file',
+      'simulator/compute',
+      'simulator/disk',
+      'simulator/net',
+    ]);
   });
 
   instanceProviderContract(

@@ -189,6 +189,25 @@ describe('the infrakit provider on the wire', () => {
     expect(launched.length).toBe(ofMethod(fake, 'Instance.Provision').length - 1);
   });
 
+  it('an aborted provision sends no further request and throws the reason', async () => {
+    const controller = new AbortController();
+    const { fake, plugins } = await memoryPlugin((call) => {
+      if (call.method !== 'Instance.Provision') return undefined;
+      // Both requests of the first round are on the wire when the pass loses its lease.
+      if (fake.calls.filter((c) => c.method === 'Instance.Provision').length === 2)
+        setTimeout(() => controller.abort(new Error('lease lost')), 10);
+      return { hang: true };
+    });
+    const provider = new InfrakitProvider({ objects: ['sim/compute'], plugins, parallelism: 2 });
+    const props = provider.validate({ plugin: 'sim/compute' });
+    const requests = Array.from({ length: 10 }, () => ({ tags: ownTags, token: 't1' }));
+    await expect(provider.provision(props, requests, { signal: controller.signal })).rejects.toThrow(
+      'lease lost',
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ofMethod(fake, 'Instance.Provision')).toHaveLength(2);
+  });
+
   it('destroys with InfraKit reasons, never sends an unknown id, and refuses what is not owned', async () => {
     const { fake, memory, provider, props } = await memoryPlugin();
     const { launched } = await provider.provision(props, [

@@ -29,6 +29,9 @@ export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
 let nextId = 1;
 
+// A connection per call (`agent: false`): a kept-alive connection the plugin closes while idle
+// would fail the next call with a reset, and a unix socket costs next to nothing to open.
+
 function unavailable(site: PluginCallSite, err: NodeJS.ErrnoException): PluginUnavailableError {
   const why =
     err.code === 'ENOENT'
@@ -116,13 +119,13 @@ export function callPlugin(
     try {
       if (endpoint.kind === 'unix') {
         req = httpRequest(
-          { socketPath: endpoint.socketPath, path: '/', method: 'POST', headers },
+          { socketPath: endpoint.socketPath, path: '/', method: 'POST', headers, agent: false },
           onResponse,
         );
       } else {
         const url = new URL(endpoint.url);
         const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-        req = send(url, { method: 'POST', headers }, onResponse);
+        req = send(url, { method: 'POST', headers, agent: false }, onResponse);
       }
     } catch (err) {
       clearTimeout(timer);
