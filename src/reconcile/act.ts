@@ -29,6 +29,8 @@ export interface ActingPass {
   readonly keeper: LeaseKeeper;
   /** The group as observed under the lease. */
   readonly instances: readonly InstanceDescription[];
+  /** The clock when that observation began: it shows nothing that landed later. */
+  readonly observedAt: number;
   readonly events: GroupEvent[];
   launched: number;
   terminated: number;
@@ -266,8 +268,10 @@ export async function resumeIntent(pass: ActingPass, intent: Intent): Promise<St
   // Race: the intent's remainder may still be on the way. Its creator may be stalled inside
   // `provision` with its lease taken over (nothing recorded yet), or EC2 may not show fresh
   // instances yet. Relaunching now could duplicate them; until the settle time has passed they
-  // count as pending, and afterwards whatever landed carries the token and is subtracted.
-  const settling = ctx.now() - intent.createdAt < ctx.launchSettleMs;
+  // count as pending, and afterwards whatever landed carries the token and is subtracted. Only an
+  // observation begun after the settle time may call an invisible instance lost: one taken
+  // earlier may predate a landing (the clock moves on while this pass waits on the store).
+  const settling = pass.observedAt - intent.createdAt < ctx.launchSettleMs;
   // A group being destroyed is removed once nothing is observed and no intent is open: closing this
   // intent before it settles would let the group go while its instances may still land (leaked).
   if (target.destroying && rest.count > 0 && settling) return 'continue';

@@ -203,6 +203,8 @@ async function actHolding(
   const { target } = resolved;
   await keeper.keep();
   ctx.step('reobserve', id);
+  // Taken before the describe starts: what it does not show had not landed by then.
+  const observedAt = ctx.now();
   const seen = await observeGroup(target.provider, target.owner, ctx.describeTimeoutMs, [
     keeper.signal,
     ctx.signal,
@@ -229,6 +231,7 @@ async function actHolding(
     target,
     keeper,
     instances: seen.instances,
+    observedAt,
     events,
     launched: 0,
     terminated: 0,

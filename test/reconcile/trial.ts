@@ -230,6 +230,12 @@ class Chaos {
   allowLong = false;
   allowFaults = false;
   readonly holds: Hold[] = [];
+  /**
+   * Settle deadlines of the launches now inside a real provider call (the process provider spawns
+   * for real, in real time): the clock never jumps past one before its call has landed, as for a
+   * held call. The engine counts on a launch landing within `launchSettleMs` of its intent.
+   */
+  private readonly landing: number[] = [];
   pendingRuns = 0;
   jumps = 0;
   longJumps = 0;
@@ -257,6 +263,11 @@ class Chaos {
     if (ms > LEASE_TTL_MS / 3) this.longJumps += 1;
     const apply = () => {
       const target = this.clock.now() + ms;
+      // A real call in flight whose deadline the jump would pass: wait for it to land.
+      if (this.landing.some((cap) => cap <= target)) {
+        setImmediate(apply);
+        return;
+      }
       const due = this.holds.filter((h) => h.cap <= target);
       if (due.length === 0) {
         this.clock.advance(ms);
@@ -268,6 +279,18 @@ class Chaos {
       setImmediate(apply);
     };
     setImmediate(apply);
+  }
+
+  /** Runs a provider launch, keeping the clock short of its settle deadline until it lands. */
+  async launching<T>(createdAt: number | undefined, call: () => Promise<T>): Promise<T> {
+    if (createdAt === undefined) return call();
+    const cap = createdAt + SETTLE_MS;
+    this.landing.push(cap);
+    try {
+      return await call();
+    } finally {
+      this.landing.splice(this.landing.indexOf(cap), 1);
+    }
   }
 
   /** Called at every protocol step of every reconciler of the concurrent phase. */
@@ -532,7 +555,9 @@ export async function runTrial(
         if (stalled && chaosRand() < 0.5) destroySoon(groupId);
         const add = (n: number) => launchedBy.set(token, (launchedBy.get(token) ?? 0) + n);
         try {
-          const result = await inner.provision(properties, requests);
+          const result = await chaos.launching(intents.get(token)?.createdAt, () =>
+            inner.provision(properties, requests),
+          );
           add(result.launched.length);
           return result;
         } catch (err) {
