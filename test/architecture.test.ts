@@ -17,6 +17,7 @@ type Layer =
   | 'store'
   | 'providers'
   | 'flavors'
+  | 'admission'
   | 'reconcile'
   | 'api'
   | 'events'
@@ -41,6 +42,7 @@ function layerOf(file: string): Layer | undefined {
     'store',
     'providers',
     'flavors',
+    'admission',
     'reconcile',
     'api',
     'events',
@@ -58,6 +60,7 @@ const BELOW_WIRING: readonly Layer[] = [
   'store',
   'providers',
   'flavors',
+  'admission',
   'reconcile',
   'api',
   'events',
@@ -74,8 +77,12 @@ const RULES: Record<Layer, { layers: readonly Layer[]; packages: RegExp }> = {
     packages: /^(@aws-sdk\/client-ec2|zod|node:.*)$/,
   },
   flavors: { layers: ['flavors', 'spec', 'floor'], packages: /^zod$/ },
-  reconcile: { layers: ['reconcile', 'plan', 'spec', 'store', 'floor'], packages: /^node:crypto$/ },
-  api: { layers: ['api', 'spec', 'store', 'floor'], packages: /^(zod|yaml|node:crypto)$/ },
+  admission: { layers: ['admission', 'spec', 'floor'], packages: /^$/ },
+  reconcile: {
+    layers: ['reconcile', 'admission', 'plan', 'spec', 'store', 'floor'],
+    packages: /^node:crypto$/,
+  },
+  api: { layers: ['api', 'admission', 'spec', 'store', 'floor'], packages: /^(zod|yaml|node:crypto)$/ },
   // The events layer loads the EC2 SDK through the provider's lazy loader (one copy of that code).
   events: {
     layers: ['events', 'spec', 'store', 'providers', 'floor'],

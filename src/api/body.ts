@@ -1,12 +1,12 @@
 import type * as z from 'zod';
-import { type FieldIssue, SpecValidationError } from '../errors.js';
+import { admitOrThrow, preflightIssues } from '../admission/admit.js';
+import { SpecValidationError } from '../errors.js';
 import { onFirstUse } from '../lazy.js';
 import { normalizeSpecObject, parseDocumentAs, resolveFormat } from '../spec/document.js';
 import type { GroupSpec } from '../spec/schema.js';
-import { parseWith, validateSpec } from '../spec/validate.js';
+import { parseWith } from '../spec/validate.js';
 import { badRequest, HttpError } from './errors.js';
 import { type ApiRequest, MAX_BODY_BYTES } from './http.js';
-import { launchIssues } from './launch-check.js';
 import type { ApiDeps } from './types.js';
 
 const JSON_TYPES = new Set(['application/json']);
@@ -61,72 +61,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Validates a spec completely before anything is written: the spec schema, then the provider's and
- * the flavor's own validation, whose field paths are prefixed so the caller sees where they are,
- * then the launch the two make together against the provider's launch limits (`launchIssues`).
- * Returns the spec with provider and flavor properties normalized (defaults filled in), so that a
- * spelled-out default never changes the config hash.
+ * Admits a spec (architecture §3, `src/admission`) for a write, or throws `SpecValidationError`
+ * (400): the schema, the provider's and flavor's validation, the launch limits, then what only the
+ * provider's backend can tell (`preflight`). Returns the spec with its properties normalized.
  */
-export function validateFullSpec(value: unknown, deps: Pick<ApiDeps, 'providers' | 'flavors'>): GroupSpec {
-  const spec = validateSpec(value);
-  const issues: FieldIssue[] = [];
-  const collect = (prefix: string, run: () => Record<string, unknown>): Record<string, unknown> => {
-    try {
-      return run();
-    } catch (err) {
-      if (!(err instanceof SpecValidationError)) throw err;
-      issues.push(...err.withPrefix(prefix).issues);
-      return {};
-    }
-  };
-  const provider = deps.providers.get(spec.instance.provider);
-  const flavor = deps.flavors.get(spec.flavor.kind);
-  if (!provider) {
-    const known = [...deps.providers.keys()].sort().join(', ');
-    issues.push({
-      path: 'instance.provider',
-      message: `unknown provider ${spec.instance.provider} (known: ${known})`,
-    });
-  }
-  if (!flavor) {
-    const known = [...deps.flavors.keys()].sort().join(', ');
-    issues.push({ path: 'flavor.kind', message: `unknown flavor ${spec.flavor.kind} (known: ${known})` });
-  }
-  const instanceProps = provider
-    ? collect('instance.properties', () => provider.validate(spec.instance.properties))
-    : {};
-  const flavorProps = flavor
-    ? collect('flavor.properties', () => flavor.validate(spec.flavor.properties, spec.allocation))
-    : {};
-  if (issues.length > 0) throw new SpecValidationError(issues);
-  const normalized: GroupSpec = {
-    ...spec,
-    instance: { ...spec.instance, properties: instanceProps },
-    flavor: { ...spec.flavor, properties: flavorProps },
-  };
-  // Each is valid alone; together (the flavor's tags and init on the provider's launch) they may
-  // still break a limit the provider only meets at launch, where it would block the group.
-  if (provider && flavor) {
-    const atLaunch = launchIssues(normalized, provider, flavor);
-    if (atLaunch.length > 0) throw new SpecValidationError(atLaunch);
-  }
-  return normalized;
-}
-
-/**
- * The provider's `preflight` on a fully validated spec: the launch guardrails only the backend can
- * check (a subnet's VPC, an image's owner). Issues come back with spec paths; nothing is written.
- */
-export async function preflightSpec(spec: GroupSpec, deps: Pick<ApiDeps, 'providers'>): Promise<GroupSpec> {
-  const provider = deps.providers.get(spec.instance.provider);
-  if (!provider?.preflight) return spec;
-  try {
-    await provider.preflight(spec.instance.properties);
-  } catch (err) {
-    if (err instanceof SpecValidationError) throw err.withPrefix('instance.properties');
-    throw err;
-  }
-  return spec;
+export async function admitForWrite(
+  value: unknown,
+  deps: Pick<ApiDeps, 'providers' | 'flavors'>,
+): Promise<GroupSpec> {
+  const admitted = admitOrThrow(value, deps);
+  const issues = await preflightIssues(admitted);
+  if (issues.length > 0) throw new SpecValidationError([...issues]);
+  return admitted.spec;
 }
 
 /**
@@ -147,5 +93,5 @@ export async function readSpecBody(
       { path: 'id', message: `must equal the id in the path (${pathId}), got ${JSON.stringify(doc.id)}` },
     ]);
   }
-  return validateFullSpec({ ...doc, id: pathId }, deps);
+  return admitForWrite({ ...doc, id: pathId }, deps);
 }

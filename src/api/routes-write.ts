@@ -1,9 +1,10 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { admitOrThrow } from '../admission/admit.js';
 import { canonicalJson } from '../spec/hash.js';
 import type { GroupSpec } from '../spec/schema.js';
 import { GroupDestroyingError, GroupExistsError, VersionConflictError } from '../store/errors.js';
 import type { GroupRecord } from '../store/types.js';
-import { preflightSpec, readJsonBody, readSpecBody, validateFullSpec } from './body.js';
+import { admitForWrite, readJsonBody, readSpecBody } from './body.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { checkPreconditions } from './etag.js';
 import { type ApiRequest, jsonResponse } from './http.js';
@@ -92,7 +93,7 @@ export function writeRoutes(deps: ApiDeps): Route[] {
       path: '/groups/{id}',
       async handle(req, params) {
         const id = groupIdParam(params, true);
-        const spec = await preflightSpec(await readSpecBody(req, id, deps), deps);
+        const spec = await readSpecBody(req, id, deps);
         if (parsePretend(req)) {
           const plan = await deps.engine.pretend(spec);
           return jsonResponse(200, { id, pretend: true, spec, plan });
@@ -119,7 +120,8 @@ export function writeRoutes(deps: ApiDeps): Route[] {
               `group ${id} is a pets group (allocation.logicalIds): change its logical IDs with PUT`,
             );
           }
-          const next = validateFullSpec({ ...current.spec, allocation: { size } }, deps);
+          // Only the size changes: the properties' backend checks were made when they were written.
+          const next = admitOrThrow({ ...current.spec, allocation: { size } }, deps).spec;
           return replaceSpec(deps, req, current, next, `size set to ${size}`);
         });
       },
@@ -135,7 +137,7 @@ export function writeRoutes(deps: ApiDeps): Route[] {
           const old = await deps.store.getVersion(id, version);
           if (!old) throw notFound(`group ${id} has no version ${version}`);
           // Rules may have tightened since that version was stored: it must still be valid today.
-          const next = await preflightSpec(validateFullSpec(old.spec, deps), deps);
+          const next = await admitForWrite(old.spec, deps);
           return replaceSpec(deps, req, current, next, `rolled back to version ${version}`);
         });
       },

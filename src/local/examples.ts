@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateFullSpec } from '../api/body.js';
+import { admitOrThrow } from '../admission/admit.js';
 import { messageOf } from '../errors.js';
 import type { FlavorRegistry } from '../flavors/types.js';
 import type { ProviderRegistry } from '../providers/types.js';
@@ -22,7 +22,7 @@ export interface ExampleOutcome {
 /**
  * Commits each example spec whose group does not exist yet (create-only, so a group the user has
  * changed is never overwritten, and several controllers starting together create it once).
- * Specs are validated exactly as the API validates them, so a later `group commit` of the same
+ * Specs are admitted exactly as the API admits them (`src/admission`), so a later `group commit` of the same
  * file is recognised as unchanged. Examples for providers that are not registered are skipped.
  */
 export async function commitExamples(
@@ -48,7 +48,7 @@ export async function commitExamples(
         });
         continue;
       }
-      const spec = validateFullSpec(parsed, deps);
+      const { spec } = admitOrThrow(parsed, deps);
       if (await deps.store.getGroup(spec.id)) {
         outcomes.push({ file, id: spec.id, outcome: 'exists' });
         continue;

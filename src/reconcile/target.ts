@@ -1,4 +1,4 @@
-import { messageOf } from '../errors.js';
+import { admitSpec, describeIssues } from '../admission/admit.js';
 import type { Flavor } from '../flavors/types.js';
 import type { InstanceOwner, InstanceProvider } from '../providers/types.js';
 import { configHash } from '../spec/hash.js';
@@ -25,26 +25,14 @@ export type TargetResolution =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * Resolves the provider and flavor named by `spec` and validates their properties. A failure is a
- * readable reason (the group is blocked with it), never a throw.
+ * Admits the stored spec (`src/admission`: the provider and flavor it names, their validation) for
+ * a pass. A failure is a readable reason (the group is blocked with it), never a throw. The config
+ * hash is the stored spec's, as written at PUT, so a later change in normalization rolls nothing.
  */
 export function resolveTarget(ctx: EngineContext, spec: GroupSpec, destroying: boolean): TargetResolution {
-  const provider = ctx.providers.get(spec.instance.provider);
-  if (!provider) return { ok: false, reason: `unknown instance provider ${spec.instance.provider}` };
-  const flavor = ctx.flavors.get(spec.flavor.kind);
-  if (!flavor) return { ok: false, reason: `unknown flavor ${spec.flavor.kind}` };
-  let providerProperties: Record<string, unknown>;
-  let flavorProperties: Record<string, unknown>;
-  try {
-    providerProperties = provider.validate(spec.instance.properties);
-  } catch (err) {
-    return { ok: false, reason: `invalid instance.properties: ${messageOf(err)}` };
-  }
-  try {
-    flavorProperties = flavor.validate(spec.flavor.properties, spec.allocation);
-  } catch (err) {
-    return { ok: false, reason: `invalid flavor.properties: ${messageOf(err)}` };
-  }
+  const admission = admitSpec(spec, ctx, { checkLaunch: false });
+  if (!admission.ok) return { ok: false, reason: describeIssues(admission.issues) };
+  const { provider, flavor } = admission.admitted;
   const planned: GroupSpec = destroying ? { ...spec, allocation: { size: 0 }, paused: false } : spec;
   return {
     ok: true,
@@ -55,9 +43,9 @@ export function resolveTarget(ctx: EngineContext, spec: GroupSpec, destroying: b
       configHash: configHash(spec),
       destroying,
       provider,
-      providerProperties,
+      providerProperties: admission.admitted.spec.instance.properties,
       flavor,
-      flavorProperties,
+      flavorProperties: admission.admitted.spec.flavor.properties,
     },
   };
 }

@@ -1,0 +1,126 @@
+import { type FieldIssue, SpecValidationError } from '../errors.js';
+import type { Flavor, FlavorRegistry } from '../flavors/types.js';
+import type { InstanceProvider, ProviderRegistry } from '../providers/types.js';
+import type { GroupSpec } from '../spec/schema.js';
+import { validateSpec } from '../spec/validate.js';
+import { launchIssues } from './launch-check.js';
+
+/**
+ * Admission: the one place where a submitted spec becomes something the controller can act on.
+ * The API admits at PUT (and answers 400 with the issues), the engine admits the stored spec on
+ * every pass (and blocks the group with the reason), local mode admits its examples, and the CLI
+ * admits a spec file before sending it. Each step's field paths are relative to the spec.
+ *
+ *   1. the spec schema (`src/spec`);
+ *   2. the provider and flavor it names, looked up in the registries;
+ *   3. their own validation of `instance.properties` and `flavor.properties` (normalizing: defaults
+ *      filled in, so a spelled-out default never changes the config hash);
+ *   4. optionally, the launch the two make together against the provider's launch limits.
+ *
+ * `preflightIssues` adds what only the provider's backend can tell (read-only calls), for the API.
+ */
+
+/** The providers and flavors a controller (or the CLI) knows. */
+export interface Registries {
+  readonly providers: ProviderRegistry;
+  readonly flavors: FlavorRegistry;
+}
+
+/** A spec admitted: normalized, with the provider and flavor that serve it. */
+export interface AdmittedSpec {
+  readonly spec: GroupSpec;
+  readonly provider: InstanceProvider;
+  readonly flavor: Flavor;
+}
+
+export type Admission =
+  | { readonly ok: true; readonly admitted: AdmittedSpec }
+  | { readonly ok: false; readonly issues: readonly FieldIssue[] };
+
+export interface AdmitOptions {
+  /** Check the prepared launch against the provider's launch limits (step 4). @default true */
+  readonly checkLaunch?: boolean;
+}
+
+/** Runs `run`, turning a `SpecValidationError` into issues under `prefix`. */
+function collect<T>(issues: FieldIssue[], prefix: string, run: () => T): T | undefined {
+  try {
+    return run();
+  } catch (err) {
+    if (!(err instanceof SpecValidationError)) throw err;
+    issues.push(...(prefix ? err.withPrefix(prefix) : err).issues);
+    return undefined;
+  }
+}
+
+/** Admits `value` (a submitted document or a stored spec); never throws for a bad spec. */
+export function admitSpec(value: unknown, registries: Registries, options: AdmitOptions = {}): Admission {
+  const issues: FieldIssue[] = [];
+  const spec = collect(issues, '', () => validateSpec(value));
+  if (!spec) return { ok: false, issues };
+  const provider = registries.providers.get(spec.instance.provider);
+  const flavor = registries.flavors.get(spec.flavor.kind);
+  if (!provider) {
+    const known = [...registries.providers.keys()].sort().join(', ');
+    issues.push({
+      path: 'instance.provider',
+      message: `unknown provider ${spec.instance.provider} (known: ${known})`,
+    });
+  }
+  if (!flavor) {
+    const known = [...registries.flavors.keys()].sort().join(', ');
+    issues.push({ path: 'flavor.kind', message: `unknown flavor ${spec.flavor.kind} (known: ${known})` });
+  }
+  const instanceProps = provider
+    ? collect(issues, 'instance.properties', () => provider.validate(spec.instance.properties))
+    : undefined;
+  const flavorProps = flavor
+    ? collect(issues, 'flavor.properties', () => flavor.validate(spec.flavor.properties, spec.allocation))
+    : undefined;
+  if (!provider || !flavor || !instanceProps || !flavorProps || issues.length > 0)
+    return { ok: false, issues };
+  const normalized: GroupSpec = {
+    ...spec,
+    instance: { ...spec.instance, properties: instanceProps },
+    flavor: { ...spec.flavor, properties: flavorProps },
+  };
+  // Each is valid alone; together (the flavor's tags and init on the provider's launch) they may
+  // still break a limit the provider only meets at launch, where it would block the group.
+  if (options.checkLaunch ?? true) {
+    const atLaunch = launchIssues(normalized, provider, flavor);
+    if (atLaunch.length > 0) return { ok: false, issues: atLaunch };
+  }
+  return { ok: true, admitted: { spec: normalized, provider, flavor } };
+}
+
+/** Admits `value` or throws `SpecValidationError` with every issue. */
+export function admitOrThrow(
+  value: unknown,
+  registries: Registries,
+  options: AdmitOptions = {},
+): AdmittedSpec {
+  const admission = admitSpec(value, registries, options);
+  if (!admission.ok) throw new SpecValidationError([...admission.issues]);
+  return admission.admitted;
+}
+
+/**
+ * The provider's `preflight` on an admitted spec: what only its backend can tell (a subnet's VPC,
+ * an image's owner) against the controller's launch guardrails. Issues have spec paths; an error
+ * that is not a validation issue (the backend could not be asked) is thrown.
+ */
+export async function preflightIssues(admitted: AdmittedSpec): Promise<readonly FieldIssue[]> {
+  if (!admitted.provider.preflight) return [];
+  try {
+    await admitted.provider.preflight(admitted.spec.instance.properties);
+    return [];
+  } catch (err) {
+    if (err instanceof SpecValidationError) return err.withPrefix('instance.properties').issues;
+    throw err;
+  }
+}
+
+/** Issues as one line, for a blocked group's reason. */
+export function describeIssues(issues: readonly FieldIssue[]): string {
+  return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+}
