@@ -176,6 +176,19 @@ describe('infrakit flavor against a plugin of our own', () => {
     expect(plugin.inFlight.max).toBeLessThanOrEqual(2);
   });
 
+  it("prepareLaunch keeps the plugin's own tags, infrakit.* ones too, under the controller's", async () => {
+    const { flavor, props } = await flavorAnswering(() => ({
+      result: {
+        Spec: {
+          Tags: { [TAG_GROUP]: 'evil', 'infrakit.cluster.id': 'c1', 'infrakit.config.hash': 'forged' },
+          Init: 'join',
+        },
+      },
+    }));
+    const prepared = await flavor.prepareLaunch(props, { tags: own, token: 't1' }, { size: 1 }, 0);
+    expect(prepared).toEqual({ tags: { ...own, 'infrakit.cluster.id': 'c1' }, token: 't1', init: 'join' });
+  });
+
   it('one instance whose check stalls or answers garbage fails the whole check: no verdict is invented', async () => {
     const { flavor, props } = await flavorAnswering((_m, id) =>
       id === 'slow' ? { hang: true } : id === 'odd' ? { result: { Health: 7 } } : { result: { Health: 1 } },

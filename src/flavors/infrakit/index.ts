@@ -129,7 +129,8 @@ export class InfrakitFlavor implements Flavor {
    * `Flavor.Prepare` on one launch request: the plugin sees the request's tags (InfraKit's names),
    * init script and logical id, the allocation, and `Index{Group, Sequence: index}`; the instance
    * properties are not part of a request and go as `null`. The plugin's tags and init script are
-   * taken; the controller's `infrakit.*` tags, the logical id and the token stay the request's.
+   * taken, with the request's own `infrakit.*` tags back on top; the logical id and the token stay
+   * the request's.
    */
   async prepareLaunch(
     properties: Record<string, unknown>,
@@ -146,14 +147,12 @@ export class InfrakitFlavor implements Flavor {
       { group: request.tags[TAG_GROUP] ?? '', sequence: index },
       options,
     );
+    // The plugin's tags are kept, its own `infrakit.*` ones too (swarm's `infrakit.cluster.id`).
     const own = Object.fromEntries(Object.entries(request.tags).filter(([key]) => isControllerTag(key)));
-    const flavorTags = Object.fromEntries(
-      Object.entries(prepared.tags).filter(([key]) => !isControllerTag(key)),
-    );
     const { init: _init, ...rest } = request;
     return {
       ...rest,
-      tags: { ...flavorTags, ...own },
+      tags: { ...prepared.tags, ...own },
       ...(prepared.init ? { init: prepared.init } : {}),
     };
   }

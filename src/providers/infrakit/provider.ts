@@ -184,7 +184,7 @@ export class InfrakitProvider implements InstanceProvider {
         owner,
       );
 
-    const doomed = ids.filter((id) => located.has(id));
+    const doomed = [...wanted].filter((id) => located.has(id));
     const outcome = await runLimited(
       doomed,
       this.parallelism,
