@@ -10,7 +10,7 @@ export const handler = async (
   event: APIGatewayProxyEventV2,
   context: Context,
 ): Promise<APIGatewayProxyStructuredResultV2> => {
-  const runtime = awsRuntime();
+  const runtime = await awsRuntime();
   runtime.logger.addContext(context);
   if (built?.runtime !== runtime) {
     const api = createApi({

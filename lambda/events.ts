@@ -22,7 +22,7 @@ export const handler = async (
   event: EventBridgeEvent<string, unknown>,
   context: Context,
 ): Promise<EventsHandlerResult> => {
-  const runtime = awsRuntime();
+  const runtime = await awsRuntime();
   runtime.logger.addContext(context);
   try {
     const outcome = await dispatchEvent(event, {

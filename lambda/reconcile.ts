@@ -8,7 +8,7 @@ const FINISH_MARGIN_MS = 3_000;
 
 /** EventBridge schedule → one sweep of all groups, the rest fanned out as events before the deadline. */
 export const handler = async (_event: unknown, context: Context): Promise<ScheduledSweepSummary> => {
-  const runtime = awsRuntime();
+  const runtime = await awsRuntime();
   runtime.logger.addContext(context);
   const deadline = Date.now() + context.getRemainingTimeInMillis() - FINISH_MARGIN_MS;
   try {

@@ -18,6 +18,7 @@ type Layer =
   | 'providers'
   | 'flavors'
   | 'admission'
+  | 'plugins'
   | 'reconcile'
   | 'api'
   | 'events'
@@ -28,7 +29,15 @@ type Layer =
   | 'infra';
 
 /** The shared floor: small modules every layer may use. */
-const FLOOR = new Set(['src/errors.ts', 'src/tags.ts', 'src/lazy.ts', 'src/abort.ts', 'src/log.ts']);
+const FLOOR = new Set([
+  'src/errors.ts',
+  'src/tags.ts',
+  'src/lazy.ts',
+  'src/abort.ts',
+  'src/log.ts',
+  'src/env.ts',
+  'src/loopback.ts',
+]);
 
 function layerOf(file: string): Layer | undefined {
   if (FLOOR.has(file)) return 'floor';
@@ -43,6 +52,7 @@ function layerOf(file: string): Layer | undefined {
     'providers',
     'flavors',
     'admission',
+    'plugins',
     'reconcile',
     'api',
     'events',
@@ -61,6 +71,7 @@ const BELOW_WIRING: readonly Layer[] = [
   'providers',
   'flavors',
   'admission',
+  'plugins',
   'reconcile',
   'api',
   'events',
@@ -78,14 +89,15 @@ const RULES: Record<Layer, { layers: readonly Layer[]; packages: RegExp }> = {
   },
   flavors: { layers: ['flavors', 'spec', 'floor'], packages: /^zod$/ },
   admission: { layers: ['admission', 'spec', 'floor'], packages: /^$/ },
+  // The one list of plugins: each provider's and flavor's own module, and how they are built.
+  plugins: { layers: ['plugins', 'providers', 'flavors', 'spec', 'floor'], packages: /^$/ },
   reconcile: {
     layers: ['reconcile', 'admission', 'plan', 'spec', 'store', 'floor'],
     packages: /^node:crypto$/,
   },
   api: { layers: ['api', 'admission', 'spec', 'store', 'floor'], packages: /^(zod|yaml|node:crypto)$/ },
-  // The events layer loads the EC2 SDK through the provider's lazy loader (one copy of that code).
   events: {
-    layers: ['events', 'spec', 'store', 'providers', 'floor'],
+    layers: ['events', 'spec', 'store', 'floor'],
     packages: /^(zod|@aws-sdk\/client-(ec2|eventbridge))$/,
   },
   runtime: {
@@ -107,6 +119,10 @@ const RULES: Record<Layer, { layers: readonly Layer[]; packages: RegExp }> = {
 /** What `infra/` may take from `src/`: names and schemas shared with the handlers, no behaviour. */
 const INFRA_SHARED = new Set([
   'src/tags.ts',
+  'src/env.ts',
+  'src/plugins/catalog.ts',
+  'src/providers/ec2/grants.ts',
+  'src/plugins/types.ts',
   'src/events/constants.ts',
   'src/store/table.ts',
   'src/providers/ec2/guardrails.ts',

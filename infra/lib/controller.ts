@@ -13,13 +13,14 @@ import type { LaunchGuardrails } from '../../src/providers/ec2/guardrails.js';
 import { TABLE_KEY, TTL_ATTRIBUTE } from '../../src/store/table.js';
 import { type HandlerName, handlerEntry } from './bundling.js';
 import { restrictBusPublishers } from './bus-policy.js';
-import { grantEc2Control, grantEc2Describe } from './ec2-permissions.js';
 import { type HandlerLogLevel, handlerEnvironment } from './env.js';
 import { createDeadLetterQueue, createHandlerFunction } from './functions.js';
+import { grantScope, toPolicyStatement } from './grants.js';
 import { type ApiThrottle, createControllerApi } from './http-api.js';
 import { defaultControllerId } from './identity.js';
 import { createMonitoring } from './monitoring.js';
 import { acknowledgeControllerFindings } from './nag.js';
+import { enabledPlugins } from './plugins.js';
 import { rolePolicyErrors } from './policy-validation.js';
 import { createControllerRules } from './rules.js';
 import { validateControllerProps } from './validate-props.js';
@@ -110,6 +111,13 @@ export interface InfraKitControllerProps {
    * @default - none
    */
   readonly launchGuardrails?: LaunchGuardrails;
+  /**
+   * The provider plugins the functions serve (`src/plugins/catalog.ts`), by name: each gets the IAM
+   * statements it declares, and the functions build exactly these. A deployed stack reaches no
+   * unix socket, so `process` and `infrakit` are for local mode.
+   * @default ['ec2']
+   */
+  readonly providers?: readonly string[];
 }
 
 /**
@@ -144,6 +152,7 @@ export class InfraKitController extends Construct {
     const sweepInterval = props.sweepInterval ?? Duration.minutes(1);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
     this.controllerId = props.controllerId ?? defaultControllerId(this);
+    const plugins = enabledPlugins(this.node.path, props.providers ?? ['ec2']);
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: TABLE_KEY.partition, type: AttributeType.STRING },
@@ -163,6 +172,7 @@ export class InfraKitController extends Construct {
       logLevel: props.logLevel ?? 'INFO',
       controllerId: this.controllerId,
       launchGuardrails: props.launchGuardrails,
+      providers: plugins.map((p) => p.name),
     });
     const entry = (name: HandlerName) => props.handlerEntries?.[name] ?? handlerEntry(name);
     const depsLockFilePath = props.depsLockFilePath;
@@ -209,18 +219,22 @@ export class InfraKitController extends Construct {
       }),
     };
 
-    const instanceRoleArns = props.instanceRoleArns ?? [];
     for (const fn of Object.values(this.functions)) this.table.grantReadWriteData(fn);
-    // Only the reconcilers launch and terminate. The API stores specs and asks for reconciles (an
-    // event); it reads EC2 for status, pretend plans and guardrail checks, and changes nothing there.
-    for (const fn of [this.functions.reconcile, this.functions.events]) {
-      grantEc2Control(fn, this, {
-        controllerId: this.controllerId,
-        instanceRoleArns,
-        guardrails: props.launchGuardrails,
-      });
+    // Each enabled provider plugin names what it needs. Only the reconcilers launch and terminate;
+    // the API stores specs and asks for reconciles (an event), and only observes (status, pretend
+    // plans, admission checks).
+    const grantsScope = grantScope(this, {
+      controllerId: this.controllerId,
+      instanceRoleArns: props.instanceRoleArns ?? [],
+      guardrails: props.launchGuardrails,
+    });
+    for (const plugin of plugins) {
+      const grants = plugin.grants?.(grantsScope);
+      if (!grants) continue;
+      for (const fn of [this.functions.reconcile, this.functions.events])
+        for (const s of grants.control) fn.addToRolePolicy(toPolicyStatement(s));
+      for (const s of grants.observe) this.functions.api.addToRolePolicy(toPolicyStatement(s));
     }
-    grantEc2Describe(this.functions.api);
     // Publishers only: the API announces spec changes and reconcile requests, the sweep fans out;
     // the events function consumes. The bus itself refuses every other publisher.
     this.eventBus.grantPutEventsTo(this.functions.api);

@@ -1,4 +1,4 @@
-import { ENV } from '../../src/events/constants.js';
+import { ENV } from '../../src/env.js';
 import type { LaunchGuardrails } from '../../src/providers/ec2/guardrails.js';
 
 /** Log levels Powertools understands (`LOG_LEVEL`). */
@@ -17,6 +17,8 @@ export interface HandlerEnvironmentInput {
   readonly controllerId: string;
   /** Launch guardrails the API checks specs against; undefined means none. */
   readonly launchGuardrails?: LaunchGuardrails;
+  /** The provider plugins the functions build (`INFRAKIT_PROVIDERS`). */
+  readonly providers: readonly string[];
 }
 
 /**
@@ -31,6 +33,7 @@ export function handlerEnvironment(input: HandlerEnvironmentInput): Record<strin
     [ENV.metricsNamespace]: input.metricsNamespace,
     [ENV.logLevel]: input.logLevel,
     [ENV.controllerId]: input.controllerId,
+    [ENV.providers]: input.providers.join(','),
     // Absent when there are none; the handlers parse it with LaunchGuardrailsSchema.
     ...(input.launchGuardrails !== undefined
       ? { [ENV.launchGuardrails]: JSON.stringify(input.launchGuardrails) }

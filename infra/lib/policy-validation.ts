@@ -1,6 +1,6 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
-import { RUN_INSTANCES_REFERENCED_TYPES } from './ec2-permissions.js';
+import { RUN_INSTANCES_REFERENCED_TYPES } from '../../src/providers/ec2/grants.js';
 
 /**
  * A synth-time check of every policy statement attached to the controller's roles, added to the

@@ -1,11 +1,6 @@
 import type { FieldIssue } from '../errors.js';
-import {
-  createSigV4Signer,
-  isLoopback,
-  type OutgoingRequest,
-  type RequestSigner,
-  type SignerOptions,
-} from './sign.js';
+import { isLoopback } from '../loopback.js';
+import { createSigV4Signer, type OutgoingRequest, type RequestSigner, type SignerOptions } from './sign.js';
 
 /**
  * The HTTP client of the InfraKit API (architecture §6), the same against the local controller and a

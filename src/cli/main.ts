@@ -2,10 +2,10 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { CommanderError } from 'commander';
 import { SpecValidationError } from '../errors.js';
+import { isLoopback } from '../loopback.js';
 import { ApiError, UnreachableError } from './client.js';
 import { type CliIo, CommandFailure } from './context.js';
 import { buildProgram } from './program.js';
-import { isLoopback } from './sign.js';
 
 /**
  * The `infrakit` CLI entry point. `run` is side-effect free apart from `io`, so tests drive it

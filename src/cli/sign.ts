@@ -21,12 +21,6 @@ type Credentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
 
 export type RequestSigner = (request: OutgoingRequest) => Promise<Record<string, string>>;
 
-/** True for endpoints on this machine (no signing, dummy credentials are fine). */
-export function isLoopback(url: URL): boolean {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 /** `abc123.execute-api.eu-west-1.amazonaws.com` → `eu-west-1`; undefined for other hosts. */
 export function regionFromHost(hostname: string): string | undefined {
   return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(hostname)?.[1];

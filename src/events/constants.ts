@@ -10,19 +10,6 @@ export const EVENT_SOURCE = 'infrakit';
 export const DETAIL_TYPE_SPEC_CHANGED = 'Group Spec Changed';
 export const DETAIL_TYPE_RECONCILE_REQUESTED = 'Reconcile Requested';
 
-/** Environment variables the Lambda handlers read (set by the CDK construct). */
-export const ENV = {
-  tableName: 'TABLE_NAME',
-  eventBusName: 'EVENT_BUS_NAME',
-  serviceName: 'POWERTOOLS_SERVICE_NAME',
-  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
-  logLevel: 'LOG_LEVEL',
-  /** This controller's identity (`infrakit.controller` tag value); unique to the stack. */
-  controllerId: 'INFRAKIT_CONTROLLER_ID',
-  /** JSON of `LaunchGuardrails` (src/providers/ec2/guardrails.ts); absent means none. */
-  launchGuardrails: 'INFRAKIT_LAUNCH_GUARDRAILS',
-} as const;
-
 /** CloudWatch (EMF) namespace and metric names the handlers publish and the alarms watch. */
 export const METRICS_NAMESPACE = 'InfraKit';
 export const METRIC = {

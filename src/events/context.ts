@@ -1,12 +1,7 @@
 import type { Log } from '../log.js';
+import type { InstanceGroupLookup } from '../plugins/types.js';
 import type { Engine, ReconcileResult } from '../reconcile/types.js';
 import type { GroupStore } from '../store/types.js';
-
-/**
- * Finds the group tag of an instance the store does not know (one DescribeInstances by id in AWS).
- * Returns undefined for an instance that is not ours or does not exist.
- */
-export type InstanceGroupLookup = (instanceId: string) => Promise<string | undefined>;
 
 /** What the event handlers need, passed in. */
 export interface EventDeps {

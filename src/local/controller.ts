@@ -4,12 +4,10 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { type Api, createApi } from '../api/index.js';
-import { isLoopback } from '../cli/sign.js';
 import { messageOf } from '../errors.js';
-import type { Flavor } from '../flavors/types.js';
-import { vanillaFlavor } from '../flavors/vanilla/index.js';
 import type { Log } from '../log.js';
-import { Ec2Provider } from '../providers/ec2/index.js';
+import { isLoopback } from '../loopback.js';
+import { buildPlugins } from '../plugins/catalog.js';
 import { ProcessProvider } from '../providers/process/index.js';
 import type { InstanceProvider } from '../providers/types.js';
 import { createEngine } from '../reconcile/index.js';
@@ -50,6 +48,11 @@ export interface LocalController {
   readonly store: GroupStore;
   readonly api: Api;
   readonly examples: readonly ExampleOutcome[];
+  /** The provider plugins serving groups here, and those that do not run here with why. */
+  readonly plugins: {
+    readonly providers: readonly string[];
+    readonly unavailable: readonly { readonly name: string; readonly reason: string }[];
+  };
   /** Stops sweeping and serving, waits for passes under way; instances keep running. */
   stop(): Promise<void>;
 }
@@ -60,15 +63,6 @@ export interface LocalControllerDeps {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The umask instance processes start with, when the controller runs with a stricter one (`main.ts`). */
   readonly instanceUmask?: number;
-}
-
-function ec2Provider(endpoint: string, env: Readonly<Record<string, string | undefined>>): Ec2Provider {
-  const client = new EC2Client({
-    endpoint,
-    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    ...(isLoopback(new URL(endpoint)) ? { credentials: DUMMY_CREDENTIALS } : {}),
-  });
-  return new Ec2Provider({ client });
 }
 
 /** Log lines of the API worth a person's attention; debug and info stay quiet. */
@@ -105,15 +99,22 @@ export async function startLocalController(
     `local-${randomUUID()}`,
   );
 
-  const processes = new ProcessProvider({
-    dataDir: join(options.dataDir, 'process'),
-    environment: env,
-    ...(deps.instanceUmask !== undefined ? { umask: deps.instanceUmask } : {}),
+  // The same plugin list as the Lambda runtime and the construct (src/plugins/catalog.ts).
+  const plugins = await buildPlugins({
+    where: 'local',
+    controllerId,
+    env,
+    dataDir: options.dataDir,
+    ...(options.ec2Endpoint ? { ec2Endpoint: options.ec2Endpoint } : {}),
+    ...(options.pluginsDir ? { pluginsDir: options.pluginsDir } : {}),
+    ...(deps.instanceUmask !== undefined ? { instanceUmask: deps.instanceUmask } : {}),
   });
+  const processes = plugins.providers.get('process');
+  if (!(processes instanceof ProcessProvider)) throw new Error('local mode needs the process provider');
+  // Process exits play EC2's state-change events: the provider is watched to report them.
   const watched = new WatchedProvider(processes);
-  const providers = new Map<string, InstanceProvider>([[watched.name, watched]]);
-  if (options.ec2Endpoint) providers.set('ec2', ec2Provider(options.ec2Endpoint, env));
-  const flavors = new Map<string, Flavor>([[vanillaFlavor.kind, vanillaFlavor]]);
+  const providers = new Map<string, InstanceProvider>([...plugins.providers, [watched.name, watched]]);
+  const { flavors } = plugins;
 
   const realEc2 = options.ec2Endpoint !== undefined && !isLoopback(new URL(options.ec2Endpoint));
   // Aborted by `stop`: every provider call in flight (a sweep's, a scheduled pass's, an API
@@ -275,7 +276,8 @@ export async function startLocalController(
       tableName: options.tableName,
       report: (l) => reporter.line(l),
     });
-    return { url: served.url, engine, store, api, examples, stop };
+    const servedPlugins = { providers: [...providers.keys()].sort(), unavailable: plugins.unavailable };
+    return { url: served.url, engine, store, api, examples, plugins: servedPlugins, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -9,14 +9,14 @@ import { type LocalOptions, parseLocalOptions } from './options.js';
  * or SIGTERM stops it cleanly (instances keep running and are adopted by the next start).
  */
 
-function banner(options: LocalOptions, url: string, dynamo: string): string[] {
+function banner(options: LocalOptions, url: string, dynamo: string, providers: readonly string[]): string[] {
   const dataDir = relative(process.cwd(), options.dataDir) || '.';
   return [
     'InfraKit-serverless local controller',
     `  API        ${url}   (try: npx infrakit group ls)`,
     `  data       ${dataDir}`,
     `  DynamoDB   ${dynamo}`,
-    `  providers  process${options.ec2Endpoint ? `, ec2 at ${options.ec2Endpoint}` : ''}`,
+    `  providers  ${providers.map((p) => (p === 'ec2' && options.ec2Endpoint ? `ec2 at ${options.ec2Endpoint}` : p)).join(', ')}`,
     `  sweep      every ${options.sweepIntervalSeconds} s`,
   ];
 }
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const dynamo = options.dynamodbEndpoint ? `external ${options.dynamodbEndpoint}` : 'embedded dynalite';
-  for (const line of banner(options, controller.url, dynamo)) console.log(line);
+  for (const line of banner(options, controller.url, dynamo, controller.plugins.providers)) console.log(line);
   for (const e of controller.examples) {
     console.log(`  example    ${e.file}: ${e.id ?? ''} ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`);
   }

@@ -19,6 +19,8 @@ export interface LocalOptions {
   readonly examples: boolean;
   /** DynamoDB table name. @default infrakit */
   readonly tableName: string;
+  /** InfraKit's plugins folder: serve `infrakit` groups on the instance plugins found there. */
+  readonly pluginsDir?: string;
 }
 
 /** The flags, their environment variables and defaults, as the docs list them. */
@@ -42,6 +44,11 @@ export const LOCAL_FLAGS = [
     doc: 'external DynamoDB-compatible endpoint',
   },
   { flag: '--table <name>', env: 'INFRAKIT_TABLE', default: 'infrakit', doc: 'DynamoDB table name' },
+  {
+    flag: '--plugins-dir <dir>',
+    env: 'INFRAKIT_PLUGINS_DIR',
+    doc: 'also manage `infrakit` groups on the InfraKit instance plugins in this folder',
+  },
 ] as const;
 
 function port(text: string): number {
@@ -114,6 +121,7 @@ export function parseLocalOptions(
     dynamodbEndpoint?: string;
     table: string;
     examples: boolean;
+    pluginsDir?: string;
   }>();
   return {
     host: '127.0.0.1',
@@ -124,5 +132,6 @@ export function parseLocalOptions(
     ...(o.dynamodbEndpoint ? { dynamodbEndpoint: o.dynamodbEndpoint } : {}),
     examples: examplesFlag ? o.examples : (examplesFromEnv(env.INFRAKIT_EXAMPLES) ?? true),
     tableName: o.table,
+    ...(o.pluginsDir ? { pluginsDir: resolve(cwd, o.pluginsDir) } : {}),
   };
 }

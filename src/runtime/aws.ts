@@ -3,20 +3,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ApiDeps } from '../api/types.js';
-import { messageOf } from '../errors.js';
-import { ENV } from '../events/constants.js';
-import type { InstanceGroupLookup } from '../events/context.js';
-import { ec2InstanceGroupLookup } from '../events/ec2-lookup.js';
+import { ENV } from '../env.js';
 import { EventPublisher, lazyEventBridgeClient, publishingRequestReconcile } from '../events/publisher.js';
 import type { FlavorRegistry } from '../flavors/types.js';
-import { vanillaFlavor } from '../flavors/vanilla/index.js';
 import type { Log } from '../log.js';
-import {
-  Ec2Provider,
-  type LaunchGuardrails,
-  LaunchGuardrailsSchema,
-  lazyEc2Client,
-} from '../providers/ec2/index.js';
+import { buildPlugins, providerPlugins } from '../plugins/catalog.js';
+import type { InstanceGroupLookup } from '../plugins/types.js';
 import type { ProviderRegistry } from '../providers/types.js';
 import { createEngine } from '../reconcile/index.js';
 import type { Engine } from '../reconcile/types.js';
@@ -27,7 +19,7 @@ import { asLog, createLogger, createMetrics } from './observability.js';
 
 /**
  * The wiring shared by the three Lambda handlers: SDK clients, store, providers, engine and
- * publisher, built from the environment the CDK stack sets (ENV in events/constants.ts). Region,
+ * publisher, built from the environment the CDK stack sets (ENV in src/env.ts). Region,
  * credentials and endpoints come from the SDK's standard chain (AWS_REGION, AWS_ENDPOINT_URL_*),
  * which is how the handler tests point it at dynalite and moto.
  */
@@ -50,34 +42,28 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** The construct's launch guardrails (JSON in INFRAKIT_LAUNCH_GUARDRAILS); none when unset. */
-export function launchGuardrails(env: NodeJS.ProcessEnv): LaunchGuardrails {
-  const text = env[ENV.launchGuardrails];
-  if (!text) return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${ENV.launchGuardrails} is invalid: not JSON (${messageOf(err)})`);
-  }
-  const parsed = LaunchGuardrailsSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${ENV.launchGuardrails} is invalid: ${parsed.error.message}`);
-  return parsed.data;
+/** The provider plugins the stack enables (INFRAKIT_PROVIDERS, comma-separated). @default ec2 */
+export function enabledProviders(env: NodeJS.ProcessEnv): string[] {
+  const names = (env[ENV.providers] ?? 'ec2')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  return names.length > 0 ? names : ['ec2'];
 }
 
 /** Builds the runtime from `env`; call inside a handler, never at import time. */
-export function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): AwsRuntime {
+export async function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): Promise<AwsRuntime> {
   const tableName = required(env, ENV.tableName);
   const controllerId = checkControllerId(required(env, ENV.controllerId));
   const dynamo = new DynamoDBClient({});
-  // The provider retries throttling itself (with its token bucket): no second layer of retries.
-  // Built on first use: the EC2 SDK is the heaviest import, and many invocations never need it.
-  const ec2 = lazyEc2Client({ maxAttempts: 1 });
   const events = lazyEventBridgeClient({});
   const store = new DynamoGroupStore({ client: dynamo, tableName });
-  const guardrails = launchGuardrails(env);
-  const providers: ProviderRegistry = new Map([['ec2', new Ec2Provider({ client: ec2, guardrails })]]);
-  const flavors: FlavorRegistry = new Map([[vanillaFlavor.kind, vanillaFlavor]]);
+  // The same plugin list as local mode and the construct (src/plugins/catalog.ts).
+  const plugins = await buildPlugins(
+    { where: 'aws', controllerId, env },
+    providerPlugins(enabledProviders(env)),
+  );
+  const { providers, flavors } = plugins;
   // Names this container in leases and events; the lease token, not the owner, fences writes.
   const owner = `${env.AWS_LAMBDA_FUNCTION_NAME ?? 'lambda'}:${randomUUID().slice(0, 8)}`;
   const engine = createEngine({ store, providers, flavors, owner, controllerId });
@@ -92,7 +78,7 @@ export function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): AwsRunti
     providers,
     flavors,
     publisher,
-    lookupInstanceGroup: ec2InstanceGroupLookup(ec2, controllerId),
+    lookupInstanceGroup: plugins.lookupInstanceGroup ?? (async () => undefined),
     requestReconcile: publishingRequestReconcile(publisher),
     logger,
     log: asLog(logger),
@@ -100,11 +86,15 @@ export function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): AwsRunti
   };
 }
 
-let cached: AwsRuntime | undefined;
+let cached: Promise<AwsRuntime> | undefined;
 
 /** The runtime of this Lambda container, built on first use and kept warm across invocations. */
-export function awsRuntime(): AwsRuntime {
-  cached ??= createAwsRuntime();
+export function awsRuntime(): Promise<AwsRuntime> {
+  cached ??= createAwsRuntime().catch((err: unknown) => {
+    // A failed build (a bad environment) is tried again by the next invocation, not cached.
+    cached = undefined;
+    throw err;
+  });
   return cached;
 }
 

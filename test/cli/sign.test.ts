@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InfrakitClient } from '../../src/cli/client.js';
-import { createSigV4Signer, isLoopback, regionFromHost, resolveRegion } from '../../src/cli/sign.js';
+import { createSigV4Signer, regionFromHost, resolveRegion } from '../../src/cli/sign.js';
+import { isLoopback } from '../../src/loopback.js';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',

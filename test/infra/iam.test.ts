@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUS_SID } from '../../infra/lib/bus-policy.js';
-import { EC2_DESCRIBE_ACTIONS, EC2_SID } from '../../infra/lib/ec2-permissions.js';
+import { EC2_DESCRIBE_ACTIONS, EC2_SID } from '../../src/providers/ec2/grants.js';
 import type { LaunchGuardrails } from '../../src/providers/ec2/guardrails.js';
 import {
   actionsOf,

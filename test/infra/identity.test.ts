@@ -83,6 +83,10 @@ describe('controller id and guardrails in the deployed stack', () => {
       expect(v.INFRAKIT_CONTROLLER_ID).toBe('platform:prod.eu-1');
   });
 
+  it('tells every function which provider plugins to build: the ones whose grants it gave', () => {
+    for (const v of handlerVariables(plain.template)) expect(v.INFRAKIT_PROVIDERS).toBe('ec2');
+  });
+
   it('hands the guardrails to every function as JSON, and nothing when there are none', () => {
     const vars = handlerVariables(custom.template);
     expect(vars).toHaveLength(3);

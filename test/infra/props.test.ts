@@ -55,6 +55,21 @@ describe('props validation', () => {
       message: /controllerId must be 1-128/,
     },
     {
+      prop: 'providers',
+      props: { providers: ['ec2', 'gce'] },
+      message: /providers: unknown provider plugin "gce" \(known: ec2, process, infrakit\)/,
+    },
+    {
+      prop: 'providers',
+      props: { providers: ['process'] },
+      message: /providers: process cannot run in a deployed stack.*deployable: ec2/,
+    },
+    {
+      prop: 'providers',
+      props: { providers: [] },
+      message: /providers must name at least one/,
+    },
+    {
       prop: 'launchGuardrails',
       props: { launchGuardrails: { vpcIds: ['subnet-0abc1234'] } },
       message: /launchGuardrails is invalid.*launchGuardrails\.vpcIds\[0\]: must be a VPC id/,

@@ -6,7 +6,7 @@ import { SpecValidationError } from '../../src/errors.js';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
 import { Ec2Provider, type LaunchGuardrails } from '../../src/providers/ec2/index.js';
 import { createEngine } from '../../src/reconcile/index.js';
-import { launchGuardrails } from '../../src/runtime/aws.js';
+import { launchGuardrails } from '../../src/providers/ec2/plugin.js';
 import { DynamoGroupStore } from '../../src/store/index.js';
 import { apiEvent, bodyOf } from '../api/api-event.js';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';

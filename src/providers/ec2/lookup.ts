@@ -1,6 +1,6 @@
-import { type Ec2ClientSource, loadEc2Sdk, resolveEc2Client } from '../providers/ec2/sdk.js';
-import { TAG_CONTROLLER, TAG_GROUP } from '../tags.js';
-import type { InstanceGroupLookup } from './context.js';
+import type { InstanceGroupLookup } from '../../plugins/types.js';
+import { TAG_CONTROLLER, TAG_GROUP } from '../../tags.js';
+import { type Ec2ClientSource, loadEc2Sdk, resolveEc2Client } from './sdk.js';
 
 const NOT_FOUND_CODES = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 

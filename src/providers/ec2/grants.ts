@@ -1,29 +1,15 @@
-import { Stack } from 'aws-cdk-lib';
-import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IConstruct } from 'constructs';
-import type { LaunchGuardrails } from '../../src/providers/ec2/guardrails.js';
-import { TAG_CONTROLLER, TAG_GROUP } from '../../src/tags.js';
+import type { AwsGrants, GrantScope, IamStatement } from '../../plugins/types.js';
+import { TAG_CONTROLLER, TAG_GROUP } from '../../tags.js';
+import { type LaunchGuardrails, LaunchGuardrailsSchema } from './guardrails.js';
 
 /**
- * The EC2 permissions of a reconciler, as narrow as EC2's authorization model allows: launch only
- * with this controller's identity and a group tag, terminate only instances that already carry this
- * controller's identity, and nothing else that changes EC2. Condition keys per resource type are
- * those of RunInstances in the Service Authorization Reference (Amazon EC2).
+ * The EC2 permissions of a deployed controller, as data, as narrow as EC2's authorization model
+ * allows: launch only with this controller's identity and a group tag, terminate only instances
+ * that already carry this controller's identity, and nothing else that changes EC2. Condition keys
+ * per resource type are those of RunInstances in the Service Authorization Reference (Amazon EC2):
+ * a key absent from a resource's authorization context makes its condition false, and RunInstances
+ * would then always fail, so each condition sits on the statement of its own resource type.
  */
-export interface Ec2ControlOptions {
-  /**
-   * This controller's identity: the exact value of the `infrakit.controller` tag it launches with
-   * and the only value whose instances it may terminate.
-   */
-  readonly controllerId: string;
-  /**
-   * Roles of the instance profiles that groups launch with (`iam:PassRole`, to EC2 only).
-   * Empty means no PassRole statement at all.
-   */
-  readonly instanceRoleArns: readonly string[];
-  /** Limits on what may be launched, enforced here as IAM conditions on RunInstances. */
-  readonly guardrails?: LaunchGuardrails;
-}
 
 /** Statement ids, so tests and cdk-nag acknowledgements can find each statement. */
 export const EC2_SID = {
@@ -70,42 +56,32 @@ export const RUN_INSTANCES_REFERENCED_TYPES: readonly string[] = [
 ];
 
 /** The read-only statement every function that observes EC2 gets (the API included). */
-export function ec2DescribeStatement(): PolicyStatement {
-  return new PolicyStatement({
-    sid: EC2_SID.describe,
-    effect: Effect.ALLOW,
-    actions: [...EC2_DESCRIBE_ACTIONS],
-    // EC2 Describe actions support no resource-level permissions: AWS requires `*`.
-    resources: ['*'],
-  });
+export function ec2DescribeStatement(): IamStatement {
+  // EC2 Describe actions support no resource-level permissions: AWS requires `*`.
+  return { sid: EC2_SID.describe, actions: [...EC2_DESCRIBE_ACTIONS], resources: ['*'] };
 }
 
-/**
- * The statements that launch and terminate, built for `scope`'s partition, region and account,
- * plus the Describe statement. Every condition sits on the statement for the one resource type
- * whose authorization context has that key: a key absent from a resource's context makes the
- * condition false, and RunInstances would then always fail.
- */
-export function ec2ControlStatements(scope: IConstruct, options: Ec2ControlOptions): PolicyStatement[] {
-  const { partition, region, account } = Stack.of(scope);
+/** The statements that launch and terminate, plus the Describe statement, for `scope`. */
+export function ec2ControlStatements(scope: GrantScope): IamStatement[] {
+  const { partition, region, account, controllerId } = scope;
+  const guardrails: LaunchGuardrails =
+    scope.launchGuardrails === undefined ? {} : LaunchGuardrailsSchema.parse(scope.launchGuardrails);
   const arn = (type: string, owner: string = account, id = '*') =>
     `arn:${partition}:ec2:${region}:${owner}:${type}/${id}`;
-  const { controllerId, guardrails = {} } = options;
 
-  // What RunInstances creates and tags (architecture §3: tags at launch, never after). The request must
-  // carry exactly this controller's identity (StringEquals, no pattern) and a non-empty group tag.
-  // A condition on a request tag the request lacks is false, so both tags are required; aws:TagKeys
-  // names them too.
+  // What RunInstances creates and tags (architecture §3: tags at launch, never after). The request
+  // must carry exactly this controller's identity (StringEquals, no pattern) and a non-empty group
+  // tag. A condition on a request tag the request lacks is false, so both tags are required;
+  // aws:TagKeys names them too.
   const ownTags = {
     StringEquals: { [`aws:RequestTag/${TAG_CONTROLLER}`]: controllerId },
     StringLike: { [`aws:RequestTag/${TAG_GROUP}`]: '?*' },
     'ForAnyValue:StringEquals': { 'aws:TagKeys': [TAG_CONTROLLER, TAG_GROUP] },
   };
 
-  const statements = [
-    new PolicyStatement({
+  const statements: IamStatement[] = [
+    {
       sid: EC2_SID.launchInstance,
-      effect: Effect.ALLOW,
       actions: ['ec2:RunInstances'],
       resources: [arn('instance')],
       conditions: {
@@ -116,10 +92,9 @@ export function ec2ControlStatements(scope: IConstruct, options: Ec2ControlOptio
           ...(guardrails.requireImdsv2 ? { 'ec2:MetadataHttpTokens': 'required' } : {}),
         },
       },
-    }),
-    new PolicyStatement({
+    },
+    {
       sid: EC2_SID.launchVolume,
-      effect: Effect.ALLOW,
       actions: ['ec2:RunInstances'],
       resources: [arn('volume')],
       conditions: {
@@ -127,10 +102,9 @@ export function ec2ControlStatements(scope: IConstruct, options: Ec2ControlOptio
         // Guardrail: every volume launched is encrypted. ec2:Encrypted is a key of the volume only.
         ...(guardrails.requireEncryptedVolumes ? { Bool: { 'ec2:Encrypted': 'true' } } : {}),
       },
-    }),
-    new PolicyStatement({
+    },
+    {
       sid: EC2_SID.launchImage,
-      effect: Effect.ALLOW,
       actions: ['ec2:RunInstances'],
       // Guardrail: only these AMIs (AMI ARNs carry no account); otherwise any image the spec names,
       // possibly public and owned by another account.
@@ -138,25 +112,23 @@ export function ec2ControlStatements(scope: IConstruct, options: Ec2ControlOptio
         ? guardrails.imageIds.map((id) => arn('image', '', id))
         : [arn('image', '')],
       // Guardrail: only AMIs of these owners. ec2:Owner is a key of the image (and snapshot) only.
-      conditions: guardrails.imageOwners
-        ? { StringEquals: { 'ec2:Owner': [...guardrails.imageOwners] } }
-        : undefined,
-    }),
-    new PolicyStatement({
+      ...(guardrails.imageOwners
+        ? { conditions: { StringEquals: { 'ec2:Owner': [...guardrails.imageOwners] } } }
+        : {}),
+    },
+    {
       sid: EC2_SID.launchNetwork,
-      effect: Effect.ALLOW,
       actions: ['ec2:RunInstances'],
       // Specs choose their subnets and security groups at runtime; RunInstances creates the primary
       // network interface untagged (so no request-tag condition here).
       resources: [arn('subnet'), arn('security-group'), arn('network-interface')],
       // Guardrail: only inside these VPCs. ec2:Vpc (an ARN) is a key of exactly these three types.
-      conditions: guardrails.vpcIds
-        ? { ArnEquals: { 'ec2:Vpc': guardrails.vpcIds.map((id) => arn('vpc', account, id)) } }
-        : undefined,
-    }),
-    new PolicyStatement({
+      ...(guardrails.vpcIds
+        ? { conditions: { ArnEquals: { 'ec2:Vpc': guardrails.vpcIds.map((id) => arn('vpc', account, id)) } } }
+        : {}),
+    },
+    {
       sid: EC2_SID.launchReferenced,
-      effect: Effect.ALLOW,
       actions: ['ec2:RunInstances'],
       // What RunInstances only references (the AMI's snapshots, a key pair, a launch template) or
       // creates untagged (a spot request); a tag condition here would make every launch fail.
@@ -166,10 +138,9 @@ export function ec2ControlStatements(scope: IConstruct, options: Ec2ControlOptio
         arn('launch-template'),
         arn('spot-instances-request'),
       ],
-    }),
-    new PolicyStatement({
+    },
+    {
       sid: EC2_SID.tagOnLaunch,
-      effect: Effect.ALLOW,
       actions: ['ec2:CreateTags'],
       resources: [arn('instance'), arn('volume')],
       // TagSpecifications of RunInstances need CreateTags, but only as part of that launch and only
@@ -183,44 +154,33 @@ export function ec2ControlStatements(scope: IConstruct, options: Ec2ControlOptio
         },
         StringLike: { [`aws:RequestTag/${TAG_GROUP}`]: '?*' },
       },
-    }),
-    new PolicyStatement({
+    },
+    {
       sid: EC2_SID.terminateOwn,
-      effect: Effect.ALLOW,
       actions: ['ec2:TerminateInstances'],
       resources: [arn('instance')],
-      // Only instances carrying exactly this controller's identity and a group tag (architecture §5.6):
-      // another controller's instances, and instances launched before identities existed, are never
-      // terminated. No StopInstances: the runtime never stops an instance.
+      // Only instances carrying exactly this controller's identity and a group tag (architecture
+      // §5.6): another controller's instances, and instances launched before identities existed,
+      // are never terminated. No StopInstances: the runtime never stops an instance.
       conditions: {
         StringEquals: { [`aws:ResourceTag/${TAG_CONTROLLER}`]: controllerId },
         StringLike: { [`aws:ResourceTag/${TAG_GROUP}`]: '?*' },
       },
-    }),
+    },
     ec2DescribeStatement(),
   ];
-  if (options.instanceRoleArns.length > 0) {
-    statements.push(
-      new PolicyStatement({
-        sid: EC2_SID.passRole,
-        effect: Effect.ALLOW,
-        actions: ['iam:PassRole'],
-        resources: [...options.instanceRoleArns],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-      }),
-    );
+  if (scope.instanceRoleArns.length > 0) {
+    statements.push({
+      sid: EC2_SID.passRole,
+      actions: ['iam:PassRole'],
+      resources: [...scope.instanceRoleArns],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    });
   }
   return statements;
 }
 
-/** Adds the launch, terminate and Describe statements to `grantee`'s policy (the reconcilers). */
-export function grantEc2Control(grantee: IGrantable, scope: IConstruct, options: Ec2ControlOptions): void {
-  for (const statement of ec2ControlStatements(scope, options)) {
-    grantee.grantPrincipal.addToPrincipalPolicy(statement);
-  }
-}
-
-/** Adds only the Describe statement to `grantee`'s policy (the API: status, pretend plans, checks). */
-export function grantEc2Describe(grantee: IGrantable): void {
-  grantee.grantPrincipal.addToPrincipalPolicy(ec2DescribeStatement());
+/** The `ec2` plugin's grants: launch and terminate for the reconcilers, Describe for the API. */
+export function ec2Grants(scope: GrantScope): AwsGrants {
+  return { control: ec2ControlStatements(scope), observe: [ec2DescribeStatement()] };
 }

@@ -1,0 +1,5 @@
+/** True for endpoints on this machine (no signing, dummy credentials are fine, plain http is fine). */
+export function isLoopback(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
