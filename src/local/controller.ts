@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { type Api, createApi } from '../api/index.js';
 import { messageOf } from '../errors.js';
 import type { Log } from '../log.js';
@@ -15,7 +13,7 @@ import type { Engine } from '../reconcile/types.js';
 import { DynamoGroupStore } from '../store/dynamo.js';
 import { ensureControllerIdentity } from '../store/identity.js';
 import type { GroupStore } from '../store/types.js';
-import { DUMMY_CREDENTIALS, openLocalDynamo } from './dynamo.js';
+import { openLocalDynamo } from './dynamo.js';
 import { commitExamples, type ExampleOutcome } from './examples.js';
 import { type Expiry, startExpiry } from './expiry.js';
 import { serveGateway } from './http-adapter.js';
