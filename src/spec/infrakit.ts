@@ -14,6 +14,11 @@ import { type FieldIssue, SpecValidationError } from '../errors.js';
  * checked afterwards by the spec schema and the provider's and flavor's own validation.
  */
 
+/**
+ * InfraKit plugin names that stand for this project's own providers. Any other instance plugin
+ * (`simulator/compute`, `instance-gcp`, `aws/ec2-spot-instance`, …) is imported as itself, driven
+ * over InfraKit's plugin protocol by the `infrakit` provider.
+ */
 const INSTANCE_PLUGINS: Record<string, string> = {
   'instance-aws': 'ec2',
   'instance-aws/ec2-instance': 'ec2',
@@ -22,7 +27,11 @@ const INSTANCE_PLUGINS: Record<string, string> = {
   ec2: 'ec2',
   'instance-process': 'process',
   process: 'process',
+  infrakit: 'infrakit',
 };
+
+/** The provider that drives InfraKit instance plugins by name. */
+const PLUGIN_PROVIDER = 'infrakit';
 
 const FLAVOR_PLUGINS: Record<string, string> = {
   'flavor-vanilla': 'vanilla',
@@ -173,14 +182,19 @@ function copyFields(
   }
 }
 
-function mapPlugin(table: Record<string, string>, r: ObjectReader, key: string): string | undefined {
+/** The plugin name of an instance or flavor block; undefined (with an issue) when missing. */
+function pluginName(r: ObjectReader, key: string): string | undefined {
   const plugin = r.take(key);
   if (typeof plugin !== 'string' || plugin === '') {
     r.issue(key, 'is required (the plugin name)');
     return undefined;
   }
-  // Exact names only: `aws/ec2-spot-instance` or `aws/ec2-volume` are other objects of the same
-  // plugin, with other properties, and must not pass for `aws/ec2-instance`.
+  return plugin;
+}
+
+function mapPlugin(table: Record<string, string>, r: ObjectReader, key: string): string | undefined {
+  const plugin = pluginName(r, key);
+  if (plugin === undefined) return undefined;
   const mapped = table[plugin];
   if (!mapped) {
     r.issue(key, `plugin ${plugin} has no equivalent here (known: ${Object.keys(table).join(', ')})`);
@@ -402,18 +416,29 @@ function vanillaProperties(r: ObjectReader): Json {
 }
 
 const OPTIONS_REASON =
-  'plugin launch options have no equivalent: providers and flavors are built into the controller';
+  'plugin launch options have no equivalent: providers and flavors are built into the controller, and InfraKit plugins are started outside it (in the plugins folder)';
 
 function instanceBlock(r: ObjectReader): Json | undefined {
-  const provider = mapPlugin(INSTANCE_PLUGINS, r, 'Plugin');
+  const plugin = pluginName(r, 'Plugin');
   const props = r.object('Properties');
   r.refuse('Options', OPTIONS_REASON);
   r.finish('an InfraKit instance block (Plugin, Properties)');
-  if (provider === undefined) return undefined;
+  if (plugin === undefined) return undefined;
+  // Exact names only: `aws/ec2-spot-instance` is another object of InfraKit's AWS plugin, with
+  // other properties, and must not pass for `aws/ec2-instance`: it is driven as itself.
+  const provider = INSTANCE_PLUGINS[plugin];
   if (provider === 'ec2') return { provider, properties: props ? ec2Properties(props) : {} };
-  // InfraKit had no process plugin: these properties are already this project's own format, and
-  // the process provider's strict schema reports any unknown key.
-  return { provider, properties: props ? structuredClone(props.obj) : {} };
+  if (provider !== undefined) {
+    // InfraKit had no process plugin, and `infrakit` names this project's provider: these
+    // properties are already this project's own format, and the provider's strict schema reports
+    // any unknown key.
+    return { provider, properties: props ? structuredClone(props.obj) : {} };
+  }
+  // Any other plugin is InfraKit's own: its properties go to it unread, as InfraKit sent them.
+  return {
+    provider: PLUGIN_PROVIDER,
+    properties: { plugin, properties: props ? structuredClone(props.obj) : {} },
+  };
 }
 
 function flavorBlock(r: ObjectReader | undefined): Json | undefined {

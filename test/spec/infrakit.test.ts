@@ -73,16 +73,17 @@ describe("import of InfraKit's group JSON", () => {
 
   it('names the plugin that cannot be mapped', () => {
     const bad = structuredClone(infrakitCattle);
-    bad.Properties.Instance.Plugin = 'instance-gcp';
+    bad.Properties.Instance.Plugin = '';
     bad.Properties.Flavor.Plugin = 'flavor-swarm';
     try {
       parseSpecText(JSON.stringify(bad));
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(SpecValidationError);
-      const paths = (err as SpecValidationError).issues.map((i) => i.path);
-      expect(paths).toEqual(['Properties.Instance.Plugin', 'Properties.Flavor.Plugin']);
-      expect((err as SpecValidationError).message).toMatch(/instance-gcp/);
+      const issues = (err as SpecValidationError).issues;
+      expect(issues.map((i) => i.path)).toEqual(['Properties.Instance.Plugin', 'Properties.Flavor.Plugin']);
+      expect(issues[0]?.message).toMatch(/is required/);
+      expect(issues[1]?.message).toMatch(/flavor-swarm/);
     }
   });
 
@@ -315,7 +316,7 @@ describe("import of InfraKit's AWS group JSON", () => {
 
   it.each(
     withNames([
-      { set: ['Properties.Instance.Plugin', 'aws/ec2-spot-instance'], message: /has no equivalent here/ },
+      { set: ['Properties.Flavor.Plugin', 'swarm/manager'], message: /has no equivalent here/ },
       {
         set: ['Properties.Updating', { Count: '3' }],
         message: /must be an integer/,
@@ -369,5 +370,147 @@ describe("import of InfraKit's AWS group JSON", () => {
     expect(() => fromInfrakit(bad)).toThrowError(SpecValidationError);
     expect(bad).toEqual(badBefore);
     expect(fromInfrakit(good)).toEqual(fromInfrakit(structuredClone(infrakitAws)));
+  });
+});
+
+describe('import of InfraKit group JSON naming an InfraKit plugin', () => {
+  const group = (instance: Record<string, unknown>, flavor?: Record<string, unknown>) => ({
+    ID: 'Sim',
+    Properties: {
+      Allocation: { Size: 5 },
+      Instance: instance,
+      ...(flavor ? { Flavor: flavor } : {}),
+    },
+  });
+
+  it.each([
+    {
+      name: 'simulator/compute with its properties',
+      instance: { Plugin: 'simulator/compute', Properties: { note: 'x', Size: 2, Nested: { A: [1] } } },
+      expected: {
+        provider: 'infrakit',
+        properties: { plugin: 'simulator/compute', properties: { note: 'x', Size: 2, Nested: { A: [1] } } },
+      },
+    },
+    {
+      name: 'a plugin with one unnamed object (file)',
+      instance: { Plugin: 'file', Properties: { Note: 'one file per instance' } },
+      expected: {
+        provider: 'infrakit',
+        properties: { plugin: 'file', properties: { Note: 'one file per instance' } },
+      },
+    },
+    {
+      name: 'a plugin without properties',
+      instance: { Plugin: 'simulator/disk' },
+      expected: { provider: 'infrakit', properties: { plugin: 'simulator/disk', properties: {} } },
+    },
+    {
+      name: 'another object of the AWS plugin, driven as itself',
+      instance: { Plugin: 'aws/ec2-spot-instance', Properties: { RunInstancesInput: { ImageId: 'ami-1' } } },
+      expected: {
+        provider: 'infrakit',
+        properties: {
+          plugin: 'aws/ec2-spot-instance',
+          properties: { RunInstancesInput: { ImageId: 'ami-1' } },
+        },
+      },
+    },
+    {
+      name: "a plugin InfraKit's CLI names by socket (instance-gcp)",
+      instance: { Plugin: 'instance-gcp', Properties: { Zone: 'us-central1-f' } },
+      expected: {
+        provider: 'infrakit',
+        properties: { plugin: 'instance-gcp', properties: { Zone: 'us-central1-f' } },
+      },
+    },
+    {
+      name: "this project's infrakit provider, its properties as they are",
+      instance: { Plugin: 'infrakit', Properties: { plugin: 'simulator/net' } },
+      expected: { provider: 'infrakit', properties: { plugin: 'simulator/net' } },
+    },
+    {
+      name: "this project's process provider, unchanged",
+      instance: { Plugin: 'process', Properties: { command: 'sleep', args: ['60'] } },
+      expected: { provider: 'process', properties: { command: 'sleep', args: ['60'] } },
+    },
+  ])('imports $name', ({ instance, expected }) => {
+    // Act
+    const spec = fromInfrakit(group(instance)) as { id: string; instance: unknown; flavor: unknown };
+    // Assess
+    expect(spec.id).toBe('sim');
+    expect(spec.instance).toEqual(expected);
+    expect(spec.flavor).toEqual({ kind: 'vanilla', properties: {} });
+  });
+
+  it.each([
+    {
+      name: 'vanilla',
+      flavor: { Plugin: 'vanilla', Properties: { Init: ['echo hi', 'echo there'], Tags: { role: 'sim' } } },
+      expected: { kind: 'vanilla', properties: { init: ['echo hi', 'echo there'], tags: { role: 'sim' } } },
+    },
+    {
+      name: 'flavor-vanilla without properties',
+      flavor: { Plugin: 'flavor-vanilla' },
+      expected: { kind: 'vanilla', properties: {} },
+    },
+  ])('maps the flavor plugin $name to the built-in vanilla flavor', ({ flavor, expected }) => {
+    const spec = fromInfrakit(group({ Plugin: 'simulator/compute' }, flavor)) as { flavor: unknown };
+    expect(spec.flavor).toEqual(expected);
+  });
+
+  it.each([
+    {
+      name: 'properties that are not an object',
+      instance: { Plugin: 'simulator/compute', Properties: ['a'] },
+      path: 'Properties.Instance.Properties',
+      message: /must be an object/,
+    },
+    {
+      name: 'a plugin name that is not a string',
+      instance: { Plugin: 7 },
+      path: 'Properties.Instance.Plugin',
+      message: /is required/,
+    },
+    {
+      name: 'plugin launch options',
+      instance: { Plugin: 'simulator/compute', Options: { Cmd: 'infrakit plugin start simulator' } },
+      path: 'Properties.Instance.Options',
+      message: /started outside it/,
+    },
+    {
+      name: 'a key beside Plugin and Properties',
+      instance: { Plugin: 'simulator/compute', Type: 'compute' },
+      path: 'Properties.Instance.Type',
+      message: /instance block/,
+    },
+  ])('refuses $name', ({ instance, path, message }) => {
+    const issues = issuesOf(() => fromInfrakit(group(instance)));
+    expect(issues).toEqual([{ path, message: expect.stringMatching(message) }]);
+  });
+
+  it('is read like any spec: the properties reach the infrakit provider unread and whole', () => {
+    const doc = group(
+      { Plugin: 'simulator/compute', Properties: { note: 'x' } },
+      { Plugin: 'vanilla', Properties: { Init: ['echo hi'] } },
+    );
+    const spec = parseSpecText(JSON.stringify(doc));
+    expect(spec.instance).toEqual({
+      provider: 'infrakit',
+      properties: { plugin: 'simulator/compute', properties: { note: 'x' } },
+    });
+    expect(spec.flavor).toEqual({ kind: 'vanilla', properties: { init: ['echo hi'] } });
+  });
+
+  it('shares nothing with its input', () => {
+    const input = group({ Plugin: 'simulator/compute', Properties: { Nested: { A: [1] } } });
+    const spec = fromInfrakit(input) as {
+      instance: { properties: { properties: { Nested: { A: number[] } } } };
+    };
+    spec.instance.properties.properties.Nested.A.push(2);
+    expect(input.Properties.Instance).toEqual({
+      Plugin: 'simulator/compute',
+      Properties: { Nested: { A: [1] } },
+    });
   });
 });
