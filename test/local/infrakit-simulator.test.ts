@@ -145,4 +145,33 @@ describe.runIf(infrakitAvailable())('local mode on the real InfraKit simulator',
     expect(await members()).toHaveLength(0);
     expect((await cli(url, 'group', 'get', groupId)).code).toBe(1);
   }, 90_000);
+
+  it("commits InfraKit's own group JSON naming the simulator and InfraKit's vanilla flavor", async () => {
+    const url = `http://127.0.0.1:${port}`;
+    const id = 'sim-imported';
+    const file = join(fx.dir(), `${id}.json`);
+    await writeFile(
+      file,
+      JSON.stringify({
+        ID: id,
+        Properties: {
+          Allocation: { Size: 2 },
+          Instance: { Plugin: object, Properties: { note: 'imported' } },
+          Flavor: { Plugin: 'vanilla', Properties: { Init: ['echo hi'], Tags: { role: 'sim' } } },
+        },
+      }),
+    );
+    const commit = await cli(url, 'group', 'commit', file);
+    expect(commit.stderr).toBe('');
+    expect(commit.code).toBe(0);
+    const watch = await cli(url, 'group', 'watch', id, '--timeout', '20', '--interval', '0.2');
+    expect(watch.code).toBe(0);
+    const imported = await simulator.describe({ 'infrakit.group': id });
+    expect(imported).toHaveLength(2);
+    for (const i of imported) expect(i.tags).toMatchObject({ 'infrakit.group': id, role: 'sim' });
+
+    const destroy = await cli(url, 'group', 'destroy', id, '--wait', '--timeout', '20');
+    expect(destroy.code).toBe(0);
+    expect(await simulator.describe({ 'infrakit.group': id })).toHaveLength(0);
+  });
 });
