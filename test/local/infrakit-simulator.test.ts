@@ -8,7 +8,7 @@ import {
   startInfrakitPlugins,
 } from '../helpers/infrakit.js';
 import { freePort } from '../helpers/moto.js';
-import { type ControllerProcess, cli, useControllers, waitFor } from './harness.js';
+import { type ControllerProcess, cli, cliJson, useControllers, waitFor } from './harness.js';
 
 /**
  * `npm start -- --plugins-dir …` end to end against Docker InfraKit's own `simulator` plugin: a
@@ -132,11 +132,21 @@ describe.runIf(infrakitAvailable())('local mode on the real InfraKit simulator',
     expect(atKill.length).toBeLessThanOrEqual(8);
     controller = await start();
     await watch();
-    expect(await members()).toHaveLength(8);
-    // Several sweeps (1 s apart) pass; none may launch anything more.
-    await new Promise((r) => setTimeout(r, 2_500));
+    // The dead controller's lease expires (15 s locally); only then can the restarted one finish an
+    // open intent. A pass reported steady (no open intent, nothing to do) is after that.
+    const passes: string[] = [];
+    await waitFor(
+      'a steady pass of the restarted controller',
+      async () => {
+        const out = await cliJson<{ outcome?: string }>(url, 'group', 'reconcile', groupId);
+        passes.push(out.outcome ?? 'busy');
+        return out.outcome === 'steady';
+      },
+      25_000,
+      250,
+    );
     const settled = await members();
-    expect(settled).toHaveLength(8);
+    expect(settled, `passes: ${passes.join(', ')}`).toHaveLength(8);
     expect(new Set(settled.map((i) => i.id)).size).toBe(8);
 
     // Destroy leaves nothing in the simulator.
