@@ -113,3 +113,29 @@ export function launchRequest(
   const prepared = flavor.prepare(flavorProperties, base, allocation, index);
   return { ...prepared, tags: { ...prepared.tags, ...tags }, token };
 }
+
+/**
+ * `launchRequest` for a flavor that prepares asynchronously (`prepareLaunch`, a plugin call); the
+ * synchronous `prepare` otherwise. Same rules: the controller's tags always win.
+ */
+export async function launchRequestOf(
+  flavor: Flavor,
+  flavorProperties: Record<string, unknown>,
+  allocation: Allocation,
+  own: InstanceOwner & { configHash: string; token: string; logicalId?: string | undefined },
+  index: number,
+  signal?: AbortSignal,
+): Promise<ProvisionRequest> {
+  if (!flavor.prepareLaunch) return launchRequest(flavor, flavorProperties, allocation, own, index);
+  const { token, logicalId } = own;
+  const tags = controllerTags(own, own.configHash, token, logicalId);
+  const base: ProvisionRequest = { tags, token, ...(logicalId !== undefined ? { logicalId } : {}) };
+  const prepared = await flavor.prepareLaunch(
+    flavorProperties,
+    base,
+    allocation,
+    index,
+    signal ? { signal } : undefined,
+  );
+  return { ...prepared, tags: { ...prepared.tags, ...tags }, token };
+}

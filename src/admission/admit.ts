@@ -105,19 +105,28 @@ export function admitOrThrow(
 }
 
 /**
- * The provider's `preflight` on an admitted spec: what only its backend can tell (a subnet's VPC,
- * an image's owner) against the controller's launch guardrails. Issues have spec paths; an error
+ * The provider's and the flavor's `preflight` on an admitted spec: what only their backends can tell
+ * (a subnet's VPC, an image's owner against the launch guardrails; a flavor plugin's Validate). Issues have spec paths; an error
  * that is not a validation issue (the backend could not be asked) is thrown.
  */
 export async function preflightIssues(admitted: AdmittedSpec): Promise<readonly FieldIssue[]> {
-  if (!admitted.provider.preflight) return [];
-  try {
-    await admitted.provider.preflight(admitted.spec.instance.properties);
-    return [];
-  } catch (err) {
-    if (err instanceof SpecValidationError) return err.withPrefix('instance.properties').issues;
-    throw err;
-  }
+  const { provider, flavor, spec } = admitted;
+  const ask = async (prefix: string, check: () => Promise<void>): Promise<FieldIssue[]> => {
+    try {
+      await check();
+      return [];
+    } catch (err) {
+      if (err instanceof SpecValidationError) return [...err.withPrefix(prefix).issues];
+      throw err;
+    }
+  };
+  const checks: Promise<FieldIssue[]>[] = [];
+  const providerCheck = provider.preflight?.bind(provider);
+  const flavorCheck = flavor.preflight?.bind(flavor);
+  if (providerCheck) checks.push(ask('instance.properties', () => providerCheck(spec.instance.properties)));
+  if (flavorCheck)
+    checks.push(ask('flavor.properties', () => flavorCheck(spec.flavor.properties, spec.allocation)));
+  return (await Promise.all(checks)).flat();
 }
 
 /** Issues as one line, for a blocked group's reason. */

@@ -33,7 +33,9 @@ function specPath(requestPath: string, spec: GroupSpec, flavorTagCount: number):
  * properties. Returns issues with spec paths; one request's issues are enough to report.
  */
 export function launchIssues(spec: GroupSpec, provider: InstanceProvider, flavor: Flavor): FieldIssue[] {
-  if (!provider.validateLaunch) return [];
+  // A flavor that prepares through a plugin cannot be asked here (a pure check); its launch is
+  // refused, if at all, when it is made.
+  if (!provider.validateLaunch || flavor.prepareLaunch) return [];
   const hash = configHash(spec);
   const token = sampleToken(spec.id);
   const logicalIds: readonly (string | undefined)[] = spec.allocation.logicalIds ?? [undefined];

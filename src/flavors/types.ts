@@ -31,6 +31,37 @@ export interface Flavor {
   /** Health of one observed instance. */
   health(properties: Record<string, unknown>, instance: InstanceDescription): Health;
 
+  /**
+   * Optional: checks `properties` (already validated) with what only the flavor's backend can tell
+   * (InfraKit's `Flavor.Validate`), when a spec is submitted, never on a pass. Throws
+   * `SpecValidationError` (relative paths), or another error when the check could not be made.
+   */
+  preflight?(properties: Record<string, unknown>, allocation: Allocation): Promise<void>;
+
+  /**
+   * Optional, for flavors that must ask something (a plugin) to prepare a launch: used instead of
+   * `prepare` by the engine when present. Same rules as `prepare`; a failure throws and the launch
+   * is not made.
+   */
+  prepareLaunch?(
+    properties: Record<string, unknown>,
+    request: ProvisionRequest,
+    allocation: Allocation,
+    index: number,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<ProvisionRequest>;
+
+  /**
+   * Optional, for flavors that must ask something (a plugin) to judge health: one answer per
+   * instance, in order, used instead of `health` when present. All or nothing: a failure throws,
+   * and the pass plans nothing from an incomplete view (as a failed describe).
+   */
+  healthOf?(
+    properties: Record<string, unknown>,
+    instances: readonly InstanceDescription[],
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<readonly Health[]>;
+
   /** Prepares an instance for termination (deregister, hand off work). Idempotent. */
   drain(properties: Record<string, unknown>, instance: InstanceDescription): Promise<void>;
 }

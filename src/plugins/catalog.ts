@@ -1,7 +1,9 @@
+import { InfrakitFlavor } from '../flavors/infrakit/index.js';
 import type { Flavor, FlavorRegistry } from '../flavors/types.js';
 import { vanillaFlavor } from '../flavors/vanilla/index.js';
 import { ec2Plugin } from '../providers/ec2/plugin.js';
 import { infrakitPlugin } from '../providers/infrakit/plugin.js';
+import { InfrakitPlugins } from '../providers/infrakit/plugins.js';
 import { processPlugin } from '../providers/process/plugin.js';
 import type { InstanceProvider, ProviderRegistry } from '../providers/types.js';
 import type { FlavorPlugin, InstanceGroupLookup, PluginEnvironment, ProviderPlugin } from './types.js';
@@ -18,6 +20,17 @@ export const FLAVOR_PLUGINS: readonly FlavorPlugin[] = [
     kind: vanillaFlavor.kind,
     summary: 'init script and tags (InfraKit vanilla)',
     build: async () => vanillaFlavor,
+  },
+  {
+    kind: 'infrakit',
+    summary: "InfraKit flavor plugins (InfraKit's plugin protocol), local mode with --plugins-dir",
+    // Prepared and judged through the plugin (prepareLaunch, healthOf): every pass asks it.
+    build: async (environment) =>
+      environment.where === 'local' && environment.pluginsDir
+        ? new InfrakitFlavor({
+            plugins: new InfrakitPlugins({ pluginsDir: environment.pluginsDir, env: environment.env }),
+          })
+        : undefined,
   },
 ];
 

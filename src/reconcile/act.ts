@@ -12,7 +12,7 @@ import type { PlanAction } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
 import { LeaseLostError } from '../store/errors.js';
 import type { GroupEvent, GroupEventLevel, Intent } from '../store/types.js';
-import { launchRequest, TAG_CONTROLLER, TAG_INTENT } from '../tags.js';
+import { launchRequestOf, TAG_CONTROLLER, TAG_INTENT } from '../tags.js';
 import type { EngineContext } from './context.js';
 import { PassAbandonedError } from './errors.js';
 import type { LeaseKeeper } from './lease.js';
@@ -106,16 +106,20 @@ async function complete(pass: ActingPass, intent: Intent): Promise<void> {
   await pass.ctx.store.completeIntent(intent, pass.keeper.current, pass.ctx.now());
 }
 
+/** The launch requests of an intent, prepared by the flavor (asynchronously when it must ask a plugin). */
 function launchRequests(pass: ActingPass, intent: Intent, count: number, logicalIds?: readonly string[]) {
   const { target } = pass;
   const configHash = intent.configHash ?? target.configHash;
-  return Array.from({ length: count }, (_, index) =>
-    launchRequest(
-      target.flavor,
-      target.flavorProperties,
-      target.spec.allocation,
-      { ...target.owner, configHash, token: intent.token, logicalId: logicalIds?.[index] },
-      index,
+  return Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      launchRequestOf(
+        target.flavor,
+        target.flavorProperties,
+        target.spec.allocation,
+        { ...target.owner, configHash, token: intent.token, logicalId: logicalIds?.[index] },
+        index,
+        pass.keeper.signal,
+      ),
     ),
   );
 }
@@ -177,11 +181,12 @@ async function provisionFor(
   rest: { count: number; logicalIds?: readonly string[] },
 ): Promise<StepResult> {
   const { ctx, target } = pass;
-  const requests = launchRequests(pass, intent, rest.count, rest.logicalIds);
   let launchedIds: readonly string[] = [];
   let failure: { err: unknown } | undefined;
   await step(pass, 'provision');
   try {
+    // Inside: a flavor that fails to prepare (its plugin down) fails the launch like the provider would.
+    const requests = await launchRequests(pass, intent, rest.count, rest.logicalIds);
     const result = await withCallTimeout(pass, 'provision', (signal) =>
       target.provider.provision(target.providerProperties, requests, { signal }),
     );

@@ -4,7 +4,7 @@ import type { GroupRecord, GroupState, Intent } from '../store/types.js';
 import { type EngineContext, engineContext } from './context.js';
 import { guardedPass } from './guard.js';
 import { observeGroup } from './observe.js';
-import { decide, reconcileRecord, underLease } from './reconcile-group.js';
+import { decide, judgeOrReason, reconcileRecord, underLease } from './reconcile-group.js';
 import { sweepGroups } from './sweep.js';
 import { resolveTarget } from './target.js';
 import type { Engine, EngineDeps, GroupStatus } from './types.js';
@@ -20,7 +20,9 @@ async function observeAndPlan(ctx: EngineContext, record: GroupRecord) {
   if (!seen.ok) return { ok: false as const, reason: seen.reason };
   const intents: readonly Intent[] =
     record.state.openIntents.length > 0 ? await ctx.store.listOpenIntents(record.id) : [];
-  const decision = decide(resolved.target, record, seen.instances, intents, ctx.now());
+  const judged = await judgeOrReason(resolved.target, seen.instances, ctx.signal);
+  if (typeof judged === 'string') return { ok: false as const, reason: judged };
+  const decision = decide(resolved.target, record, seen.instances, intents, ctx.now(), false, judged);
   return { ok: true as const, decision, instances: seen.instances };
 }
 

@@ -1,3 +1,4 @@
+import type { Health } from '../flavors/types.js';
 import type { ObservedInstance, PendingLaunch, PlanInput } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
 import type { GroupState, Intent } from '../store/types.js';
@@ -49,12 +50,14 @@ export function preparePlanInput(
   intents: readonly Intent[],
   state: GroupState,
   now: number,
+  /** The flavor's verdicts by instance id, when it judges asynchronously (`healthOf`). */
+  judged?: ReadonlyMap<string, Health>,
 ): PreparedInput {
   const healthSince: HealthSinceMap = {};
   const minHealthyMatters = target.spec.update.minHealthySeconds > 0;
   const observed = instances
     .map((instance): ObservedInstance => {
-      const health = target.flavor.health(target.flavorProperties, instance);
+      const health = judged?.get(instance.id) ?? target.flavor.health(target.flavorProperties, instance);
       let since = instance.health.since;
       if (since === undefined) {
         // The provider cannot date this health: keep the date we first saw it, while it holds.
@@ -112,4 +115,22 @@ export function preparePlanInput(
     healthSince,
     retiring,
   };
+}
+
+/**
+ * The flavor's verdicts, when it judges health asynchronously (`healthOf`, a plugin call);
+ * undefined for a flavor that judges synchronously. Throws when the flavor cannot answer for
+ * every instance: the caller plans nothing from an incomplete view.
+ */
+export async function judgeHealth(
+  target: GroupTarget,
+  instances: readonly InstanceDescription[],
+  signal?: AbortSignal,
+): Promise<ReadonlyMap<string, Health> | undefined> {
+  const { flavor } = target;
+  if (!flavor.healthOf || instances.length === 0) return undefined;
+  const verdicts = await flavor.healthOf(target.flavorProperties, instances, signal ? { signal } : undefined);
+  if (verdicts.length !== instances.length)
+    throw new Error(`flavor ${flavor.kind} judged ${verdicts.length} of ${instances.length} instances`);
+  return new Map(instances.map((instance, n) => [instance.id, verdicts[n] ?? 'unknown']));
 }

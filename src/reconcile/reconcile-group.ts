@@ -24,6 +24,8 @@
  * write after t3 is fenced by the lease token, so a pass whose lease was taken over stops at its
  * next write (`LeaseLostError` → 'busy').
  */
+import { messageOf } from '../errors.js';
+import type { Health } from '../flavors/types.js';
 import { plan } from '../plan/index.js';
 import type { Plan, PlanAction } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
@@ -33,7 +35,7 @@ import { type ActingPass, resumeIntent, runAction, type StepResult } from './act
 import type { EngineContext } from './context.js';
 import { LeaseKeeper } from './lease.js';
 import { type Observation, observeGroup } from './observe.js';
-import { type PreparedInput, preparePlanInput } from './plan-input.js';
+import { judgeHealth, type PreparedInput, preparePlanInput } from './plan-input.js';
 import {
   desiredState,
   rejectedConfigHash,
@@ -63,8 +65,9 @@ export function decide(
   intents: readonly Intent[],
   now: number,
   retryRejected = false,
+  judged?: ReadonlyMap<string, Health>,
 ): Decision {
-  const prepared = preparePlanInput(target, instances, intents, record.state, now);
+  const prepared = preparePlanInput(target, instances, intents, record.state, now, judged);
   const planned = plan(prepared.input, now);
   const standing =
     !target.destroying && !retryRejected && rejectedConfigHash(record.state.blocked) === target.configHash
@@ -91,6 +94,19 @@ function event(
   message: string,
 ): GroupEvent {
   return { groupId, at, level, kind, message };
+}
+
+/** The flavor's asynchronous verdicts, or why they could not be had (planned as a failed observation). */
+export async function judgeOrReason(
+  target: GroupTarget,
+  instances: readonly InstanceDescription[],
+  signal?: AbortSignal,
+): Promise<ReadonlyMap<string, Health> | undefined | string> {
+  try {
+    return await judgeHealth(target, instances, signal);
+  } catch (err) {
+    return `flavor ${target.flavor.kind} health failed: ${messageOf(err)}`;
+  }
 }
 
 /** An unchanged `observe-failed` reason is written again only after this long. */
@@ -138,8 +154,10 @@ export async function reconcileRecord(
     ctx.step('load-intents', id);
     intents = await ctx.store.listOpenIntents(id);
   }
+  const judged = await judgeOrReason(target, seen.instances, ctx.signal);
+  if (typeof judged === 'string') return observeFailed(ctx, id, judged);
   ctx.step('plan', id);
-  const decision = decide(target, record, seen.instances, intents, now);
+  const decision = decide(target, record, seen.instances, intents, now, false, judged);
   const removable = target.destroying && seen.instances.length === 0;
   const quiet = decision.actions.length === 0 && record.state.openIntents.length === 0 && !removable;
   const settled = result(id, decision.desired.blocked ? 'blocked' : 'steady', { plan: decision.plan });
@@ -223,8 +241,14 @@ async function actHolding(
     ctx.step('prune-intents', id);
     await store.updateState(id, keeper.current, { openIntents: intents.map((i) => i.token) });
   }
+  const judged = await judgeOrReason(target, seen.instances, keeper.signal);
+  if (typeof judged === 'string') {
+    ctx.step('release-lease', id);
+    await store.releaseLease(id, keeper.current);
+    return observeFailed(ctx, id, judged);
+  }
   const now = ctx.now();
-  const decision = decide(target, record, seen.instances, intents, now, options.retryRejected);
+  const decision = decide(target, record, seen.instances, intents, now, options.retryRejected, judged);
 
   const pass: ActingPass = {
     ctx,

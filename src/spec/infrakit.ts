@@ -32,6 +32,8 @@ const INSTANCE_PLUGINS: Record<string, string> = {
 
 /** The provider that drives InfraKit instance plugins by name. */
 const PLUGIN_PROVIDER = 'infrakit';
+/** The flavor that drives InfraKit flavor plugins by name. */
+const PLUGIN_FLAVOR = 'infrakit';
 
 const FLAVOR_PLUGINS: Record<string, string> = {
   'flavor-vanilla': 'vanilla',
@@ -192,7 +194,7 @@ function pluginName(r: ObjectReader, key: string): string | undefined {
   return plugin;
 }
 
-function mapPlugin(table: Record<string, string>, r: ObjectReader, key: string): string | undefined {
+function _mapPlugin(table: Record<string, string>, r: ObjectReader, key: string): string | undefined {
   const plugin = pluginName(r, key);
   if (plugin === undefined) return undefined;
   const mapped = table[plugin];
@@ -443,12 +445,18 @@ function instanceBlock(r: ObjectReader): Json | undefined {
 
 function flavorBlock(r: ObjectReader | undefined): Json | undefined {
   if (!r) return { kind: 'vanilla', properties: {} };
-  const kind = mapPlugin(FLAVOR_PLUGINS, r, 'Plugin');
+  const plugin = pluginName(r, 'Plugin');
   const props = r.object('Properties');
   r.refuse('Options', OPTIONS_REASON);
   r.finish('an InfraKit flavor block (Plugin, Properties)');
-  if (kind === undefined) return undefined;
-  return { kind, properties: props ? vanillaProperties(props) : {} };
+  if (plugin === undefined) return undefined;
+  const kind = FLAVOR_PLUGINS[plugin];
+  if (kind !== undefined) return { kind, properties: props ? vanillaProperties(props) : {} };
+  // Any other flavor plugin is InfraKit's own (swarm, …): driven as itself, properties unread.
+  return {
+    kind: PLUGIN_FLAVOR,
+    properties: { plugin, properties: props ? structuredClone(props.obj) : {} },
+  };
 }
 
 function allocationBlock(r: ObjectReader | undefined, issues: FieldIssue[]): Json {

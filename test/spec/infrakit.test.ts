@@ -74,7 +74,7 @@ describe("import of InfraKit's group JSON", () => {
   it('names the plugin that cannot be mapped', () => {
     const bad = structuredClone(infrakitCattle);
     bad.Properties.Instance.Plugin = '';
-    bad.Properties.Flavor.Plugin = 'flavor-swarm';
+    bad.Properties.Flavor.Plugin = '';
     try {
       parseSpecText(JSON.stringify(bad));
       expect.unreachable();
@@ -83,7 +83,7 @@ describe("import of InfraKit's group JSON", () => {
       const issues = (err as SpecValidationError).issues;
       expect(issues.map((i) => i.path)).toEqual(['Properties.Instance.Plugin', 'Properties.Flavor.Plugin']);
       expect(issues[0]?.message).toMatch(/is required/);
-      expect(issues[1]?.message).toMatch(/flavor-swarm/);
+      expect(issues[1]?.message).toMatch(/is required/);
     }
   });
 
@@ -316,7 +316,6 @@ describe("import of InfraKit's AWS group JSON", () => {
 
   it.each(
     withNames([
-      { set: ['Properties.Flavor.Plugin', 'swarm/manager'], message: /has no equivalent here/ },
       {
         set: ['Properties.Updating', { Count: '3' }],
         message: /must be an integer/,
@@ -457,6 +456,21 @@ describe('import of InfraKit group JSON naming an InfraKit plugin', () => {
   ])('maps the flavor plugin $name to the built-in vanilla flavor', ({ flavor, expected }) => {
     const spec = fromInfrakit(group({ Plugin: 'simulator/compute' }, flavor)) as { flavor: unknown };
     expect(spec.flavor).toEqual(expected);
+  });
+
+  it('maps any other flavor plugin to the infrakit flavor driving it, its properties unread', () => {
+    const flavor = {
+      Plugin: 'swarm/manager',
+      Properties: { Attachments: { a: [1] }, DockerRestartCommand: 'x' },
+    };
+    const spec = fromInfrakit(group({ Plugin: 'simulator/compute' }, flavor)) as { flavor: unknown };
+    expect(spec.flavor).toEqual({
+      kind: 'infrakit',
+      properties: {
+        plugin: 'swarm/manager',
+        properties: { Attachments: { a: [1] }, DockerRestartCommand: 'x' },
+      },
+    });
   });
 
   it.each([
