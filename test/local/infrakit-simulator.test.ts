@@ -56,7 +56,7 @@ describe.runIf(infrakitAvailable())('local mode on the real InfraKit simulator',
   };
 
   beforeAll(async () => {
-    running = await startInfrakitPlugins(['simulator']);
+    running = await startInfrakitPlugins(['simulator', 'vanilla']);
     simulator = new InfrakitPlugins({ pluginsDir: running.pluginsDir, callTimeoutMs: 5_000 }).instance(
       object,
     );
@@ -179,6 +179,50 @@ describe.runIf(infrakitAvailable())('local mode on the real InfraKit simulator',
     const imported = await simulator.describe({ 'infrakit.group': id });
     expect(imported).toHaveLength(2);
     for (const i of imported) expect(i.tags).toMatchObject({ 'infrakit.group': id, role: 'sim' });
+
+    const destroy = await cli(url, 'group', 'destroy', id, '--wait', '--timeout', '20');
+    expect(destroy.code).toBe(0);
+    expect(await simulator.describe({ 'infrakit.group': id })).toHaveLength(0);
+  });
+
+  it("prepares launches and judges health through InfraKit's vanilla flavor plugin (flavor kind infrakit)", async () => {
+    const url = `http://127.0.0.1:${port}`;
+    const id = 'sim-flavored';
+    const file = join(fx.dir(), `${id}.yaml`);
+    const yaml = [
+      `id: ${id}`,
+      'allocation:',
+      '  size: 2',
+      'instance:',
+      '  provider: infrakit',
+      '  properties:',
+      `    plugin: ${object}`,
+      '    properties: {}',
+      'flavor:',
+      '  kind: infrakit',
+      '  properties:',
+      '    plugin: vanilla',
+      '    properties:',
+      '      Init: [echo flavored]',
+      '      Tags: { role: flavored }',
+      'health:',
+      '  gracePeriodSeconds: 0',
+      '',
+    ].join('\n');
+    await writeFile(file, yaml);
+    const commit = await cli(url, 'group', 'commit', file);
+    expect(commit.stderr).toBe('');
+    expect(commit.code).toBe(0);
+    const watch = await cli(url, 'group', 'watch', id, '--timeout', '20', '--interval', '0.2');
+    expect(watch.code).toBe(0);
+    const flavored = await simulator.describe({ 'infrakit.group': id });
+    expect(flavored).toHaveLength(2);
+    // The plugin's Prepare added its tag; the controller's own tags stayed on top.
+    for (const i of flavored) expect(i.tags).toMatchObject({ 'infrakit.group': id, role: 'flavored' });
+    const got = await cli(url, '--json', 'group', 'get', id);
+    const doc = JSON.parse(got.stdout) as { status: { instances: { health: string }[] } };
+    // InfraKit's vanilla answers Healthy = 1 for every instance.
+    expect(doc.status.instances.map((i) => i.health)).toEqual(['healthy', 'healthy']);
 
     const destroy = await cli(url, 'group', 'destroy', id, '--wait', '--timeout', '20');
     expect(destroy.code).toBe(0);
