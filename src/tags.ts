@@ -101,7 +101,7 @@ export function isAwsReservedTag(key: string): boolean {
  * launches with it and the API's launch check validates it, so what is checked is what is launched.
  */
 export function launchRequest(
-  flavor: Flavor,
+  flavor: Pick<Flavor, 'prepare'>,
   flavorProperties: Record<string, unknown>,
   allocation: Allocation,
   own: InstanceOwner & { configHash: string; token: string; logicalId?: string | undefined },

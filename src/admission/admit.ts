@@ -1,6 +1,6 @@
 import { type FieldIssue, SpecValidationError } from '../errors.js';
-import type { Flavor, FlavorRegistry } from '../flavors/types.js';
-import type { InstanceProvider, ProviderRegistry } from '../providers/types.js';
+import type { Flavor } from '../flavors/types.js';
+import type { InstanceProvider } from '../providers/types.js';
 import type { GroupSpec } from '../spec/schema.js';
 import { validateSpec } from '../spec/validate.js';
 import { launchIssues } from './launch-check.js';
@@ -20,21 +20,29 @@ import { launchIssues } from './launch-check.js';
  * `preflightIssues` adds what only the provider's backend can tell (read-only calls), for the API.
  */
 
-/** The providers and flavors a controller (or the CLI) knows. */
-export interface Registries {
-  readonly providers: ProviderRegistry;
-  readonly flavors: FlavorRegistry;
+/** What admission asks of a provider: its validation and checks, never a launch. */
+export type AdmissionProvider = Pick<InstanceProvider, 'name' | 'validate' | 'validateLaunch' | 'preflight'>;
+/** What admission asks of a flavor: its validation, preparation (for the launch check) and checks. */
+export type AdmissionFlavor = Pick<Flavor, 'kind' | 'validate' | 'prepare' | 'prepareLaunch' | 'preflight'>;
+
+/**
+ * The providers and flavors a controller knows (the full ones: `ProviderRegistry`,
+ * `FlavorRegistry`), or the CLI (their validation only: `shapeRegistries` in src/plugins).
+ */
+export interface Registries<P extends AdmissionProvider = InstanceProvider, F extends AdmissionFlavor = Flavor> {
+  readonly providers: ReadonlyMap<string, P>;
+  readonly flavors: ReadonlyMap<string, F>;
 }
 
 /** A spec admitted: normalized, with the provider and flavor that serve it. */
-export interface AdmittedSpec {
+export interface AdmittedSpec<P extends AdmissionProvider = InstanceProvider, F extends AdmissionFlavor = Flavor> {
   readonly spec: GroupSpec;
-  readonly provider: InstanceProvider;
-  readonly flavor: Flavor;
+  readonly provider: P;
+  readonly flavor: F;
 }
 
-export type Admission =
-  | { readonly ok: true; readonly admitted: AdmittedSpec }
+export type Admission<P extends AdmissionProvider = InstanceProvider, F extends AdmissionFlavor = Flavor> =
+  | { readonly ok: true; readonly admitted: AdmittedSpec<P, F> }
   | { readonly ok: false; readonly issues: readonly FieldIssue[] };
 
 export interface AdmitOptions {
@@ -54,7 +62,11 @@ function collect<T>(issues: FieldIssue[], prefix: string, run: () => T): T | und
 }
 
 /** Admits `value` (a submitted document or a stored spec); never throws for a bad spec. */
-export function admitSpec(value: unknown, registries: Registries, options: AdmitOptions = {}): Admission {
+export function admitSpec<P extends AdmissionProvider = InstanceProvider, F extends AdmissionFlavor = Flavor>(
+  value: unknown,
+  registries: Registries<P, F>,
+  options: AdmitOptions = {},
+): Admission<P, F> {
   const issues: FieldIssue[] = [];
   const spec = collect(issues, '', () => validateSpec(value));
   if (!spec) return { ok: false, issues };
@@ -94,11 +106,11 @@ export function admitSpec(value: unknown, registries: Registries, options: Admit
 }
 
 /** Admits `value` or throws `SpecValidationError` with every issue. */
-export function admitOrThrow(
+export function admitOrThrow<P extends AdmissionProvider = InstanceProvider, F extends AdmissionFlavor = Flavor>(
   value: unknown,
-  registries: Registries,
+  registries: Registries<P, F>,
   options: AdmitOptions = {},
-): AdmittedSpec {
+): AdmittedSpec<P, F> {
   const admission = admitSpec(value, registries, options);
   if (!admission.ok) throw new SpecValidationError([...admission.issues]);
   return admission.admitted;

@@ -32,7 +32,11 @@ function specPath(requestPath: string, spec: GroupSpec, flavorTagCount: number):
  * pets: every logical ID (their tags differ). `spec` must carry validated provider and flavor
  * properties. Returns issues with spec paths; one request's issues are enough to report.
  */
-export function launchIssues(spec: GroupSpec, provider: InstanceProvider, flavor: Flavor): FieldIssue[] {
+export function launchIssues(
+  spec: GroupSpec,
+  provider: Pick<InstanceProvider, 'validateLaunch'>,
+  flavor: Pick<Flavor, 'prepare' | 'prepareLaunch'>,
+): FieldIssue[] {
   // A flavor that prepares through a plugin cannot be asked here (a pure check); its launch is
   // refused, if at all, when it is made.
   if (!provider.validateLaunch || flavor.prepareLaunch) return [];

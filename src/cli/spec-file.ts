@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { admitSpec } from '../admission/admit.js';
 import { SpecValidationError } from '../errors.js';
+import { shapeRegistries } from '../plugins/catalog.js';
 import { GROUP_ID_PATTERN, normalizeSpecObject, parseDocument, validateSpec } from '../spec/index.js';
 
 /** A spec file ready to send: its text unchanged, the media type of its format, and the group id. */
@@ -19,8 +21,9 @@ function formatOf(path: string, text: string): 'json' | 'yaml' {
 
 /**
  * Reads a YAML, JSON or InfraKit-format spec file. The text is sent as is (the API parses and
- * validates it, provider properties included); it is parsed here only to learn the group id, so a
- * file without a usable id fails early with the field paths of everything wrong in it.
+ * admits it again); here it is parsed to learn the group id and admitted by shape (`src/admission`
+ * with the plugins' own schemas), so a bad file fails before anything is sent, with the field
+ * paths of everything wrong in it.
  */
 export async function readSpecFile(path: string): Promise<SpecFile> {
   let text: string;
@@ -38,5 +41,10 @@ export async function readSpecFile(path: string): Promise<SpecFile> {
     validateSpec(spec);
     throw new SpecValidationError([{ path: 'id', message: 'is required' }]);
   }
+  // Admitted as every controller would before anything is sent: the schema, then the provider's and
+  // the flavor's properties by their plugins' own schemas. A controller may refuse more (its
+  // guardrails, the plugins it serves); it never accepts less.
+  const admission = admitSpec(spec, shapeRegistries(), { checkLaunch: false });
+  if (!admission.ok) throw new SpecValidationError([...admission.issues]);
   return { id, text, contentType: format === 'json' ? 'application/json' : 'application/yaml' };
 }

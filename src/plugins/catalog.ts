@@ -1,3 +1,4 @@
+import type { AdmissionFlavor, AdmissionProvider, Registries } from '../admission/admit.js';
 import { InfrakitFlavor } from '../flavors/infrakit/index.js';
 import type { Flavor, FlavorRegistry } from '../flavors/types.js';
 import { vanillaFlavor } from '../flavors/vanilla/index.js';
@@ -19,11 +20,15 @@ export const FLAVOR_PLUGINS: readonly FlavorPlugin[] = [
   {
     kind: vanillaFlavor.kind,
     summary: 'init script and tags (InfraKit vanilla)',
+    validateProperties: (properties, allocation) => vanillaFlavor.validate(properties, allocation),
     build: async () => vanillaFlavor,
   },
   {
     kind: 'infrakit',
     summary: "InfraKit flavor plugins (InfraKit's plugin protocol), local mode with --plugins-dir",
+    // Shape only: the address and an object of properties (no plugin is asked, none need exist).
+    validateProperties: (properties) =>
+      new InfrakitFlavor({ plugins: new InfrakitPlugins({ pluginsDir: '', env: {} }) }).validate(properties),
     // Prepared and judged through the plugin (prepareLaunch, healthOf): every pass asks it.
     build: async (environment) =>
       environment.where === 'local' && environment.pluginsDir
@@ -84,4 +89,29 @@ export async function buildPlugins(
     if (flavor) flavors.set(plugin.kind, flavor);
   }
   return { providers, flavors, unavailable, ...(lookupInstanceGroup ? { lookupInstanceGroup } : {}) };
+}
+
+/**
+ * Registries that only validate (each plugin's `validateProperties`): for admitting a spec where
+ * no controller runs, as the CLI does before it sends one. What they accept, a controller may still
+ * refuse (its guardrails, the plugin objects it serves); what they refuse, every controller would.
+ */
+export function shapeRegistries(): Registries<AdmissionProvider, AdmissionFlavor> {
+  return {
+    providers: new Map(
+      PROVIDER_PLUGINS.map((p) => [p.name, { name: p.name, validate: p.validateProperties }]),
+    ),
+    flavors: new Map(
+      FLAVOR_PLUGINS.map((f) => [
+        f.kind,
+        {
+          kind: f.kind,
+          validate: f.validateProperties,
+          prepare: () => {
+            throw new Error('shape registries prepare no launch');
+          },
+        },
+      ]),
+    ),
+  };
 }

@@ -1,5 +1,6 @@
 import type { Flavor } from '../flavors/types.js';
 import type { InstanceProvider } from '../providers/types.js';
+import type { Allocation } from '../spec/schema.js';
 
 /**
  * The plugin contract: how an instance provider or a flavor is known to the controller. Each lives
@@ -79,6 +80,13 @@ export interface ProviderPlugin {
   build(environment: PluginEnvironment): Promise<BuiltProvider | undefined>;
   /** Why `build` gives nothing in `environment`; undefined when it builds. */
   unavailable(environment: PluginEnvironment): string | undefined;
+  /**
+   * The shape of `instance.properties` (its schema): pure, strict, normalizing; throws
+   * `SpecValidationError` with paths relative to the properties. The built provider may check
+   * more (a deployed stack's guardrails, the plugin objects served), so this is what anyone can
+   * check without the controller, as the CLI does before sending a spec.
+   */
+  validateProperties(properties: unknown): Record<string, unknown>;
   /** What a deployed stack grants for it; absent when it needs no AWS permission. */
   grants?(scope: GrantScope): AwsGrants;
 }
@@ -87,5 +95,7 @@ export interface FlavorPlugin {
   /** The kind specs use (`flavor.kind`). */
   readonly kind: string;
   readonly summary: string;
+  /** The shape of `flavor.properties`, as `ProviderPlugin.validateProperties`. */
+  validateProperties(properties: unknown, allocation: Allocation): Record<string, unknown>;
   build(environment: PluginEnvironment): Promise<Flavor | undefined>;
 }

@@ -330,6 +330,35 @@ describe('infrakit CLI', () => {
     expect(sent).toEqual([]);
   });
 
+  it('refuses a spec whose provider properties are wrong before sending anything', async () => {
+    const file = join(dir, 'bad-ec2.yaml');
+    await writeFile(
+      file,
+      [
+        'id: bad-ec2',
+        'allocation: { size: 1 }',
+        'instance:',
+        '  provider: ec2',
+        '  properties: { imageId: nope }',
+        '',
+      ].join('\n'),
+    );
+    const sent: string[] = [];
+    const stderr: string[] = [];
+    const code = await run(['--endpoint', 'http://127.0.0.1:8787', 'group', 'commit', file], {
+      stdout: () => {},
+      stderr: (text) => stderr.push(text),
+      env: {},
+      fetch: async (input) => {
+        sent.push(String(input));
+        throw new Error('nothing may be sent');
+      },
+    });
+    expect(code).toBe(1);
+    expect(stderr.join('')).toMatch(/instance\.properties\.imageId: must be an AMI id/);
+    expect(sent).toEqual([]);
+  });
+
   it('reconcile against a deployed API says the pass was requested (202)', async () => {
     const out: string[] = [];
     const code = await run(['--endpoint', 'http://127.0.0.1:8787', 'group', 'reconcile', 'web'], {

@@ -5,6 +5,7 @@ import type { BuiltProvider, PluginEnvironment, ProviderPlugin } from '../../plu
 import { ec2Grants } from './grants.js';
 import { type LaunchGuardrails, LaunchGuardrailsSchema } from './guardrails.js';
 import { ec2InstanceGroupLookup } from './lookup.js';
+import { parseEc2Properties } from './properties.js';
 import { Ec2Provider } from './provider.js';
 import { lazyEc2Client } from './sdk.js';
 
@@ -58,5 +59,6 @@ export const ec2Plugin: ProviderPlugin = {
       lookupInstanceGroup: ec2InstanceGroupLookup(client, environment.controllerId),
     };
   },
+  validateProperties: (properties) => parseEc2Properties(properties),
   grants: ec2Grants,
 };

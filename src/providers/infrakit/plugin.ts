@@ -1,6 +1,7 @@
 import type { PluginEnvironment, ProviderPlugin } from '../../plugins/types.js';
 import { discoverPluginObjects } from './discover.js';
 import { InfrakitPlugins } from './plugins.js';
+import { parseInfrakitProperties } from './properties.js';
 import { InfrakitProvider } from './provider.js';
 import { INSTANCE_INTERFACE } from './wire.js';
 
@@ -13,6 +14,7 @@ import { INSTANCE_INTERFACE } from './wire.js';
 export const infrakitPlugin: ProviderPlugin = {
   name: 'infrakit',
   summary: "InfraKit instance plugins (InfraKit's plugin protocol)",
+  validateProperties: (properties) => parseInfrakitProperties(properties),
   unavailable(environment: PluginEnvironment) {
     if (environment.where !== 'local')
       return 'InfraKit plugins are reached over unix sockets in local mode only';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { PluginEnvironment, ProviderPlugin } from '../../plugins/types.js';
 import { ProcessProvider } from './index.js';
+import { parseProcessProperties } from './properties.js';
 
 /**
  * `process`: instances are OS processes on this machine, so it runs in local mode only, with its
@@ -10,6 +11,7 @@ import { ProcessProvider } from './index.js';
 export const processPlugin: ProviderPlugin = {
   name: 'process',
   summary: 'OS processes on this machine (local mode)',
+  validateProperties: (properties) => parseProcessProperties(properties),
   unavailable(environment: PluginEnvironment) {
     if (environment.where !== 'local') return 'process instances run in local mode only';
     if (!environment.dataDir) return 'no data folder';
