@@ -1,0 +1,654 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { messageOf } from '../../src/errors.js';
+import { InfrakitPlugins } from '../../src/providers/infrakit/index.js';
+import {
+  INFRAKIT_SCRIPT,
+  infrakitAvailable,
+  type InfrakitPlugins as RunningPlugins,
+  startInfrakitPlugins,
+} from '../../test/helpers/infrakit.js';
+import { type BenchSuite, type FigureSpec, type Outcome, unmeasured } from '../types.js';
+
+/**
+ * `npm run bench plugin`: this controller side by side with Docker InfraKit's own group controller
+ * (`group-stateless`), each against a fresh real `simulator` plugin (and the real `vanilla` flavor
+ * plugin), both seen through the same counting proxy: a unix socket named `simulator` (and one
+ * named `vanilla`) in a second plugins folder, forwarding every connection to the real socket and
+ * counting the JSON-RPC methods of the HTTP request bodies.
+ *
+ * Each side commits N groups of 10 on `simulator/compute` with the vanilla flavor, waits for the
+ * simulator to hold all N × 10, lets one poll pass, then counts the calls over one steady 10 s
+ * window (InfraKit's poll; ours runs with `--sweep-interval 10`). Then, 5 times, a member described
+ * by the simulator is destroyed through the simulator (with the project's plugin client, on the real
+ * socket, so uncounted) and the time until the proxy sees the replacement's `Instance.Provision` is
+ * the heal time.
+ *
+ * Our vanilla flavor is built in: it never calls a flavor plugin, so `plugin.flavor.calls.per_poll`
+ * is 0 by construction (health of a plugin-backed instance is its presence in the shared describe).
+ * InfraKit, for its part, sends no `Flavor.Healthy` to steady groups either.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const execFileP = promisify(execFile);
+const GROUP_SIZE = 10;
+const POLL_S = 10;
+const HEAL_TRIALS = 5;
+/** Groups: 100 as in issue 12 §4 unless `BENCH_PLUGIN_GROUPS` says otherwise. */
+const GROUPS = Number.parseInt(process.env.BENCH_PLUGIN_GROUPS ?? '100', 10);
+const OBJECT = 'simulator/compute';
+
+const debug = (line: string) => {
+  if (process.env.BENCH_DEBUG) process.stderr.write(`[plugin] ${line}\n`);
+};
+
+const SPECS = {
+  ratio: {
+    name: 'plugin.calls.ratio_vs_infrakit',
+    unit: 'ratio',
+    goal: `<= 0.05 (instance-plugin calls per steady 10 s poll, ours ÷ InfraKit's; ${GROUPS} groups × ${GROUP_SIZE})`,
+  },
+  ours: {
+    name: 'plugin.calls.per_poll',
+    unit: 'calls',
+    goal: `informative (ours, instance plugin, per 10 s sweep, ${GROUPS} groups × ${GROUP_SIZE})`,
+  },
+  theirs: {
+    name: 'infrakit.calls.per_poll',
+    unit: 'calls',
+    goal: `informative (InfraKit group-stateless, instance plugin, per 10 s poll, ${GROUPS} groups × ${GROUP_SIZE})`,
+  },
+  flavor: {
+    name: 'plugin.flavor.calls.per_poll',
+    unit: 'calls',
+    goal: '0 expected: the built-in vanilla flavor never calls a plugin',
+  },
+  theirFlavor: {
+    name: 'infrakit.flavor.calls.per_poll',
+    unit: 'calls',
+    goal: 'informative (InfraKit, vanilla flavor plugin, per 10 s poll)',
+  },
+  heal: {
+    name: 'plugin.heal.p50.s',
+    unit: 's',
+    goal: `<= infrakit.heal.p50.s (destroy in the simulator → replacement's Provision, --sweep-interval 10, ${HEAL_TRIALS} trials)`,
+  },
+  theirHeal: {
+    name: 'infrakit.heal.p50.s',
+    unit: 's',
+    goal: `informative (destroy in the simulator → replacement's Provision, 10 s poll, ${HEAL_TRIALS} trials)`,
+  },
+} satisfies Record<string, FigureSpec>;
+
+// ---------------------------------------------------------------------------------------------
+// The counting proxy
+
+interface CountingProxy {
+  readonly counts: Map<string, number>;
+  /** Called with each JSON-RPC method as its request body is complete. */
+  onCall?: ((method: string) => void) | undefined;
+  total(prefix?: string): number;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A parser of one direction of an HTTP/1.1 connection (client → server): each complete request's
+ * body (Content-Length or chunked) is handed to `onBody`.
+ */
+function requestParser(onBody: (body: Buffer) => void): (chunk: Buffer) => void {
+  let buf = Buffer.alloc(0);
+  return (chunk) => {
+    buf = Buffer.concat([buf, chunk]);
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buf.subarray(0, end).toString('latin1');
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+      const chunked = /\r\ntransfer-encoding:[^\r]*chunked/i.test(head);
+      let rest = buf.subarray(end + 4);
+      if (chunked) {
+        const parts: Buffer[] = [];
+        let at = 0;
+        let done = false;
+        for (;;) {
+          const eol = rest.indexOf('\r\n', at);
+          if (eol < 0) break;
+          const size = Number.parseInt(rest.subarray(at, eol).toString('latin1'), 16);
+          if (!Number.isFinite(size)) throw new Error('bad chunk size');
+          if (size === 0) {
+            const trailerEnd = rest.indexOf('\r\n\r\n', eol);
+            if (trailerEnd === eol) {
+              at = eol + 4;
+              done = true;
+            } else if (trailerEnd > 0) {
+              at = trailerEnd + 4;
+              done = true;
+            } else if (rest.length >= eol + 4 && rest.subarray(eol, eol + 4).toString() === '\r\n\r\n') {
+              at = eol + 4;
+              done = true;
+            }
+            break;
+          }
+          if (rest.length < eol + 2 + size + 2) break;
+          parts.push(rest.subarray(eol + 2, eol + 2 + size));
+          at = eol + 2 + size + 2;
+        }
+        if (!done) return;
+        onBody(Buffer.concat(parts));
+        rest = rest.subarray(at);
+      } else {
+        const n = length ? Number.parseInt(length[1] as string, 10) : 0;
+        if (rest.length < n) return;
+        onBody(rest.subarray(0, n));
+        rest = rest.subarray(n);
+      }
+      buf = rest;
+    }
+  };
+}
+
+async function startProxy(listenPath: string, targetPath: string): Promise<CountingProxy> {
+  const sockets = new Set<Socket>();
+  const proxy: CountingProxy = {
+    counts: new Map(),
+    onCall: undefined,
+    total(prefix = '') {
+      let n = 0;
+      for (const [method, count] of this.counts) if (method.startsWith(prefix)) n += count;
+      return n;
+    },
+    reset() {
+      this.counts.clear();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  const count = (body: Buffer) => {
+    let method = 'unparsed';
+    try {
+      const parsed = JSON.parse(body.toString('utf8')) as { method?: unknown };
+      if (typeof parsed.method === 'string') method = parsed.method;
+    } catch {
+      // counted as unparsed
+    }
+    proxy.counts.set(method, (proxy.counts.get(method) ?? 0) + 1);
+    proxy.onCall?.(method);
+  };
+  const server: Server = createServer((client) => {
+    const upstream = createConnection(targetPath);
+    sockets.add(client);
+    sockets.add(upstream);
+    const parse = requestParser(count);
+    client.on('data', (chunk: Buffer) => {
+      try {
+        parse(chunk);
+      } catch (err) {
+        debug(`proxy parse: ${messageOf(err)}`);
+      }
+    });
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenPath, () => resolve());
+  });
+  return proxy;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  ms: number,
+  every = 250,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last = '';
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = `: ${messageOf(err)}`;
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${ms / 1000} s${last}`);
+    await sleep(every);
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function killPid(pid: number): Promise<void> {
+  if (!alive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 1_500;
+  while (alive(pid) && Date.now() < deadline) await sleep(50);
+  if (alive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+const groupIds = (prefix: string) =>
+  Array.from({ length: GROUPS }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+
+/** One side's world: the real plugins, the proxy folder, the proxies, the client on the real sockets. */
+interface World {
+  readonly real: RunningPlugins;
+  readonly proxyHome: string;
+  readonly proxyDir: string;
+  readonly instances: CountingProxy;
+  readonly flavors: CountingProxy;
+  /** The project's client on the real socket (uncounted): describes and destroys out of band. */
+  readonly simulator: ReturnType<InfrakitPlugins['instance']>;
+  close(): Promise<void>;
+}
+
+async function startWorld(): Promise<World> {
+  const real = await startInfrakitPlugins(['simulator', 'vanilla']);
+  const proxyHome = await mkdtemp(join(tmpdir(), 'ik-proxy-'));
+  const proxyDir = join(proxyHome, 'plugins');
+  await mkdir(proxyDir, { recursive: true });
+  let instances: CountingProxy | undefined;
+  let flavors: CountingProxy | undefined;
+  try {
+    instances = await startProxy(join(proxyDir, 'simulator'), join(real.pluginsDir, 'simulator'));
+    flavors = await startProxy(join(proxyDir, 'vanilla'), join(real.pluginsDir, 'vanilla'));
+  } catch (err) {
+    await instances?.close();
+    await real.stop();
+    await rm(proxyHome, { recursive: true, force: true });
+    throw err;
+  }
+  const simulator = new InfrakitPlugins({ pluginsDir: real.pluginsDir, callTimeoutMs: 15_000 }).instance(
+    OBJECT,
+  );
+  const i = instances;
+  const f = flavors;
+  return {
+    real,
+    proxyHome,
+    proxyDir,
+    instances: i,
+    flavors: f,
+    simulator,
+    async close() {
+      await i.close().catch(() => undefined);
+      await f.close().catch(() => undefined);
+      await real.stop().catch(() => undefined);
+      await rm(proxyHome, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Instances of `ids`' groups in the simulator, by group (the simulator's own view). */
+async function membersByGroup(world: World, prefix: string): Promise<Map<string, string[]>> {
+  const all = await world.simulator.describe({});
+  const by = new Map<string, string[]>();
+  for (const i of all) {
+    const group = i.tags['infrakit.group'];
+    if (!group?.startsWith(`${prefix}-`)) continue;
+    by.set(group, [...(by.get(group) ?? []), i.id]);
+  }
+  return by;
+}
+
+function converged(by: Map<string, string[]>): boolean {
+  if (by.size !== GROUPS) return false;
+  for (const ids of by.values()) if (ids.length !== GROUP_SIZE) return false;
+  return true;
+}
+
+/** Steady poll windows counted (their mean is reported, each is logged). */
+const WINDOWS = 3;
+
+/**
+ * Counts the calls on both proxies over `WINDOWS` steady 10 s windows (after one poll to settle);
+ * the mean per window.
+ */
+async function steadyWindow(world: World): Promise<{ instance: number; flavor: number; detail: string }> {
+  await sleep(POLL_S * 1000);
+  let instance = 0;
+  let flavor = 0;
+  const details: string[] = [];
+  for (let w = 0; w < WINDOWS; w++) {
+    world.instances.reset();
+    world.flavors.reset();
+    await sleep(POLL_S * 1000);
+    instance += world.instances.total();
+    flavor += world.flavors.total();
+    details.push(
+      [...world.instances.counts, ...world.flavors.counts].map(([m, n]) => `${m}=${n}`).join(' ') || 'none',
+    );
+  }
+  return { instance: instance / WINDOWS, flavor: flavor / WINDOWS, detail: details.join(' | ') };
+}
+
+/**
+ * Destroys one member (an id the simulator described) of a group chosen in turn, at a random moment
+ * of the poll interval, and times until the
+ * proxy sees an `Instance.Provision`; waits for all N × 10 again before the next trial.
+ */
+async function healTrials(world: World, prefix: string, timeoutMs: number): Promise<number[]> {
+  const ids = groupIds(prefix);
+  const samples: number[] = [];
+  for (let t = 0; t < HEAL_TRIALS; t++) {
+    const group = ids[(t * 37) % ids.length] as string;
+    // A failure comes at any moment of a poll: a random phase, the same for both controllers.
+    await sleep(Math.random() * POLL_S * 1000);
+    const members = await world.simulator.describe({ 'infrakit.group': group });
+    const victim = members[0]?.id;
+    if (victim === undefined) throw new Error(`the simulator describes no member of ${group}`);
+    let provisioned: number | undefined;
+    world.instances.onCall = (method) => {
+      if (method === 'Instance.Provision' && provisioned === undefined) provisioned = performance.now();
+    };
+    const started = performance.now();
+    await world.simulator.destroy(victim, 'terminate');
+    try {
+      await waitUntil(
+        `trial ${t + 1} (a member of ${group} destroyed): the replacement Provision`,
+        async () => provisioned,
+        timeoutMs,
+        20,
+      );
+    } finally {
+      world.instances.onCall = undefined;
+    }
+    samples.push(((provisioned as number) - started) / 1000);
+    debug(`${prefix} heal ${t + 1}: ${samples.at(-1)?.toFixed(2)} s`);
+    await waitUntil(
+      'all members again',
+      async () => (converged(await membersByGroup(world, prefix)) ? true : undefined),
+      30_000,
+    );
+  }
+  return samples;
+}
+
+interface SideResult {
+  calls?: { instance: number; flavor: number };
+  callsReason?: string;
+  heal?: number[];
+  healReason?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// InfraKit's side
+
+async function infrakitSide(): Promise<SideResult> {
+  const result: SideResult = {};
+  const world = await startWorld();
+  let group: ChildProcess | undefined;
+  const groupPidFile = join(world.proxyDir, 'group-stateless.pid');
+  try {
+    // group-stateless in the proxy home: it discovers `simulator` and `vanilla` as the proxies.
+    const logPath = join(world.proxyHome, 'group.log');
+    const log = openSync(logPath, 'a');
+    const env = { ...process.env, INFRAKIT_HOME: world.proxyHome, HOME: world.proxyHome };
+    group = spawn(INFRAKIT_SCRIPT, ['plugin', 'start', 'group'], { stdio: ['ignore', log, log], env });
+    closeSync(log);
+    const child = group;
+    await waitUntil(
+      'the group-stateless socket',
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`group-stateless exited: ${await readFile(logPath, 'utf8')}`);
+        return existsSync(join(world.proxyDir, 'group-stateless')) ? true : undefined;
+      },
+      20_000,
+      50,
+    );
+
+    const specDir = join(world.proxyHome, 'specs');
+    await mkdir(specDir);
+    const ids = groupIds('ik');
+    const commit = async (id: string) => {
+      const file = join(specDir, `${id}.json`);
+      await writeFile(
+        file,
+        JSON.stringify({
+          ID: id,
+          Properties: {
+            Allocation: { Size: GROUP_SIZE },
+            Instance: { Plugin: OBJECT, Properties: { note: 'bench' } },
+            Flavor: { Plugin: 'vanilla', Properties: { Init: ['echo hi'] } },
+          },
+        }),
+      );
+      await execFileP(INFRAKIT_SCRIPT, ['local', 'group-stateless', 'commit-group', file], {
+        env,
+        timeout: 30_000,
+      });
+    };
+    const started = performance.now();
+    for (let i = 0; i < ids.length; i += 10) await Promise.all(ids.slice(i, i + 10).map(commit));
+    await waitUntil(
+      'InfraKit converged',
+      async () => (converged(await membersByGroup(world, 'ik')) ? true : undefined),
+      120_000,
+      500,
+    );
+    debug(
+      `InfraKit: ${GROUPS} groups committed and converged in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+
+    try {
+      const window = await steadyWindow(world);
+      debug(`InfraKit steady window: ${window.detail}`);
+      result.calls = window;
+    } catch (err) {
+      result.callsReason = `InfraKit's steady window: ${messageOf(err)}`;
+    }
+    try {
+      result.heal = await healTrials(world, 'ik', 30_000);
+    } catch (err) {
+      result.healReason = `InfraKit's heal trials: ${messageOf(err)}`;
+    }
+  } finally {
+    const pid = Number.parseInt(await readFile(groupPidFile, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(pid) && pid > 0) await killPid(pid);
+    if (group?.pid !== undefined && group.exitCode === null) await killPid(group.pid);
+    await world.close();
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Our side
+
+async function ourSide(): Promise<SideResult> {
+  const result: SideResult = {};
+  const world = await startWorld();
+  const dataDir = await mkdtemp(join(tmpdir(), 'ik-bench-ours-'));
+  let child: ChildProcess | undefined;
+  try {
+    child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/local/main.ts',
+        '--plugins-dir',
+        world.proxyDir,
+        '--sweep-interval',
+        String(POLL_S),
+        '--no-examples',
+        '--port',
+        '0',
+        '--data-dir',
+        dataDir,
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          INFRAKIT_HOME: world.proxyHome,
+          HOME: world.proxyHome,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      },
+    );
+    const proc = child;
+    let output = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      output = (output + d.toString()).slice(-20_000);
+    });
+    proc.stderr?.on('data', (d: Buffer) => {
+      output = (output + d.toString()).slice(-20_000);
+    });
+    const url = await waitUntil(
+      'our controller ready',
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`the controller exited: ${output.slice(-2000)}`);
+        return /ready: listening on (\S+)/.exec(output)?.[1];
+      },
+      60_000,
+      50,
+    );
+
+    const ids = groupIds('ours');
+    const put = async (id: string) => {
+      const spec = {
+        id,
+        allocation: { size: GROUP_SIZE },
+        instance: { provider: 'infrakit', properties: { plugin: OBJECT, properties: {} } },
+        flavor: { kind: 'vanilla', properties: { init: ['echo hi'] } },
+      };
+      const res = await fetch(`${url}/groups/${id}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(spec),
+      });
+      if (!res.ok) throw new Error(`PUT /groups/${id}: ${res.status} ${await res.text()}`);
+    };
+    const started = performance.now();
+    for (let i = 0; i < ids.length; i += 10) await Promise.all(ids.slice(i, i + 10).map(put));
+    await waitUntil(
+      'ours converged',
+      async () => (converged(await membersByGroup(world, 'ours')) ? true : undefined),
+      120_000,
+      500,
+    );
+    debug(
+      `ours: ${GROUPS} groups committed and converged in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+
+    try {
+      const window = await steadyWindow(world);
+      debug(`ours steady window: ${window.detail}`);
+      result.calls = window;
+    } catch (err) {
+      result.callsReason = `our steady window: ${messageOf(err)}`;
+    }
+    try {
+      result.heal = await healTrials(world, 'ours', 30_000);
+    } catch (err) {
+      debug(`our controller's output:\n${output.slice(-6000)}`);
+      result.healReason = `our heal trials: ${messageOf(err)}`;
+    }
+  } finally {
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child?.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await Promise.race([exited, sleep(5_000)]);
+    }
+    await world.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export const suite: BenchSuite = {
+  name: 'plugin',
+  figures: Object.values(SPECS),
+  timeoutMs: 9 * 60_000,
+  async run() {
+    const all = Object.values(SPECS);
+    if (!infrakitAvailable()) {
+      return all.map((s) => unmeasured(s, `InfraKit's binary is absent (${INFRAKIT_SCRIPT})`));
+    }
+    const sideOf = async (name: string, run: () => Promise<SideResult>): Promise<SideResult> => {
+      try {
+        return await run();
+      } catch (err) {
+        const reason = `${name}: ${messageOf(err)}`;
+        process.stderr.write(`plugin: ${reason}\n`);
+        return { callsReason: reason, healReason: reason };
+      }
+    };
+    const theirs = await sideOf('InfraKit side', infrakitSide);
+    const ours = await sideOf('our side', ourSide);
+
+    const out: Outcome[] = [];
+    const fig = (spec: FigureSpec, value: number | undefined, reason: string | undefined): void => {
+      out.push(value === undefined ? unmeasured(spec, reason ?? 'not reached') : { ...spec, value });
+    };
+    fig(SPECS.theirs, theirs.calls?.instance, theirs.callsReason);
+    fig(SPECS.theirFlavor, theirs.calls?.flavor, theirs.callsReason);
+    fig(SPECS.ours, ours.calls?.instance, ours.callsReason);
+    fig(SPECS.flavor, ours.calls?.flavor, ours.callsReason);
+    if (ours.calls && theirs.calls && theirs.calls.instance > 0)
+      fig(SPECS.ratio, ours.calls.instance / theirs.calls.instance, undefined);
+    else
+      fig(
+        SPECS.ratio,
+        undefined,
+        [ours.callsReason, theirs.callsReason].filter(Boolean).join('; ') ||
+          'InfraKit made no instance-plugin call',
+      );
+    fig(SPECS.heal, ours.heal ? median(ours.heal) : undefined, ours.healReason);
+    fig(SPECS.theirHeal, theirs.heal ? median(theirs.heal) : undefined, theirs.healReason);
+    return out;
+  },
+};
