@@ -24,14 +24,15 @@ import { type BenchSuite, type FigureSpec, type Outcome, unmeasured } from '../t
  * counting the JSON-RPC methods of the HTTP request bodies.
  *
  * Each side commits N groups of 10 on `simulator/compute` with the vanilla flavor, waits for the
- * simulator to hold all N × 10, lets one poll pass, then counts the calls over one steady 10 s
- * window (InfraKit's poll; ours runs with `--sweep-interval 10`). Then, 5 times, a member described
- * by the simulator is destroyed through the simulator (with the project's plugin client, on the real
- * socket, so uncounted) and the time until the proxy sees the replacement's `Instance.Provision` is
- * the heal time.
+ * simulator to hold all N × 10, lets two polls pass, then counts the calls over three steady 10 s
+ * windows, reporting their mean per window (InfraKit's poll is 10 s; ours runs with
+ * `--sweep-interval 10`). Each window's counts by method are logged with `BENCH_DEBUG=1`. Then,
+ * 5 times, a member described by the simulator is destroyed through the simulator (with the
+ * project's plugin client, on the real socket, so uncounted) at a random moment of the poll interval, and the time until the proxy sees
+ * the replacement's `Instance.Provision` is the heal time.
  *
  * Our vanilla flavor is built in: it never calls a flavor plugin, so `plugin.flavor.calls.per_poll`
- * is 0 by construction (health of a plugin-backed instance is its presence in the shared describe).
+ * is 0 by construction (its health is the provider's view of the instance, from the describe).
  * InfraKit, for its part, sends no `Flavor.Healthy` to steady groups either.
  */
 
@@ -348,13 +349,16 @@ function converged(by: Map<string, string[]>): boolean {
 
 /** Steady poll windows counted (their mean is reported, each is logged). */
 const WINDOWS = 3;
+/** Polls waited after convergence before counting. */
+const SETTLE_POLLS = 2;
 
 /**
- * Counts the calls on both proxies over `WINDOWS` steady 10 s windows (after one poll to settle);
+ * Counts the calls on both proxies over `WINDOWS` steady 10 s windows (after `SETTLE_POLLS` polls);
  * the mean per window.
  */
 async function steadyWindow(world: World): Promise<{ instance: number; flavor: number; detail: string }> {
-  await sleep(POLL_S * 1000);
+  // Two polls to settle: the follow-up passes after convergence are not the steady state.
+  await sleep(SETTLE_POLLS * POLL_S * 1000);
   let instance = 0;
   let flavor = 0;
   const details: string[] = [];
