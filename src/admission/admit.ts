@@ -29,13 +29,19 @@ export type AdmissionFlavor = Pick<Flavor, 'kind' | 'validate' | 'prepare' | 'pr
  * The providers and flavors a controller knows (the full ones: `ProviderRegistry`,
  * `FlavorRegistry`), or the CLI (their validation only: `shapeRegistries` in src/plugins).
  */
-export interface Registries<P extends AdmissionProvider = InstanceProvider, F extends AdmissionFlavor = Flavor> {
+export interface Registries<
+  P extends AdmissionProvider = InstanceProvider,
+  F extends AdmissionFlavor = Flavor,
+> {
   readonly providers: ReadonlyMap<string, P>;
   readonly flavors: ReadonlyMap<string, F>;
 }
 
 /** A spec admitted: normalized, with the provider and flavor that serve it. */
-export interface AdmittedSpec<P extends AdmissionProvider = InstanceProvider, F extends AdmissionFlavor = Flavor> {
+export interface AdmittedSpec<
+  P extends AdmissionProvider = InstanceProvider,
+  F extends AdmissionFlavor = Flavor,
+> {
   readonly spec: GroupSpec;
   readonly provider: P;
   readonly flavor: F;
@@ -106,11 +112,10 @@ export function admitSpec<P extends AdmissionProvider = InstanceProvider, F exte
 }
 
 /** Admits `value` or throws `SpecValidationError` with every issue. */
-export function admitOrThrow<P extends AdmissionProvider = InstanceProvider, F extends AdmissionFlavor = Flavor>(
-  value: unknown,
-  registries: Registries<P, F>,
-  options: AdmitOptions = {},
-): AdmittedSpec<P, F> {
+export function admitOrThrow<
+  P extends AdmissionProvider = InstanceProvider,
+  F extends AdmissionFlavor = Flavor,
+>(value: unknown, registries: Registries<P, F>, options: AdmitOptions = {}): AdmittedSpec<P, F> {
   const admission = admitSpec(value, registries, options);
   if (!admission.ok) throw new SpecValidationError([...admission.issues]);
   return admission.admitted;

@@ -161,6 +161,8 @@ export async function startLocalController(
   /** Store reads started on an instance's exit, awaited by `stop` before the store closes. */
   const lookups = new Set<Promise<void>>();
 
+  /** The plan summary each group's last sweep gave: a group whose summary holds needs no new status line. */
+  const sweptSummary = new Map<string, string>();
   const sweepOnce = async () => {
     try {
       const report = await engine.sweep({ concurrency: 4 });
@@ -168,7 +170,15 @@ export async function startLocalController(
       // Work that needs several passes (rolling update, destroy) goes on without waiting a sweep.
       const acted = report.results.filter((r) => r.outcome === 'acted').map((r) => r.groupId);
       if (acted.length > 0) scheduler.request(acted, 'follow-up');
-      await reporter.refresh(report.results.map((r) => r.groupId));
+      // A status line describes its group alone: only for groups whose sweep said something new,
+      // so that a steady sweep costs one describe per provider, as in AWS.
+      const changed = report.results.filter((r) => {
+        const summary = r.plan?.summary ?? r.outcome;
+        const same = r.outcome === 'steady' && sweptSummary.get(r.groupId) === summary;
+        sweptSummary.set(r.groupId, summary);
+        return !same;
+      });
+      await reporter.refresh(changed.map((r) => r.groupId));
     } catch (err) {
       reporter.line(`sweep failed: ${messageOf(err)}`);
     }
