@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalController } from '../../src/local/controller.js';
 import { validateSpec } from '../../src/spec/index.js';
+import { pidAlive } from '../../test/helpers/pid.js';
 import type { BenchSuite } from '../types.js';
 
 /**
@@ -13,15 +14,6 @@ import type { BenchSuite } from '../types.js';
 
 const KILLS = 20;
 const GROUP = 'bench-heal';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -45,7 +37,7 @@ export const suite: BenchSuite = {
     const pidsOf = async (): Promise<number[]> =>
       ((await controller.engine.status(GROUP))?.instances ?? [])
         .map((i) => Number(i.details?.pid))
-        .filter((pid) => Number.isInteger(pid) && alive(pid));
+        .filter((pid) => Number.isInteger(pid) && pidAlive(pid));
     const waitFor = async (ok: (pids: number[]) => boolean): Promise<number[]> => {
       const deadline = Date.now() + 30_000;
       for (;;) {

@@ -14,6 +14,7 @@ import {
   type InfrakitPlugins as RunningPlugins,
   startInfrakitPlugins,
 } from '../../test/helpers/infrakit.js';
+import { pidAlive } from '../../test/helpers/pid.js';
 import { type BenchSuite, type FigureSpec, type Outcome, unmeasured } from '../types.js';
 
 /**
@@ -250,25 +251,16 @@ function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function killPid(pid: number): Promise<void> {
-  if (!alive(pid)) return;
+  if (!pidAlive(pid)) return;
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
     return;
   }
   const deadline = Date.now() + 1_500;
-  while (alive(pid) && Date.now() < deadline) await sleep(50);
-  if (alive(pid)) {
+  while (pidAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (pidAlive(pid)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

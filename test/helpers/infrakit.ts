@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pidAlive } from './pid.js';
 
 /**
  * Docker InfraKit's real plugins (`../shared/tools/infrakit`, beside the project root), started by
@@ -59,15 +60,6 @@ export interface InfrakitPlugins {
 
 const SOCKET_OF: Record<string, string> = { group: 'group-stateless' };
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!check()) {
@@ -109,7 +101,7 @@ export async function startInfrakitPlugins(names: readonly string[]): Promise<In
     }
     // InfraKit's graceful stop takes about 5 s; its plugins here keep nothing worth a clean stop.
     for (const pid of pids) {
-      if (!(await waitFor(() => !alive(pid), 1_000))) {
+      if (!(await waitFor(() => !pidAlive(pid), 1_000))) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
