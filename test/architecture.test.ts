@@ -10,23 +10,24 @@ import { describe, expect, it } from 'vitest';
 
 const root = new URL('..', import.meta.url).pathname;
 
-type Layer =
-  | 'floor'
-  | 'spec'
-  | 'plan'
-  | 'store'
-  | 'providers'
-  | 'flavors'
-  | 'admission'
-  | 'plugins'
-  | 'reconcile'
-  | 'api'
-  | 'events'
-  | 'runtime'
-  | 'local'
-  | 'cli'
-  | 'lambda'
-  | 'infra';
+/** The layers under `src/`, each its own folder, from the bottom up (docs/architecture.md §2). */
+const SRC_LAYERS = [
+  'spec',
+  'plan',
+  'store',
+  'providers',
+  'flavors',
+  'admission',
+  'plugins',
+  'reconcile',
+  'api',
+  'events',
+  'runtime',
+  'local',
+  'cli',
+] as const;
+
+type Layer = 'floor' | (typeof SRC_LAYERS)[number] | 'lambda' | 'infra';
 
 /** The shared floor: small modules every layer may use. */
 const FLOOR = new Set([
@@ -45,37 +46,11 @@ function layerOf(file: string): Layer | undefined {
   if (top === 'lambda') return 'lambda';
   if (top === 'infra') return 'infra';
   if (top !== 'src' || second === undefined) return undefined;
-  const layers: readonly Layer[] = [
-    'spec',
-    'plan',
-    'store',
-    'providers',
-    'flavors',
-    'admission',
-    'plugins',
-    'reconcile',
-    'api',
-    'events',
-    'runtime',
-    'local',
-    'cli',
-  ];
-  return layers.find((l) => l === second);
+  return SRC_LAYERS.find((l) => l === second);
 }
 
-const BELOW_WIRING: readonly Layer[] = [
-  'floor',
-  'spec',
-  'plan',
-  'store',
-  'providers',
-  'flavors',
-  'admission',
-  'plugins',
-  'reconcile',
-  'api',
-  'events',
-];
+/** Everything the wiring (runtime, local mode, the CLI, the handlers) may build from. */
+const BELOW_WIRING: readonly Layer[] = ['floor', ...SRC_LAYERS.slice(0, SRC_LAYERS.indexOf('runtime'))];
 
 /** What each layer may import from the project, and which packages (a pattern on the specifier). */
 const RULES: Record<Layer, { layers: readonly Layer[]; packages: RegExp }> = {
