@@ -95,6 +95,25 @@ export function isAwsReservedTag(key: string): boolean {
   return key.toLowerCase().startsWith('aws:');
 }
 
+/** What a launch is asked for: this controller's group, config hash, intent token and logical id. */
+export type LaunchOwner = InstanceOwner & {
+  configHash: string;
+  token: string;
+  logicalId?: string | undefined;
+};
+
+/** The request a flavor prepares: the controller's own tags, the token, the logical id. */
+function baseRequest(own: LaunchOwner): ProvisionRequest {
+  const { token, logicalId } = own;
+  const tags = controllerTags(own, own.configHash, token, logicalId);
+  return { tags, token, ...(logicalId !== undefined ? { logicalId } : {}) };
+}
+
+/** The flavor's request with the controller's tags and the token back on top: they always win. */
+function keepOwn(prepared: ProvisionRequest, base: ProvisionRequest): ProvisionRequest {
+  return { ...prepared, tags: { ...prepared.tags, ...base.tags }, token: base.token };
+}
+
 /**
  * One instance's launch request: the controller's own tags, then the flavor's `prepare`, whose
  * result may add tags and an init script but never override the controller's tags. The engine
@@ -104,14 +123,11 @@ export function launchRequest(
   flavor: Pick<Flavor, 'prepare'>,
   flavorProperties: Record<string, unknown>,
   allocation: Allocation,
-  own: InstanceOwner & { configHash: string; token: string; logicalId?: string | undefined },
+  own: LaunchOwner,
   index: number,
 ): ProvisionRequest {
-  const { token, logicalId } = own;
-  const tags = controllerTags(own, own.configHash, token, logicalId);
-  const base: ProvisionRequest = { tags, token, ...(logicalId !== undefined ? { logicalId } : {}) };
-  const prepared = flavor.prepare(flavorProperties, base, allocation, index);
-  return { ...prepared, tags: { ...prepared.tags, ...tags }, token };
+  const base = baseRequest(own);
+  return keepOwn(flavor.prepare(flavorProperties, base, allocation, index), base);
 }
 
 /**
@@ -122,20 +138,12 @@ export async function launchRequestOf(
   flavor: Flavor,
   flavorProperties: Record<string, unknown>,
   allocation: Allocation,
-  own: InstanceOwner & { configHash: string; token: string; logicalId?: string | undefined },
+  own: LaunchOwner,
   index: number,
   signal?: AbortSignal,
 ): Promise<ProvisionRequest> {
   if (!flavor.prepareLaunch) return launchRequest(flavor, flavorProperties, allocation, own, index);
-  const { token, logicalId } = own;
-  const tags = controllerTags(own, own.configHash, token, logicalId);
-  const base: ProvisionRequest = { tags, token, ...(logicalId !== undefined ? { logicalId } : {}) };
-  const prepared = await flavor.prepareLaunch(
-    flavorProperties,
-    base,
-    allocation,
-    index,
-    signal ? { signal } : undefined,
-  );
-  return { ...prepared, tags: { ...prepared.tags, ...tags }, token };
+  const base = baseRequest(own);
+  const options = signal ? { signal } : undefined;
+  return keepOwn(await flavor.prepareLaunch(flavorProperties, base, allocation, index, options), base);
 }
