@@ -5,13 +5,10 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { messageOf } from '../errors.js';
-import { isLoopback } from '../loopback.js';
+import { isLoopback, LOOPBACK_CREDENTIALS } from '../loopback.js';
 import { ensureTable } from '../store/table.js';
 import { ensurePrivateDir } from './private-dir.js';
 import { refuseForeign } from './request-guard.js';
-
-/** Credentials for emulators on this machine; never sent anywhere else. */
-export const DUMMY_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export interface LocalDynamo {
   readonly client: DynamoDBClient;
@@ -28,7 +25,7 @@ function clientFor(endpoint: string, env: Readonly<Record<string, string | undef
     endpoint,
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     // Dummy credentials only for an emulator on this machine; anything else uses the real chain.
-    ...(loopback ? { credentials: DUMMY_CREDENTIALS } : {}),
+    ...(loopback ? { credentials: LOOPBACK_CREDENTIALS } : {}),
     maxAttempts: 3,
   });
 }

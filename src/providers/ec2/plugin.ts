@@ -1,6 +1,6 @@
 import { ENV } from '../../env.js';
 import { messageOf } from '../../errors.js';
-import { isLoopback } from '../../loopback.js';
+import { isLoopback, LOOPBACK_CREDENTIALS } from '../../loopback.js';
 import type { BuiltProvider, PluginEnvironment, ProviderPlugin } from '../../plugins/types.js';
 import { ec2Grants } from './grants.js';
 import { type LaunchGuardrails, LaunchGuardrailsSchema } from './guardrails.js';
@@ -8,9 +8,6 @@ import { ec2InstanceGroupLookup } from './lookup.js';
 import { parseEc2Properties } from './properties.js';
 import { Ec2Provider } from './provider.js';
 import { lazyEc2Client } from './sdk.js';
-
-/** Credentials for an emulator on loopback (moto), which checks none. */
-const EMULATOR_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 /** The construct's launch guardrails (JSON in INFRAKIT_LAUNCH_GUARDRAILS); none when unset. */
 export function launchGuardrails(env: Readonly<Record<string, string | undefined>>): LaunchGuardrails {
@@ -51,7 +48,7 @@ export const ec2Plugin: ProviderPlugin = {
           maxAttempts: 1,
           endpoint: ec2Endpoint,
           region,
-          ...(isLoopback(new URL(ec2Endpoint)) ? { credentials: EMULATOR_CREDENTIALS } : {}),
+          ...(isLoopback(new URL(ec2Endpoint)) ? { credentials: LOOPBACK_CREDENTIALS } : {}),
         })
       : lazyEc2Client({ maxAttempts: 1 });
     return {
