@@ -104,13 +104,20 @@ export function newMarker(): string {
   return `ikmark${process.pid}x${Date.now().toString(36)}x${Math.floor(Math.random() * 1e6)}`;
 }
 
-/** A YAML spec of `size` idle Node.js processes carrying `marker` on their command line. */
+/**
+ * A YAML spec of `size` idle Node.js processes carrying `marker` on their command line; with
+ * `exitAfterMs`, each exits (code 1) after that long instead, so the group crash-loops.
+ */
 export async function writeProcessSpec(
   dir: string,
   id: string,
   marker: string,
-  options: { size: number; tick?: number },
+  options: { size: number; tick?: number; exitAfterMs?: number },
 ): Promise<string> {
+  const script =
+    options.exitAfterMs !== undefined
+      ? `setTimeout(() => process.exit(1), ${options.exitAfterMs})`
+      : `setInterval(() => {}, ${options.tick ?? 1e9})`;
   const file = join(dir, `${id}.yaml`);
   const yaml = [
     `id: ${id}`,
@@ -120,7 +127,7 @@ export async function writeProcessSpec(
     '  provider: process',
     '  properties:',
     '    command: node',
-    `    args: ['-e', 'setInterval(() => {}, ${options.tick ?? 1e9})', '${marker}']`,
+    `    args: ['-e', '${script}', '${marker}']`,
     'health:',
     '  gracePeriodSeconds: 0',
     '',

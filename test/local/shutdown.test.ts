@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import dynalite from 'dynalite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type LocalController, startLocalController } from '../../src/local/controller.js';
-import { cli, killMarked, newMarker, startInProcessController, waitFor } from './harness.js';
+import {
+  cli,
+  killMarked,
+  newMarker,
+  startInProcessController,
+  waitFor,
+  writeProcessSpec,
+} from './harness.js';
 
 /**
  * Stopping a local controller while it is busy: passes under way, processes exiting, an operator's
@@ -51,26 +58,6 @@ async function countingDynalite(): Promise<{
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A group of processes that each exit after `lifeMs`: the controller replaces them without pause. */
-async function crashLoopSpec(dir: string, id: string, marker: string, size: number, lifeMs: number) {
-  const file = join(dir, `${id}.yaml`);
-  const yaml = [
-    `id: ${id}`,
-    'allocation:',
-    `  size: ${size}`,
-    'instance:',
-    '  provider: process',
-    '  properties:',
-    '    command: node',
-    `    args: ['-e', 'setTimeout(() => process.exit(1), ${lifeMs})', '${marker}']`,
-    'health:',
-    '  gracePeriodSeconds: 0',
-    '',
-  ].join('\n');
-  await writeFile(file, yaml);
-  return file;
-}
-
 describe('local controller shutdown', () => {
   const marker = newMarker();
   const dirs: string[] = [];
@@ -84,7 +71,7 @@ describe('local controller shutdown', () => {
     dirs.push(dir);
     const controller = await start(dir);
     const id = `loop-${round}`;
-    const file = await crashLoopSpec(dir, id, marker, 3, 30 + round * 20);
+    const file = await writeProcessSpec(dir, id, marker, { size: 3, exitAfterMs: 30 + round * 20 });
     expect((await cli(controller.url, 'group', 'commit', file)).code).toBe(0);
     // Busy: instances launched, exiting and being replaced; exit events, passes and refreshes.
     await waitFor('instances exiting and being replaced', async () => {
