@@ -54,9 +54,8 @@ function componentSchemas(): Json {
     uri: (id) => `#/components/schemas/${id}`,
     unrepresentable: 'any',
   }) as { schemas: Record<string, Json> };
-  // Specs as users write them: defaults may be omitted (the stored GroupSpec has them filled in).
-  schemas.GroupSpecInput = z.toJSONSchema(GroupSpecSchema, { io: 'input', unrepresentable: 'any' }) as Json;
-  // What PUT accepts: the same, with `id` optional (taken from the path).
+  // What PUT accepts: a spec as users write it (defaults may be omitted; the stored GroupSpec has
+  // them filled in), with `id` optional (taken from the path).
   schemas.PutGroupRequest = z.toJSONSchema(PutGroupRequestSchema, {
     io: 'input',
     unrepresentable: 'any',
@@ -302,6 +301,43 @@ function paths(): Json {
   };
 }
 
+/**
+ * Every operation may be refused before the API sees it: by API Gateway without a valid SigV4
+ * signature (its own `{ message }` body), or in local mode by the loopback guard for a foreign
+ * Host or Origin (the error shape). Added to each operation here, so a new route cannot miss it.
+ */
+const forbidden = {
+  description:
+    'Deployed: no valid SigV4 signature, or no execute-api:Invoke permission (API Gateway answers `{ message }`). Local mode: a foreign Host or Origin.',
+  content: {
+    'application/json': {
+      schema: {
+        anyOf: [
+          ref('Error'),
+          { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
+        ],
+      },
+    },
+  },
+};
+
+const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
+
+function withForbidden(documented: Json): Json {
+  return Object.fromEntries(
+    Object.entries(documented).map(([path, item]) => {
+      const operations = { ...(item as Json) };
+      for (const method of METHODS) {
+        const op = operations[method] as { responses: Json } | undefined;
+        if (op) operations[method] = { ...op, responses: { '403': forbidden, ...op.responses } };
+      }
+      return [path, operations];
+    }),
+  );
+}
+
+const SIGV4 = 'sigv4';
+
 let cached: Json | undefined;
 
 /** The OpenAPI 3.1 document (built once per process). */
@@ -312,10 +348,37 @@ export function openApiDocument(): Json {
       title: 'InfraKit-serverless API',
       version: '1.0.0',
       description:
-        'Declarative groups of instances, reconciled without a leader. Errors are `{ error: { code, message, issues? } }`.',
+        'Declarative groups of instances, reconciled without a leader. Errors are `{ error: { code, message, issues? } }`. ' +
+        'Deployed, every request is signed with AWS SigV4 (service `execute-api`); local mode listens on loopback only and needs no signature.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-    paths: paths(),
-    components: { schemas: componentSchemas() },
+    servers: [
+      {
+        url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
+        description: "A deployed stack's HTTP API (the stack output `ApiUrl`)",
+        variables: {
+          apiId: { default: 'abc123', description: 'The HTTP API id' },
+          region: { default: 'us-east-1', description: 'The AWS region of the stack' },
+        },
+      },
+      { url: 'http://127.0.0.1:8787', description: 'Local mode (`npm start`), no signature' },
+    ],
+    security: [{ [SIGV4]: [] }],
+    paths: withForbidden(paths()),
+    components: {
+      schemas: componentSchemas(),
+      securitySchemes: {
+        [SIGV4]: {
+          // OpenAPI has no SigV4 scheme type; API Gateway's own exports describe IAM auth this way.
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          description:
+            'AWS Signature Version 4 for service `execute-api` (IAM authorization): sign with credentials allowed execute-api:Invoke on the API.',
+          'x-amazon-apigateway-authtype': 'awsSigv4',
+        },
+      },
+    },
   };
   return cached;
 }
