@@ -85,7 +85,7 @@ const RULES: Record<Layer, { layers: readonly Layer[]; packages: RegExp }> = {
   },
   cli: {
     layers: ['cli', ...BELOW_WIRING],
-    packages: /^(node:.*|commander|yaml|@aws-crypto\/.*|@aws-sdk\/.*|@smithy\/.*)$/,
+    packages: /^(node:.*|commander|yaml|openapi-fetch|@aws-crypto\/.*|@aws-sdk\/.*|@smithy\/.*)$/,
   },
   lambda: { layers: ['runtime', ...BELOW_WIRING], packages: /^$/ },
   infra: { layers: ['infra'], packages: /^(aws-cdk-lib(\/.*)?|constructs|cdk-nag|esbuild|node:.*)$/ },

@@ -1,3 +1,5 @@
+import createClient, { type Client } from 'openapi-fetch';
+import type { components, paths } from '../api/openapi-types.js';
 import type { FieldIssue } from '../errors.js';
 import { isLoopback } from '../loopback.js';
 import { createSigV4Signer, type OutgoingRequest, type RequestSigner, type SignerOptions } from './sign.js';
@@ -43,8 +45,8 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
 }
 
-/** A successful response: parsed JSON body plus the headers that matter (ETag). */
-export interface ApiResponse<T = unknown> {
+/** A successful response: the typed JSON body plus the headers that matter (ETag). */
+export interface ApiResponse<T> {
   readonly status: number;
   readonly body: T;
   readonly etag?: string;
@@ -65,12 +67,23 @@ export interface PageOptions {
 
 type Json = Record<string, unknown>;
 
+/** The response bodies of the API, as its OpenAPI document types them. */
+export type Schemas = components['schemas'];
+
+/**
+ * What `openapi-fetch` answers: on success the body typed by the document, else the error body.
+ * The union keeps `data` and `error` as the document types them for each route.
+ */
+type Answer<T> = { data?: T; error?: unknown; response: Response };
+
 export class InfrakitClient {
   readonly endpoint: string;
   private readonly base: URL;
   private readonly signer: RequestSigner | undefined;
   private readonly fetchFn: typeof fetch;
   private readonly timeoutMs: number;
+  /** Typed from the OpenAPI document: a path, method, parameter or body the API lacks fails to compile. */
+  private readonly api: Client<paths>;
 
   constructor(options: ClientOptions) {
     let base: URL;
@@ -97,50 +110,96 @@ export class InfrakitClient {
         : (options.signer ?? (isLoopback(base) ? undefined : createSigV4Signer(base, options.signerOptions)));
     this.fetchFn = options.fetch ?? globalThis.fetch;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.api = createClient<paths>({
+      baseUrl: this.endpoint,
+      fetch: (request) => this.send(request),
+      headers: { accept: 'application/json' },
+    });
   }
 
-  listGroups(): Promise<ApiResponse<Json>> {
-    return this.request('GET', ['groups']);
+  listGroups(page: PageOptions = {}): Promise<ApiResponse<Schemas['GroupList']>> {
+    return this.answer(this.api.GET('/groups', { params: { query: pageQuery(page) } }));
   }
 
-  getGroup(id: string): Promise<ApiResponse<Json>> {
-    return this.request('GET', ['groups', id]);
+  getGroup(id: string): Promise<ApiResponse<Schemas['GroupDocument']>> {
+    return this.answer(this.api.GET('/groups/{id}', { params: { path: { id } } }));
   }
 
-  putGroup(id: string, body: string, options: PutOptions): Promise<ApiResponse<Json>> {
-    const headers: Record<string, string> = { 'content-type': options.contentType };
-    if (options.ifMatch) headers['if-match'] = options.ifMatch;
-    if (options.createOnly) headers['if-none-match'] = '*';
-    const query = options.pretend ? { pretend: 'true' } : undefined;
-    return this.request('PUT', ['groups', id], { body, headers, query });
+  /** Stores the spec in `text`. */
+  async putGroup(
+    id: string,
+    text: string,
+    options: Omit<PutOptions, 'pretend'>,
+  ): Promise<ApiResponse<Schemas['StoredGroup']>> {
+    const res = await this.put(id, text, options);
+    if ('pretend' in res.body) throw new Error(`${this.endpoint} answered a plan to a PUT without pretend`);
+    return { ...res, body: res.body };
   }
 
-  setSize(id: string, size: number): Promise<ApiResponse<Json>> {
-    return this.request('PATCH', ['groups', id, 'size'], { json: { size } });
+  /** The plan of the spec in `text` against the live instances; nothing is stored. */
+  async pretendPutGroup(
+    id: string,
+    text: string,
+    options: Omit<PutOptions, 'pretend'>,
+  ): Promise<ApiResponse<Schemas['PretendResponse']>> {
+    const res = await this.put(id, text, { ...options, pretend: true });
+    if (!('pretend' in res.body)) throw new Error(`${this.endpoint} stored the spec of a PUT with pretend`);
+    return { ...res, body: res.body };
   }
 
-  reconcile(id: string): Promise<ApiResponse<Json>> {
-    return this.request('POST', ['groups', id, 'reconcile']);
+  /** `text` goes as is (JSON, YAML or InfraKit format): the API parses and admits it. */
+  private put(
+    id: string,
+    text: string,
+    options: PutOptions,
+  ): Promise<ApiResponse<Schemas['StoredGroup'] | Schemas['PretendResponse']>> {
+    const header = {
+      ...(options.ifMatch ? { 'If-Match': options.ifMatch } : {}),
+      ...(options.createOnly ? { 'If-None-Match': '*' } : {}),
+    };
+    return this.answer(
+      this.api.PUT('/groups/{id}', {
+        params: { path: { id }, header, query: options.pretend ? { pretend: true } : {} },
+        // The document types the parsed body; the file's own text is what is sent.
+        body: text as unknown as Schemas['PutGroupRequest'],
+        bodySerializer: () => text,
+        headers: { 'content-type': options.contentType },
+      }),
+    );
   }
 
-  free(id: string): Promise<ApiResponse<Json>> {
-    return this.request('POST', ['groups', id, 'free']);
+  setSize(id: string, size: number): Promise<ApiResponse<Schemas['StoredGroup']>> {
+    return this.answer(this.api.PATCH('/groups/{id}/size', { params: { path: { id } }, body: { size } }));
   }
 
-  destroy(id: string): Promise<ApiResponse<Json>> {
-    return this.request('DELETE', ['groups', id]);
+  reconcile(id: string): Promise<ApiResponse<Schemas['ReconcileResult'] | Schemas['ReconcileRequested']>> {
+    return this.answer(this.api.POST('/groups/{id}/reconcile', { params: { path: { id } } }));
   }
 
-  events(id: string, page: PageOptions = {}): Promise<ApiResponse<Json>> {
-    return this.request('GET', ['groups', id, 'events'], { query: pageQuery(page) });
+  free(id: string): Promise<ApiResponse<Schemas['FreeResponse']>> {
+    return this.answer(this.api.POST('/groups/{id}/free', { params: { path: { id } } }));
   }
 
-  history(id: string, page: PageOptions = {}): Promise<ApiResponse<Json>> {
-    return this.request('GET', ['groups', id, 'history'], { query: pageQuery(page) });
+  destroy(id: string): Promise<ApiResponse<Schemas['GroupDocument']>> {
+    return this.answer(this.api.DELETE('/groups/{id}', { params: { path: { id } } }));
   }
 
-  rollback(id: string, version: number): Promise<ApiResponse<Json>> {
-    return this.request('POST', ['groups', id, 'rollback'], { json: { version } });
+  events(id: string, page: PageOptions = {}): Promise<ApiResponse<Schemas['EventPage']>> {
+    return this.answer(
+      this.api.GET('/groups/{id}/events', { params: { path: { id }, query: pageQuery(page) } }),
+    );
+  }
+
+  history(id: string, page: PageOptions = {}): Promise<ApiResponse<Schemas['HistoryPage']>> {
+    return this.answer(
+      this.api.GET('/groups/{id}/history', { params: { path: { id }, query: pageQuery(page) } }),
+    );
+  }
+
+  rollback(id: string, version: number): Promise<ApiResponse<Schemas['StoredGroup']>> {
+    return this.answer(
+      this.api.POST('/groups/{id}/rollback', { params: { path: { id } }, body: { version } }),
+    );
   }
 
   private async sign(signer: RequestSigner, request: OutgoingRequest): Promise<Record<string, string>> {
@@ -155,34 +214,23 @@ export class InfrakitClient {
     }
   }
 
-  /** One request; throws `ApiError` on a non-2xx answer and `UnreachableError` when none came. */
-  async request<T = Json>(
-    method: string,
-    segments: readonly string[],
-    options: {
-      json?: unknown;
-      body?: string;
-      headers?: Record<string, string>;
-      query?: Record<string, string>;
-    } = {},
-  ): Promise<ApiResponse<T>> {
-    const url = new URL(this.base.href.replace(/\/?$/, '/') + segments.map(encodeURIComponent).join('/'));
-    for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
-    const body = options.json !== undefined ? JSON.stringify(options.json) : options.body;
-    let headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-    if (options.json !== undefined) headers['content-type'] = 'application/json';
-    if (this.signer)
+  /** The transport under the typed client: signs, bounds the wait, and names a failure to connect. */
+  private async send(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const text = request.body ? await request.text() : undefined;
+    const body = text === '' ? undefined : text;
+    let headers: Record<string, string> = Object.fromEntries(request.headers);
+    if (this.signer) {
       headers = await this.sign(this.signer, {
-        method,
+        method: request.method,
         url,
         headers,
         ...(body !== undefined ? { body } : {}),
       });
-
-    let res: Response;
+    }
     try {
-      res = await this.fetchFn(url, {
-        method,
+      return await this.fetchFn(url, {
+        method: request.method,
         headers,
         ...(body !== undefined ? { body } : {}),
         signal: AbortSignal.timeout(this.timeoutMs),
@@ -190,31 +238,27 @@ export class InfrakitClient {
     } catch (err) {
       throw new UnreachableError(this.endpoint, networkReason(err), { cause: err });
     }
-    const text = await res.text();
-    const parsed = parseJson(text);
-    if (!res.ok) throw toApiError(res.status, parsed, text);
-    const etag = res.headers.get('etag') ?? undefined;
-    return { status: res.status, body: parsed as T, ...(etag ? { etag } : {}) };
+  }
+
+  /** The body of a 2xx answer; `ApiError` for any other. */
+  private async answer<T>(call: Promise<Answer<T>>): Promise<ApiResponse<T>> {
+    const { data, error, response } = await call;
+    if (!response.ok) return Promise.reject(toApiError(response.status, error));
+    const etag = response.headers.get('etag') ?? undefined;
+    return { status: response.status, body: data as T, ...(etag ? { etag } : {}) };
   }
 }
 
-function pageQuery(page: PageOptions): Record<string, string> {
-  const q: Record<string, string> = {};
-  if (page.limit !== undefined) q.limit = String(page.limit);
-  if (page.cursor !== undefined) q.cursor = page.cursor;
-  return q;
+function pageQuery(page: PageOptions): { limit?: number; cursor?: string } {
+  return {
+    ...(page.limit !== undefined ? { limit: page.limit } : {}),
+    ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+  };
 }
 
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function toApiError(status: number, parsed: unknown, text: string): ApiError {
+/** `parsed` is the JSON error body, or its text when it was not JSON (openapi-fetch's error). */
+function toApiError(status: number, parsed: unknown): ApiError {
+  const text = typeof parsed === 'string' ? parsed : '';
   const error = isObject(parsed) && isObject(parsed.error) ? parsed.error : undefined;
   if (error) {
     const issues = Array.isArray(error.issues)

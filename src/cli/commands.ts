@@ -3,7 +3,7 @@ import { ApiError } from './client.js';
 import { type CliIo, type CommandContext, CommandFailure } from './context.js';
 import { formatEvents, formatGroup, formatGroupList, formatHistory, formatPlan } from './format.js';
 import { readSpecFile } from './spec-file.js';
-import type { EventView, GroupSummaryView, GroupView, PlanView, SpecView, VersionView } from './views.js';
+import type { SpecView } from './views.js';
 import { withConfigHash } from './watch.js';
 
 /**
@@ -30,9 +30,7 @@ async function allPages<T>(
 
 export async function listGroups(ctx: CommandContext): Promise<void> {
   const groups = await allPages(async (cursor) => {
-    const res = await ctx.client.request<{ groups: GroupSummaryView[]; next?: string }>('GET', ['groups'], {
-      ...(cursor ? { query: { cursor } } : {}),
-    });
+    const res = await ctx.client.listGroups(cursor ? { cursor } : {});
     return { items: res.body.groups, ...(res.body.next ? { next: res.body.next } : {}) };
   });
   if (ctx.json) ctx.outJson({ groups });
@@ -42,13 +40,13 @@ export async function listGroups(ctx: CommandContext): Promise<void> {
 export async function getGroup(ctx: CommandContext, id: string): Promise<void> {
   const res = await ctx.client.getGroup(id);
   if (ctx.json) ctx.outJson(res.body);
-  else ctx.out(formatGroup(withConfigHash(res.body as unknown as GroupView)));
+  else ctx.out(formatGroup(withConfigHash(res.body)));
 }
 
 /** The stored group, or undefined when it does not exist (for the pretend diff). */
 async function currentSpec(ctx: CommandContext, id: string): Promise<SpecView | undefined> {
   try {
-    return ((await ctx.client.getGroup(id)).body as unknown as GroupView).spec;
+    return (await ctx.client.getGroup(id)).body.spec;
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return undefined;
     throw err;
@@ -68,15 +66,14 @@ export async function commitGroup(
   };
   if (options.pretend) {
     const before = await currentSpec(ctx, spec.id);
-    const res = await ctx.client.putGroup(spec.id, spec.text, { ...put, pretend: true });
+    const res = await ctx.client.pretendPutGroup(spec.id, spec.text, put);
     if (ctx.json) return ctx.outJson(res.body);
-    const body = res.body as unknown as { spec: SpecView; plan: PlanView };
-    ctx.out(formatPlan(spec.id, before, body.spec, body.plan));
+    ctx.out(formatPlan(spec.id, before, res.body.spec, res.body.plan));
     return;
   }
   const res = await ctx.client.putGroup(spec.id, spec.text, put);
   if (ctx.json) return ctx.outJson(res.body);
-  const stored = res.body as unknown as GroupView;
+  const stored = res.body;
   ctx.out(`group ${stored.id} committed: version ${stored.version} (etag ${stored.etag ?? res.etag ?? '-'})`);
 }
 
@@ -86,33 +83,24 @@ export async function scaleGroup(ctx: CommandContext, id: string, sizeText: stri
     throw new CommandFailure(`size must be a whole number >= 0, not ${sizeText}`);
   const res = await ctx.client.setSize(id, size);
   if (ctx.json) return ctx.outJson(res.body);
-  const stored = res.body as unknown as GroupView;
+  const stored = res.body;
   ctx.out(`group ${id} scaled to ${size}: version ${stored.version}`);
 }
 
 export async function freeGroup(ctx: CommandContext, id: string): Promise<void> {
   const res = await ctx.client.free(id);
   if (ctx.json) return ctx.outJson(res.body);
-  const message = (res.body as { message?: unknown }).message;
-  ctx.out(typeof message === 'string' ? message : `group ${id} freed: its instances keep running, unmanaged`);
+  ctx.out(res.body.message || `group ${id} freed: its instances keep running, unmanaged`);
 }
 
 export async function reconcileGroup(ctx: CommandContext, id: string): Promise<void> {
   const res = await ctx.client.reconcile(id);
   if (ctx.json) return ctx.outJson(res.body);
-  const body = res.body as {
-    outcome?: string;
-    launched?: number;
-    terminated?: number;
-    plan?: PlanView;
-    requested?: boolean;
-    message?: string;
-  };
+  const body = res.body;
   // A deployed API asks the reconciler and answers 202 before the pass runs.
-  if (body.requested && body.message) return ctx.out(`group ${id}: ${body.message}`);
-  const outcome = body.outcome ?? 'requested';
-  const counts =
-    outcome === 'acted' ? ` (launched ${body.launched ?? 0}, terminated ${body.terminated ?? 0})` : '';
+  if ('requested' in body) return ctx.out(`group ${id}: ${body.message}`);
+  const outcome = body.outcome;
+  const counts = outcome === 'acted' ? ` (launched ${body.launched}, terminated ${body.terminated})` : '';
   const summary = body.plan?.summary;
   // A summary such as `steady: 3/3 healthy` already says the outcome.
   const line = summary?.startsWith(`${outcome}:`)
@@ -151,14 +139,13 @@ export async function destroyGroup(
 export async function groupEvents(ctx: CommandContext, id: string, limit: number): Promise<void> {
   const res = await ctx.client.events(id, { limit });
   if (ctx.json) return ctx.outJson(res.body);
-  ctx.out(formatEvents((res.body as unknown as { events: EventView[] }).events));
+  ctx.out(formatEvents(res.body.events));
 }
 
 export async function groupHistory(ctx: CommandContext, id: string): Promise<void> {
   const versions = await allPages(async (cursor) => {
     const res = await ctx.client.history(id, cursor ? { cursor } : {});
-    const body = res.body as unknown as { versions: VersionView[]; next?: string };
-    return { items: body.versions, ...(body.next ? { next: body.next } : {}) };
+    return { items: res.body.versions, ...(res.body.next ? { next: res.body.next } : {}) };
   });
   if (ctx.json) return ctx.outJson({ versions });
   ctx.out(formatHistory(versions, versions[0]?.version));
@@ -171,7 +158,7 @@ export async function rollbackGroup(ctx: CommandContext, id: string, versionText
   }
   const res = await ctx.client.rollback(id, version);
   if (ctx.json) return ctx.outJson(res.body);
-  const stored = res.body as unknown as GroupView;
+  const stored = res.body;
   ctx.out(`group ${id} rolled back to the spec of version ${version}: now version ${stored.version}`);
 }
 

@@ -1,4 +1,4 @@
-import { configHash, type GroupSpec } from '../spec/index.js';
+import { configHash } from '../spec/index.js';
 import { ApiError } from './client.js';
 import { type CommandContext, CommandFailure, EXIT_BLOCKED, EXIT_TIMEOUT } from './context.js';
 import { countsOf, statusLine, when } from './format.js';
@@ -8,8 +8,8 @@ import { desiredOf, type GroupView } from './views.js';
 export function withConfigHash(group: GroupView): GroupView {
   if (group.configHash) return group;
   // The API returns validated specs with defaults filled in: the same input the engine hashes.
-  const spec = group.spec as unknown as Pick<GroupSpec, 'instance' | 'flavor'>;
-  return { ...group, configHash: configHash({ instance: spec.instance, flavor: spec.flavor }) };
+  const { instance, flavor } = group.spec;
+  return { ...group, configHash: configHash({ instance, flavor }) };
 }
 
 /**
@@ -28,7 +28,7 @@ export async function watchGroup(
   for (;;) {
     let group: GroupView;
     try {
-      group = withConfigHash((await ctx.client.getGroup(id)).body as unknown as GroupView);
+      group = withConfigHash((await ctx.client.getGroup(id)).body);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404 && sawDestroying) {
         report(ctx, { id, state: 'removed' }, `${stamp(ctx)} ${id}  removed`);
