@@ -21,7 +21,13 @@ import { launchIssues } from './launch-check.js';
  */
 
 /** What admission asks of a provider: its validation and checks, never a launch. */
-export type AdmissionProvider = Pick<InstanceProvider, 'name' | 'validate' | 'validateLaunch' | 'preflight'>;
+export type AdmissionProvider = Pick<
+  InstanceProvider,
+  'name' | 'validate' | 'validateLaunch' | 'preflight'
+> & {
+  /** Present when the provider registers instances in load balancers (only its presence is asked). */
+  readonly targets?: unknown;
+};
 /** What admission asks of a flavor: its validation, preparation (for the launch check) and checks. */
 export type AdmissionFlavor = Pick<Flavor, 'kind' | 'validate' | 'prepare' | 'prepareLaunch' | 'preflight'>;
 
@@ -89,6 +95,7 @@ export function admitSpec<P extends AdmissionProvider = InstanceProvider, F exte
     const known = [...registries.flavors.keys()].sort().join(', ');
     issues.push({ path: 'flavor.kind', message: `unknown flavor ${spec.flavor.kind} (known: ${known})` });
   }
+  if (provider) issues.push(...servingIssues(spec, provider));
   const instanceProps = provider
     ? collect(issues, 'instance.properties', () => provider.validate(spec.instance.properties))
     : undefined;
@@ -109,6 +116,19 @@ export function admitSpec<P extends AdmissionProvider = InstanceProvider, F exte
     if (atLaunch.length > 0) return { ok: false, issues: atLaunch };
   }
   return { ok: true, admitted: { spec: normalized, provider, flavor } };
+}
+
+/** What the spec asks of the provider beyond its properties: load balancers, target health. */
+function servingIssues(spec: GroupSpec, provider: AdmissionProvider): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (spec.loadBalancers && provider.targets === undefined)
+    issues.push({
+      path: 'loadBalancers',
+      message: `provider ${provider.name} does not register instances in load balancers (ec2 does)`,
+    });
+  if (spec.health.sources?.includes('target-group') && !spec.loadBalancers)
+    issues.push({ path: 'health.sources', message: 'target-group needs loadBalancers.targetGroupArns' });
+  return issues;
 }
 
 /** Admits `value` or throws `SpecValidationError` with every issue. */

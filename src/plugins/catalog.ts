@@ -99,7 +99,10 @@ export async function buildPlugins(
 export function shapeRegistries(): Registries<AdmissionProvider, AdmissionFlavor> {
   return {
     providers: new Map(
-      PROVIDER_PLUGINS.map((p) => [p.name, { name: p.name, validate: p.validateProperties }]),
+      PROVIDER_PLUGINS.map((p) => [
+        p.name,
+        { name: p.name, validate: p.validateProperties, ...(p.loadBalancers ? { targets: true } : {}) },
+      ]),
     ),
     flavors: new Map(
       FLAVOR_PLUGINS.map((f) => [

@@ -87,6 +87,8 @@ export interface ProviderPlugin {
    * check without the controller, as the CLI does before sending a spec.
    */
   validateProperties(properties: unknown): Record<string, unknown>;
+  /** Its built provider registers instances in load balancers (`targets`): a spec's `loadBalancers` is admitted. */
+  readonly loadBalancers?: boolean;
   /** What a deployed stack grants for it; absent when it needs no AWS permission. */
   grants?(scope: GrantScope): AwsGrants;
 }

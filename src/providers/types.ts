@@ -85,6 +85,58 @@ export interface CallOptions {
 }
 
 /**
+ * A target's state in a load balancer's target group (ELBv2's `TargetHealth.State`); `absent`: not
+ * registered at all (never, or its deregistration has finished).
+ */
+export type TargetState =
+  | 'initial'
+  | 'healthy'
+  | 'unhealthy'
+  | 'unused'
+  | 'draining'
+  | 'unavailable'
+  | 'absent';
+
+/** One registered target as its target group reports it. */
+export interface TargetHealth {
+  readonly id: string;
+  readonly state: TargetState;
+  /** Why, when the target group says (`Target.ResponseCodeMismatch`, `Target.DeregistrationInProgress`, …). */
+  readonly reason?: string;
+}
+
+/**
+ * Load balancer target groups (EC2: ELBv2, target type `instance`). Every method is idempotent
+ * and safe to repeat after a crash; a failure throws (a caller plans nothing from a partial read).
+ */
+export interface TargetGroups {
+  /**
+   * Every target currently registered in `targetGroupArn` (any state but `absent`), one read. Targets
+   * of other groups and of nobody are listed too: the caller picks its own by instance id.
+   */
+  targets(targetGroupArn: string, options?: CallOptions): Promise<readonly TargetHealth[]>;
+  /** Registers `ids` (on `port`, or the target group's own). Already registered: no change. */
+  register(
+    targetGroupArn: string,
+    ids: readonly string[],
+    port?: number,
+    options?: CallOptions,
+  ): Promise<void>;
+  /**
+   * Starts deregistering `ids` (they go `draining`, then `absent` after the deregistration delay).
+   * Only ids that are registered may be passed (EC2 refuses a target it does not know).
+   */
+  deregister(
+    targetGroupArn: string,
+    ids: readonly string[],
+    port?: number,
+    options?: CallOptions,
+  ): Promise<void>;
+  /** The target group's deregistration delay, in seconds (how long a target drains at most). */
+  deregistrationDelaySeconds(targetGroupArn: string, options?: CallOptions): Promise<number>;
+}
+
+/**
  * An instance provider.
  *
  * Errors: throttling throws `ThrottledError`, missing capacity `InsufficientCapacityError`, a
@@ -96,6 +148,12 @@ export interface CallOptions {
 export interface InstanceProvider {
   /** Provider name as written in specs (`instance.provider`). */
   readonly name: string;
+
+  /**
+   * Optional: the load balancers this provider's instances can be registered in (a spec's
+   * `loadBalancers`). A provider without it refuses such specs at admission.
+   */
+  readonly targets?: TargetGroups;
 
   /**
    * Validates and normalizes `instance.properties`; throws `SpecValidationError` whose paths are

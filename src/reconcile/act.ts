@@ -11,9 +11,10 @@ import {
 import type { PlanAction } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
 import { LeaseLostError } from '../store/errors.js';
-import type { GroupEvent, GroupEventLevel, Intent } from '../store/types.js';
+import type { GroupEvent, GroupEventLevel, Intent, LifecycleResult } from '../store/types.js';
 import { launchRequestOf, TAG_CONTROLLER, TAG_INTENT } from '../tags.js';
 import type { EngineContext } from './context.js';
+import { announceFailure, deregisterTargets, drainOver, planDrain, viewTargets } from './drain.js';
 import { PassAbandonedError } from './errors.js';
 import type { LeaseKeeper } from './lease.js';
 import { describeWithTimeout } from './observe.js';
@@ -31,6 +32,9 @@ export interface ActingPass {
   readonly instances: readonly InstanceDescription[];
   /** The clock when that observation began: it shows nothing that landed later. */
   readonly observedAt: number;
+  /** The group record's retiring marks (instance id → deadline) and lifecycle results, as re-read. */
+  readonly retiring: Readonly<Record<string, number>>;
+  readonly lifecycleDone: Readonly<Record<string, LifecycleResult>>;
   readonly events: GroupEvent[];
   launched: number;
   terminated: number;
@@ -223,9 +227,13 @@ async function destroyFor(pass: ActingPass, intent: Intent, ids: readonly string
   const { target } = pass;
   const doomed = pass.instances.filter((i) => ids.includes(i.id));
   try {
-    for (const instance of doomed) {
-      await step(pass, 'drain');
-      await target.flavor.drain(target.flavorProperties, instance);
+    if (intent.drain && doomed.length > 0) {
+      if (await stillDraining(pass, intent, doomed)) return 'continue';
+    } else {
+      for (const instance of doomed) {
+        await step(pass, 'drain');
+        await target.flavor.drain(target.flavorProperties, instance);
+      }
     }
     if (doomed.length > 0) {
       await step(pass, 'destroy');
@@ -255,6 +263,86 @@ async function destroyFor(pass: ActingPass, intent: Intent, ids: readonly string
   }
   await complete(pass, intent);
   return 'continue';
+}
+
+/**
+ * The drain of a terminate intent (see `drain.ts`): starts it on the first pass (deregister, announce
+ * the hook, the flavor's drain, `drainingSince` recorded), then on every pass re-deregisters what
+ * is registered again and says whether to keep waiting. True: the intent stays open for a later pass.
+ */
+async function stillDraining(
+  pass: ActingPass,
+  intent: Intent,
+  doomed: readonly InstanceDescription[],
+): Promise<boolean> {
+  const { ctx, target } = pass;
+  const drain = intent.drain ?? {};
+  const ids = doomed.map((i) => i.id);
+  await step(pass, 'view-targets');
+  const view = await withCallTimeout(pass, 'target health', (signal) => viewTargets(target, ids, signal));
+  if (view.toDeregister.size > 0) {
+    await step(pass, 'deregister');
+    await withCallTimeout(pass, 'deregister', (signal) => deregisterTargets(target, view, signal));
+  }
+  if (intent.drainingSince === undefined) {
+    const hook = target.spec.lifecycle?.terminating;
+    if (hook && drain.hookUntil !== undefined) {
+      for (const id of ids) await announce(pass, id, intent.reason, drain.hookUntil, hook.defaultResult);
+    }
+    for (const instance of doomed) {
+      await step(pass, 'drain');
+      await target.flavor.drain(target.flavorProperties, instance);
+    }
+    await step(pass, 'record-draining');
+    await ctx.store.updateIntent(intent, { drainingSince: ctx.now() }, pass.keeper.current);
+    record(
+      pass,
+      'info',
+      'drain',
+      `draining ${ids.length} (${intent.reason}) before terminate: ${ids.join(', ')}`,
+      {
+        ids,
+        reason: intent.reason,
+        token: intent.token,
+        ...drain,
+      },
+    );
+  }
+  const answered = ids.every((id) => pass.lifecycleDone[id] !== undefined);
+  return !drainOver(drain, view.remaining, answered, ctx.now()).over;
+}
+
+/** Announces a waiting hook: in the group's event log (the API serves it) and to the engine's owner (the bus). */
+async function announce(
+  pass: ActingPass,
+  instanceId: string,
+  reason: string,
+  deadline: number,
+  defaultResult: LifecycleResult,
+): Promise<void> {
+  const { ctx, target } = pass;
+  const notice = {
+    groupId: target.groupId,
+    instanceId,
+    hook: 'terminating' as const,
+    deadline,
+    defaultResult,
+    reason,
+  };
+  record(
+    pass,
+    'info',
+    'instance-terminating',
+    `${instanceId} waits for POST /groups/${target.groupId}/instances/${instanceId}/complete until ${new Date(deadline).toISOString()} (then ${defaultResult})`,
+    notice,
+  );
+  if (!ctx.announce) return;
+  await step(pass, 'announce');
+  try {
+    await ctx.announce(notice);
+  } catch (err) {
+    record(pass, 'warn', 'announce-failed', announceFailure(instanceId, err));
+  }
 }
 
 /**
@@ -291,32 +379,59 @@ export async function resumeIntent(pass: ActingPass, intent: Intent): Promise<St
   return provisionFor(pass, intent, rest);
 }
 
+/** The drain deadlines a termination of `ids` gets (read-only: the target groups' delays). */
+async function drainOf(
+  pass: ActingPass,
+  ids: readonly string[],
+  now: number,
+): Promise<Pick<Intent, 'drain'>> {
+  if (!pass.target.spec.loadBalancers && !pass.target.spec.lifecycle?.terminating) return {};
+  await step(pass, 'plan-drain');
+  const drain = await withCallTimeout(pass, 'deregistration delay', (signal) =>
+    planDrain(pass.target, ids, pass.retiring, now, signal),
+  );
+  return drain ? { drain } : {};
+}
+
 /** Carries out one planned action: intent first, then the provider call, then the intent marked done. */
 export async function runAction(pass: ActingPass, action: PlanAction): Promise<StepResult> {
   const { ctx, target } = pass;
   const now = ctx.now();
-  const intent: Intent =
-    action.kind === 'launch'
-      ? {
-          groupId: target.groupId,
-          token: newToken(target.groupId, now),
-          kind: 'launch',
-          count: action.count,
-          ...(action.logicalIds ? { logicalIds: action.logicalIds } : {}),
-          configHash: target.configHash,
-          reason: action.reason,
-          createdAt: now,
-        }
-      : {
-          groupId: target.groupId,
-          token: newToken(target.groupId, now),
-          kind: 'terminate',
-          ids: action.ids,
-          reason: action.reason,
-          createdAt: now,
-        };
+  const common = {
+    groupId: target.groupId,
+    token: newToken(target.groupId, now),
+    reason: action.reason,
+    createdAt: now,
+  };
+  if (action.kind === 'launch') {
+    const intent: Intent = {
+      ...common,
+      kind: 'launch',
+      count: action.count,
+      ...(action.logicalIds ? { logicalIds: action.logicalIds } : {}),
+      configHash: target.configHash,
+    };
+    await step(pass, 'put-intent');
+    await ctx.store.putIntent(intent, pass.keeper.current);
+    return provisionFor(pass, intent, action);
+  }
+  let drain: Pick<Intent, 'drain'>;
+  try {
+    // Read-only, before the intent: a target group that cannot be read terminates nothing.
+    drain = await drainOf(pass, action.ids, now);
+  } catch (err) {
+    if (err instanceof PassAbandonedError || err instanceof LeaseLostError) throw err;
+    pass.errorClass ??= classifyError(err);
+    record(
+      pass,
+      'error',
+      'drain-failed',
+      `terminate ${action.ids.join(', ')}: ${messageOf(err)}; retrying next pass`,
+    );
+    return 'stop';
+  }
+  const intent: Intent = { ...common, kind: 'terminate', ids: action.ids, ...drain };
   await step(pass, 'put-intent');
   await ctx.store.putIntent(intent, pass.keeper.current);
-  if (action.kind === 'launch') return provisionFor(pass, intent, action);
   return destroyFor(pass, intent, action.ids);
 }

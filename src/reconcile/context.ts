@@ -2,6 +2,7 @@ import type { FlavorRegistry } from '../flavors/types.js';
 import type { ProviderRegistry } from '../providers/types.js';
 import type { GroupStore } from '../store/types.js';
 import { checkControllerId } from '../tags.js';
+import type { Announce } from './drain.js';
 import { PassAbandonedError } from './errors.js';
 import type { EngineDeps } from './types.js';
 
@@ -24,6 +25,8 @@ export interface EngineContext {
   readonly providerCallTimeoutMs: number;
   /** `EngineDeps.signal`: aborts every provider call in flight, and a sweep's next groups. */
   readonly signal: AbortSignal | undefined;
+  /** `EngineDeps.announce`. */
+  readonly announce: Announce | undefined;
   /** Group id → the last `observe-failed` event this engine wrote for it (to repeat it rarely). */
   readonly observeFailures: Map<string, { readonly reason: string; readonly at: number }>;
   /** Marks the start of a protocol step; throws `PassAbandonedError` when a fault is injected there. */
@@ -44,6 +47,7 @@ export function engineContext(deps: EngineDeps): EngineContext {
     launchSettleMs: deps.launchSettleMs ?? DEFAULT_LAUNCH_SETTLE_MS,
     observeFailures: new Map(),
     signal: deps.signal,
+    announce: deps.announce,
     providerCallTimeoutMs:
       deps.providerCallTimeoutMs ?? Math.floor((deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS) / 2),
     step(name, groupId) {

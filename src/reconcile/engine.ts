@@ -9,7 +9,13 @@ import { sweepGroups } from './sweep.js';
 import { resolveTarget } from './target.js';
 import type { Engine, EngineDeps, GroupStatus } from './types.js';
 
-const EMPTY_STATE: GroupState = { revision: 0, openIntents: [], healthSince: {}, retiring: {} };
+const EMPTY_STATE: GroupState = {
+  revision: 0,
+  openIntents: [],
+  healthSince: {},
+  retiring: {},
+  lifecycleDone: {},
+};
 
 async function observeAndPlan(ctx: EngineContext, record: GroupRecord) {
   const resolved = resolveTarget(ctx, record.spec, record.lifecycle === 'destroying');

@@ -1,7 +1,7 @@
 import type { Health } from '../flavors/types.js';
 import type { ObservedInstance, PendingLaunch, PlanInput } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
-import type { GroupState, Intent } from '../store/types.js';
+import type { GroupState, Intent, LifecycleResult } from '../store/types.js';
 import { TAG_CONFIG_HASH, TAG_INTENT, TAG_LOGICAL_ID, TAG_PROTECTED } from '../tags.js';
 import type { GroupTarget } from './target.js';
 
@@ -15,6 +15,8 @@ export interface PreparedInput {
   readonly healthSince: HealthSinceMap;
   /** `state.retiring` pruned of instances no longer observed. */
   readonly retiring: Record<string, number>;
+  /** `state.lifecycleDone` pruned of instances no longer observed (their hook is over). */
+  readonly lifecycleDone: Record<string, LifecycleResult>;
 }
 
 /** Instances of `instances` launched under the intent `token` (its `infrakit.intent` tag). */
@@ -102,6 +104,9 @@ export function preparePlanInput(
   const retiring: Record<string, number> = {};
   for (const [id, deadline] of Object.entries(state.retiring))
     if (observedIds.has(id)) retiring[id] = deadline;
+  const lifecycleDone: Record<string, LifecycleResult> = {};
+  for (const [id, result] of Object.entries(state.lifecycleDone))
+    if (observedIds.has(id)) lifecycleDone[id] = result;
 
   return {
     input: {
@@ -114,6 +119,7 @@ export function preparePlanInput(
     observed,
     healthSince,
     retiring,
+    lifecycleDone,
   };
 }
 

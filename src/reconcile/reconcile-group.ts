@@ -256,6 +256,8 @@ async function actHolding(
     keeper,
     instances: seen.instances,
     observedAt,
+    retiring: record.state.retiring,
+    lifecycleDone: record.state.lifecycleDone,
     events,
     launched: 0,
     terminated: 0,

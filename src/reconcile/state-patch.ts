@@ -26,6 +26,7 @@ export interface StatePatch {
   blocked: string | undefined;
   healthSince: PreparedInput['healthSince'];
   retiring: PreparedInput['retiring'];
+  lifecycleDone: PreparedInput['lifecycleDone'];
   nextCheckAt: number | undefined;
   lastReconcileAt?: number;
 }
@@ -37,6 +38,7 @@ export function desiredState(prepared: PreparedInput, plan: Plan, rejection: str
     blocked: rejection ?? plan.blocked?.reason,
     healthSince: prepared.healthSince,
     retiring: prepared.retiring,
+    lifecycleDone: prepared.lifecycleDone,
     nextCheckAt: plan.nextCheckAt,
   };
 }
@@ -50,7 +52,8 @@ export function stateChanged(state: GroupState, next: StatePatch): boolean {
     state.lastSummary !== next.lastSummary ||
     state.blocked !== next.blocked ||
     canonicalJson(state.healthSince) !== canonicalJson(next.healthSince) ||
-    canonicalJson(state.retiring) !== canonicalJson(next.retiring)
+    canonicalJson(state.retiring) !== canonicalJson(next.retiring) ||
+    canonicalJson(state.lifecycleDone) !== canonicalJson(next.lifecycleDone)
   );
 }
 
@@ -59,7 +62,12 @@ export function stateChanged(state: GroupState, next: StatePatch): boolean {
  * never rewritten, so a mark an events handler merged during the pass survives.
  */
 export function toStorePatch(state: GroupState, next: StatePatch): StoreStatePatch {
-  const { retiring, ...rest } = next;
+  const { retiring, lifecycleDone, ...rest } = next;
   const retiringRemove = Object.keys(state.retiring).filter((id) => !(id in retiring));
-  return { ...rest, ...(retiringRemove.length > 0 ? { retiringRemove } : {}) };
+  const gone = Object.entries(state.lifecycleDone).filter(([id]) => !(id in lifecycleDone));
+  return {
+    ...rest,
+    ...(retiringRemove.length > 0 ? { retiringRemove } : {}),
+    ...(gone.length > 0 ? { lifecycleDoneRemove: Object.fromEntries(gone) } : {}),
+  };
 }

@@ -4,6 +4,7 @@ import type { ObservedInstance, Plan } from '../plan/types.js';
 import type { ProviderRegistry } from '../providers/types.js';
 import type { GroupSpec } from '../spec/schema.js';
 import type { GroupStore } from '../store/types.js';
+import type { Announce } from './drain.js';
 
 /** What the engine needs, all passed in (no SDK client or env read at import time). */
 export interface EngineDeps {
@@ -43,6 +44,11 @@ export interface EngineDeps {
    * call, and releases its lease) and a sweep takes no further group. @default never aborted
    */
   readonly signal?: AbortSignal;
+  /**
+   * Where lifecycle hook notices go besides the group's event log: the bus deployed, the console in
+   * local mode. @default the event log only
+   */
+  readonly announce?: Announce;
   /**
    * Test-only crash injection: called before every protocol step. When it throws, the engine
    * abandons the pass at once (no release, no cleanup: the lease simply expires), as a crashed

@@ -73,6 +73,10 @@ export const FlavorSchema = z.strictObject({
   properties: PropertiesSchema.prefault({}).describe('Flavor-specific properties (vanilla: init, tags).'),
 });
 
+/** Health signals a group may listen to (`health.sources`). */
+export const HEALTH_SOURCES = ['ec2-status', 'target-group'] as const;
+export type HealthSource = (typeof HEALTH_SOURCES)[number];
+
 export const HealthSchema = z.strictObject({
   /** After launch, unknown or unhealthy does not count for this long. @default 300 */
   gracePeriodSeconds: z
@@ -100,6 +104,19 @@ export const HealthSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('Replace on an EC2 rebalance recommendation, not only on the 2-minute Spot notice.'),
+  /**
+   * What judges an instance unhealthy, besides the flavor: `ec2-status` (the provider's status: EC2
+   * status checks, a live process) and `target-group` (the load balancers' target health, for groups with
+   * `loadBalancers`). Absent: the provider's status alone.
+   */
+  sources: z
+    .array(z.enum(HEALTH_SOURCES))
+    .min(1)
+    .refine((s) => new Set(s).size === s.length, 'must not repeat a source')
+    .optional()
+    .describe(
+      'Health signals: ec2-status (the provider status: EC2 status checks, a live process) and target-group (load balancer target health). Absent: ec2-status only.',
+    ),
 });
 
 export const UpdateSchema = z
@@ -131,6 +148,68 @@ export const UpdateSchema = z
     path: ['maxSurge'],
   });
 
+/** ELBv2 target group ARN (instance targets). */
+const TARGET_GROUP_ARN =
+  /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/;
+
+export const LoadBalancersSchema = z.strictObject({
+  /** Target groups every member is registered in (ELBv2, target type `instance`). */
+  targetGroupArns: z
+    .array(z.string().regex(TARGET_GROUP_ARN, 'must be an ELBv2 target group ARN'))
+    .min(1)
+    .max(5)
+    .refine((a) => new Set(a).size === a.length, 'must not repeat a target group')
+    .describe('ELBv2 target groups (target type instance) every member is registered in.'),
+  /** The port targets are registered on; absent: the target group's own port. */
+  port: z
+    .int()
+    .min(1)
+    .max(65_535)
+    .optional()
+    .describe("Port to register targets on (default: the target group's)."),
+  /** When a new instance is registered: once running, or once the flavor judges it healthy. @default running */
+  registerWhen: z
+    .enum(['running', 'healthy'])
+    .default('running')
+    .describe('Register a new instance once it is running, or once its flavor health is healthy.'),
+});
+
+/** One lifecycle hook: the controller waits for a completion call, or the timeout. */
+export const LifecycleHookSchema = z.strictObject({
+  /** How long to wait for `POST /groups/{id}/instances/{instanceId}/complete`. @default 300 */
+  timeoutSeconds: z
+    .int()
+    .min(1)
+    .max(7_200)
+    .default(300)
+    .describe('How long to wait for the completion call before acting on defaultResult.'),
+  /** What a timeout means. @default continue */
+  defaultResult: z
+    .enum(['continue', 'abandon'])
+    .default('continue')
+    .describe('The result when nobody completes the hook in time: continue or abandon.'),
+});
+
+export const LifecycleSchema = z.strictObject({
+  /**
+   * Upper bound on a drain before terminate (load balancer deregistration, a process's SIGTERM
+   * before SIGKILL). @default 300
+   */
+  drainTimeoutSeconds: z
+    .int()
+    .min(0)
+    .max(3_600)
+    .default(300)
+    .describe('Longest drain before terminate (deregistration wait, SIGTERM before SIGKILL).'),
+  /** Before a new instance counts as in service. */
+  launching: LifecycleHookSchema.optional().describe('Hook before a new instance counts as in service.'),
+  /** Before an instance is terminated (after its deregistration starts). */
+  terminating: LifecycleHookSchema.optional().describe('Hook before an instance is terminated.'),
+});
+
+/** Default drain bound when a spec has no `lifecycle`. */
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 300;
+
 export const GroupSpecSchema = z.strictObject({
   id: GroupIdSchema,
   allocation: AllocationSchema,
@@ -138,6 +217,12 @@ export const GroupSpecSchema = z.strictObject({
   flavor: FlavorSchema.prefault({}),
   health: HealthSchema.prefault({}),
   update: UpdateSchema.prefault({}),
+  /** Load balancer target groups the members are registered in (providers that support it: ec2). */
+  loadBalancers: LoadBalancersSchema.optional().describe(
+    'Load balancer target groups the members are registered in (ec2).',
+  ),
+  /** Drain bound and lifecycle hooks. */
+  lifecycle: LifecycleSchema.optional().describe('Drain bound and lifecycle hooks (launching, terminating).'),
   /** No actions at all while true; the plan says why. @default false */
   paused: z.boolean().default(false).describe('No actions at all while true; the plan says why.'),
 });
@@ -149,3 +234,6 @@ export type GroupSpec = z.output<typeof GroupSpecSchema>;
 export type Allocation = GroupSpec['allocation'];
 export type HealthPolicy = GroupSpec['health'];
 export type UpdatePolicy = GroupSpec['update'];
+export type LoadBalancers = z.output<typeof LoadBalancersSchema>;
+export type Lifecycle = z.output<typeof LifecycleSchema>;
+export type LifecycleHook = z.output<typeof LifecycleHookSchema>;

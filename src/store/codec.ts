@@ -3,7 +3,15 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { canonicalJson } from '../spec/hash.js';
 import type { GroupSpec } from '../spec/schema.js';
 import { TABLE_KEY } from './table.js';
-import type { GroupEvent, GroupLifecycle, GroupRecord, GroupState, Intent, StoredSpec } from './types.js';
+import type {
+  GroupEvent,
+  GroupLifecycle,
+  GroupRecord,
+  GroupState,
+  Intent,
+  LifecycleResult,
+  StoredSpec,
+} from './types.js';
 
 /**
  * Item ↔ domain mapping. Structured values that are always written whole (the spec, an intent's
@@ -38,6 +46,9 @@ export const ATTR = {
   intent: 'intent',
   doneAt: 'doneAt',
   launchedIds: 'launchedIds',
+  drainingSince: 'drainingSince',
+  /** String set of `<instance id>=<result>`: added by the API, removed by the holder. */
+  lifecycleDone: 'lifecycleDone',
   event: 'event',
   groupId: 'groupId',
 } as const;
@@ -99,7 +110,25 @@ function stateFromItem(item: Item): GroupState {
     openIntents: [...(item[ATTR.openIntents]?.SS ?? [])].sort(),
     healthSince: parseJson<GroupState['healthSince']>(s(item, ATTR.healthSince), {}),
     retiring,
+    lifecycleDone: lifecycleDoneOf(item[ATTR.lifecycleDone]?.SS ?? []),
   };
+}
+
+/** `<instance id>=<result>` set members ↔ marks. */
+export function lifecycleMember(instanceId: string, result: LifecycleResult): string {
+  return `${instanceId}=${result}`;
+}
+
+function lifecycleDoneOf(members: readonly string[]): Record<string, LifecycleResult> {
+  const done: Record<string, LifecycleResult> = {};
+  for (const member of members) {
+    const at = member.lastIndexOf('=');
+    const result = member.slice(at + 1);
+    // Two calls with different results: abandon wins (the safer of the two for a launch).
+    if (at > 0 && (result === 'continue' || result === 'abandon') && done[member.slice(0, at)] !== 'abandon')
+      done[member.slice(0, at)] = result;
+  }
+  return done;
 }
 
 export function groupFromItem(item: Item): GroupRecord {
@@ -112,10 +141,10 @@ export function groupFromItem(item: Item): GroupRecord {
 }
 
 /** The immutable part of an intent, stored as one JSON attribute. */
-type IntentBody = Omit<Intent, 'doneAt' | 'launchedIds'>;
+type IntentBody = Omit<Intent, 'doneAt' | 'launchedIds' | 'drainingSince'>;
 
 export function intentBody(intent: Intent): string {
-  const { doneAt: _done, launchedIds: _launched, ...body } = intent;
+  const { doneAt: _done, launchedIds: _launched, drainingSince: _draining, ...body } = intent;
   return JSON.stringify(body satisfies IntentBody);
 }
 
@@ -123,9 +152,11 @@ export function intentFromItem(item: Item): Intent {
   const body = parseJson<IntentBody | undefined>(s(item, ATTR.intent), undefined);
   const doneAt = n(item, ATTR.doneAt);
   const launchedIds = parseJson<readonly string[] | undefined>(s(item, ATTR.launchedIds), undefined);
+  const drainingSince = n(item, ATTR.drainingSince);
   return {
     ...required(body, ATTR.intent),
     ...(doneAt !== undefined ? { doneAt } : {}),
+    ...(drainingSince !== undefined ? { drainingSince } : {}),
     ...(launchedIds !== undefined ? { launchedIds } : {}),
   };
 }

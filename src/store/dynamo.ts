@@ -11,7 +11,9 @@ import type {
   GroupRecord,
   GroupStore,
   Intent,
+  IntentProgress,
   LeaseState,
+  LifecycleResult,
   Page,
   StatePatch,
   StoredSpec,
@@ -99,11 +101,14 @@ export class DynamoGroupStore implements GroupStore {
   markRetiring(id: string, instanceId: string, deadline: number): Promise<void> {
     return lease.markRetiring(this.ctx, id, instanceId, deadline);
   }
+  markLifecycleDone(id: string, instanceId: string, result: LifecycleResult): Promise<void> {
+    return lease.markLifecycleDone(this.ctx, id, instanceId, result);
+  }
 
   putIntent(intent: Intent, held: LeaseState): Promise<void> {
     return intents.putIntent(this.ctx, intent, held);
   }
-  updateIntent(intent: Intent, patch: { launchedIds?: readonly string[] }, held: LeaseState): Promise<void> {
+  updateIntent(intent: Intent, patch: IntentProgress, held: LeaseState): Promise<void> {
     return intents.updateIntent(this.ctx, intent, patch, held);
   }
   completeIntent(intent: Intent, held: LeaseState, now: number): Promise<void> {

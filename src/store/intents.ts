@@ -6,7 +6,7 @@ import { all, Expr, num, str, UpdateBuilder } from './expr.js';
 import { groupPartition, INTENT_PREFIX, intentKey } from './keys.js';
 import { fencedUpdate } from './lease.js';
 import { TABLE_KEY, TTL_ATTRIBUTE } from './table.js';
-import type { Intent, LeaseState } from './types.js';
+import type { Intent, IntentProgress, LeaseState } from './types.js';
 import { putItemIf } from './write.js';
 
 /**
@@ -50,16 +50,18 @@ export async function putIntent(ctx: StoreContext, intent: Intent, lease: LeaseS
 export async function updateIntent(
   ctx: StoreContext,
   intent: Intent,
-  patch: { launchedIds?: readonly string[] },
+  patch: IntentProgress,
   lease: LeaseState,
 ): Promise<void> {
   // The lease lives on the group record: prove we still hold it before touching the intent.
   await fencedUpdate(ctx, intent.groupId, lease, (update) => {
     update.increment(ATTR.revision);
   });
-  if (patch.launchedIds === undefined) return;
+  if (patch.launchedIds === undefined && patch.drainingSince === undefined) return;
   const e = new Expr();
-  const update = new UpdateBuilder(e).set(ATTR.launchedIds, str(JSON.stringify(patch.launchedIds)));
+  const update = new UpdateBuilder(e);
+  if (patch.launchedIds !== undefined) update.set(ATTR.launchedIds, str(JSON.stringify(patch.launchedIds)));
+  if (patch.drainingSince !== undefined) update.set(ATTR.drainingSince, num(patch.drainingSince));
   try {
     await ctx.write((c) =>
       c.send(

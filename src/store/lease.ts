@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { ATTR } from './codec.js';
+import { ATTR, lifecycleMember } from './codec.js';
 import {
   atRevision,
   atVersion,
@@ -14,7 +14,7 @@ import type { StoreContext } from './context.js';
 import { GroupNotFoundError, LeaseLostError } from './errors.js';
 import { all, type Expr, num, str, type UpdateBuilder } from './expr.js';
 import { currentVersion } from './specs.js';
-import type { LeaseState, StatePatch } from './types.js';
+import type { LeaseState, LifecycleResult, StatePatch } from './types.js';
 import { updateGroupRecord } from './write.js';
 
 /**
@@ -108,6 +108,9 @@ function applyPatch(update: UpdateBuilder, patch: StatePatch): void {
   // Key by key, so a mark merged by an events handler during this pass is never lost.
   for (const instanceId of new Set(patch.retiringRemove ?? []))
     update.removeMapKey(ATTR.retiring, instanceId);
+  // Exactly the members read: a result the API adds during this pass stays for the next one.
+  const acted = Object.entries(patch.lifecycleDoneRemove ?? {}).map(([id, r]) => lifecycleMember(id, r));
+  if (acted.length > 0) update.deleteFromSet(ATTR.lifecycleDone, acted);
 }
 
 /** Writes state fields under the lease and bumps `revision`. */
@@ -154,6 +157,21 @@ export async function recordState(
     );
   });
   return conflict === undefined;
+}
+
+/** Adds one lifecycle completion, without the lease (the API is not a holder). */
+export async function markLifecycleDone(
+  ctx: StoreContext,
+  id: string,
+  instanceId: string,
+  result: LifecycleResult,
+): Promise<void> {
+  const conflict = await updateGroupRecord(ctx, id, (update, e) => {
+    update.addToSet(ATTR.lifecycleDone, [lifecycleMember(instanceId, result)]);
+    // Race: the group was deleted meanwhile; do not create a stray record holding only this mark.
+    return itemExists(e);
+  });
+  if (conflict) throw new GroupNotFoundError(id, { cause: conflict });
 }
 
 /** Merges one retiring mark, without the lease (the events handler is not a holder). */

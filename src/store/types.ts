@@ -42,15 +42,25 @@ export interface GroupState {
   readonly retiring: Readonly<Record<string, number>>;
   /** Epoch ms before which the next reconcile is worth doing (planner's nextCheckAt). */
   readonly nextCheckAt?: number;
+  /**
+   * Instance id → the result a caller gave its lifecycle hook (`POST …/instances/{id}/complete`),
+   * merged without the lease at any moment; the holder removes a mark once it has acted on it.
+   */
+  readonly lifecycleDone: Readonly<Record<string, LifecycleResult>>;
 }
+
+/** A lifecycle hook's outcome: go on (`continue`) or give the instance up (`abandon`). */
+export type LifecycleResult = 'continue' | 'abandon';
 
 /**
  * The state fields a lease holder writes. `retiring` is never rewritten as a whole: event handlers
  * add marks without the lease at any moment, so a holder only removes the marks it has seen go
  * (`retiringRemove`), and a mark added during its pass survives.
  */
-export type StatePatch = Partial<Omit<GroupState, 'lease' | 'revision' | 'retiring'>> & {
+export type StatePatch = Partial<Omit<GroupState, 'lease' | 'revision' | 'retiring' | 'lifecycleDone'>> & {
   readonly retiringRemove?: readonly string[];
+  /** Lifecycle marks acted on (instance id → the result read): removed one by one, like `retiringRemove`. */
+  readonly lifecycleDoneRemove?: Readonly<Record<string, LifecycleResult>>;
 };
 
 /** One group as listed: current spec plus state. */
@@ -79,6 +89,27 @@ export interface Intent {
   readonly doneAt?: number;
   /** launch: ids launched so far (best effort; the `infrakit.intent` tag is the truth). */
   readonly launchedIds?: readonly string[];
+  /** terminate: the drain before the destroy, fixed when the intent is written (see `IntentDrain`). */
+  readonly drain?: IntentDrain;
+  /** terminate: when the drain was started (targets deregistered, hook announced, flavor drained). */
+  readonly drainingSince?: number;
+}
+
+/**
+ * The drain a terminate intent owes before its destroy. The deadlines are absolute (epoch ms), so
+ * any later pass, by any reconciler, finishes the wait without knowing who started it.
+ */
+export interface IntentDrain {
+  /** Load balancers: wait until no target is left registered, at most until this time. */
+  readonly targetsUntil?: number;
+  /** Lifecycle hook `terminating`: wait for its completion, at most until this time. */
+  readonly hookUntil?: number;
+}
+
+/** What an open intent records as it goes. */
+export interface IntentProgress {
+  readonly launchedIds?: readonly string[];
+  readonly drainingSince?: number;
 }
 
 export type GroupEventLevel = 'info' | 'warn' | 'error';
@@ -154,12 +185,17 @@ export interface GroupStore {
    * `GroupNotFoundError` when the group record is gone (never creates a record).
    */
   markRetiring(id: string, instanceId: string, deadline: number): Promise<void>;
+  /**
+   * Records a lifecycle hook's completion for one instance (the API): one atomic set add, no lease
+   * needed. `GroupNotFoundError` when the group record is gone.
+   */
+  markLifecycleDone(id: string, instanceId: string, result: LifecycleResult): Promise<void>;
 
   // ---- intents ----
   /** Writes an intent (create only) and adds its token to `openIntents`, under the lease. */
   putIntent(intent: Intent, lease: LeaseState): Promise<void>;
   /** Records progress (launched ids) on an open intent, under the lease. */
-  updateIntent(intent: Intent, patch: { launchedIds?: readonly string[] }, lease: LeaseState): Promise<void>;
+  updateIntent(intent: Intent, patch: IntentProgress, lease: LeaseState): Promise<void>;
   /** Marks an intent done and removes its token from `openIntents`, under the lease. */
   completeIntent(intent: Intent, lease: LeaseState, now: number): Promise<void>;
   /** Open (not done) intents of a group. */

@@ -117,6 +117,38 @@ describe('PUT /groups/{id}', () => {
     expect(h.reconcileRequests).toEqual([]);
   });
 
+  it('refuses loadBalancers on a provider that does not register targets, naming the field, writing nothing', async () => {
+    const before = await h.scan();
+    const arn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef';
+    const err = expectError(
+      await put('web', cattle('web', 2, { loadBalancers: { targetGroupArns: [arn] } })),
+      400,
+      'invalid-spec',
+    );
+    expect(err.issues).toEqual([
+      {
+        path: 'loadBalancers',
+        message: expect.stringMatching(/provider fake does not register instances in load balancers/),
+      },
+    ]);
+    const noArn = expectError(
+      await put('web', cattle('web', 2, { loadBalancers: { targetGroupArns: ['tg-web'] } })),
+      400,
+      'invalid-spec',
+    );
+    expect(noArn.issues?.map((i) => i.path)).toEqual(['loadBalancers.targetGroupArns.0']);
+    const source = expectError(
+      await put('web', cattle('web', 2, { health: { sources: ['ec2-status', 'target-group'] } })),
+      400,
+      'invalid-spec',
+    );
+    expect(source.issues).toEqual([
+      { path: 'health.sources', message: expect.stringMatching(/needs loadBalancers/) },
+    ]);
+    expect(await h.scan()).toBe(before);
+    expect(h.reconcileRequests).toEqual([]);
+  });
+
   it('refuses an id in the body that differs from the path, writing nothing', async () => {
     const before = await h.scan();
     const err = expectError(await put('web', cattle('other')), 400, 'invalid-spec');

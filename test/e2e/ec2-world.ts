@@ -6,12 +6,15 @@ import {
   RunInstancesCommand,
   type Tag,
 } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { FlavorRegistry } from '../../src/flavors/types.js';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
 import { Ec2Provider } from '../../src/providers/ec2/provider.js';
+import { Elbv2TargetGroups } from '../../src/providers/ec2/targets.js';
 import { TokenBucket } from '../../src/providers/ec2/token-bucket.js';
+import type { TargetGroups } from '../../src/providers/types.js';
 import { createEngine } from '../../src/reconcile/index.js';
-import type { Engine, FaultHook, SweepReport } from '../../src/reconcile/types.js';
+import type { Engine, EngineDeps, FaultHook, SweepReport } from '../../src/reconcile/types.js';
 import { type GroupSpec, type GroupSpecInput, validateSpec } from '../../src/spec/index.js';
 import { DynamoGroupStore } from '../../src/store/index.js';
 import { TAG_CONTROLLER, TAG_GROUP } from '../../src/tags.js';
@@ -41,14 +44,18 @@ export interface Ec2World {
   readonly raw: EC2Client;
   readonly store: DynamoGroupStore;
   readonly provider: Ec2Provider;
-  /** Every request the provider sent, in order (faulted ones included). */
+  /** Every request the provider sent, EC2 and ELBv2 in one timeline, in order (faulted ones included). */
   readonly sent: SentRequest[];
+  /** The provider's ELBv2 target groups (moto's), counted by operation. */
+  readonly targets: Elbv2TargetGroups;
+  /** An unrecorded ELBv2 client for out-of-band actions and for looking. */
+  readonly rawElb: ElasticLoadBalancingV2Client;
   /** The fault applied to the provider's next requests; undefined lets everything through. */
   fault: RequestFault | undefined;
   /** Epoch ms as the engine sees it: real time plus `advance`d offsets (so leases can expire). */
   now(): number;
   advance(ms: number): void;
-  engine(faults?: FaultHook): Engine;
+  engine(faults?: FaultHook, extra?: Partial<EngineDeps>): Engine;
   /** Validates and stores `spec`, creating it or replacing it at its stored version. */
   put(spec: GroupSpecInput): Promise<GroupSpec>;
   /** The identity this world's engines run as (its `infrakit.controller`). */
@@ -63,7 +70,12 @@ export interface Ec2World {
 export async function newEc2World(
   endpoint: string,
   dynamo: DynamoTestServer,
-  options: { retryAttempts?: number; controllerId?: string } = {},
+  options: {
+    retryAttempts?: number;
+    controllerId?: string;
+    /** Wraps the provider's target groups (to play what moto lacks, such as `draining`). */
+    targets?: (real: TargetGroups) => TargetGroups;
+  } = {},
 ): Promise<Ec2World> {
   const controllerId = options.controllerId ?? 'e2e-controller';
   let offset = 0;
@@ -76,8 +88,33 @@ export async function newEc2World(
     world.fault?.(command, input);
     reached.push({ command, input });
   });
+  const elbClient = (record: boolean) => {
+    const c = new ElasticLoadBalancingV2Client({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    if (record)
+      c.middlewareStack.add(
+        (next, context) => async (args) => {
+          const command = String(context.commandName ?? '');
+          const input = args.input as Record<string, unknown>;
+          sent.push({ command, input });
+          world.fault?.(command, input);
+          reached.push({ command, input });
+          return next(args);
+        },
+        { step: 'initialize', name: 'recordElbv2' },
+      );
+    return c;
+  };
+  const elb = elbClient(true);
+  const rawElb = elbClient(false);
+  const targets = new Elbv2TargetGroups(elb);
   const provider = new Ec2Provider({
     client,
+    targets: options.targets ? options.targets(targets) : targets,
     // RunInstances pacing is proven by the provider's own tests; here it would only slow moto down.
     bucket: new TokenBucket({ capacity: 1_000, refillPerSecond: 1_000 }),
     retry: { maxAttempts: options.retryAttempts ?? 3, baseDelayMs: 1, maxDelayMs: 5 },
@@ -92,11 +129,13 @@ export async function newEc2World(
     store,
     provider,
     sent,
+    targets,
+    rawElb,
     now,
     advance(ms: number) {
       offset += ms;
     },
-    engine(faults?: FaultHook) {
+    engine(faults?: FaultHook, extra: Partial<EngineDeps> = {}) {
       owners += 1;
       return createEngine({
         store,
@@ -109,6 +148,7 @@ export async function newEc2World(
         // moto slows down as instances pile up; a slow answer is not what these tests are about.
         describeTimeoutMs: 30_000,
         ...(faults ? { faults } : {}),
+        ...extra,
       });
     },
     async put(input: GroupSpecInput) {
@@ -131,6 +171,8 @@ export async function newEc2World(
     close() {
       client.destroy();
       raw.destroy();
+      elb.destroy();
+      rawElb.destroy();
       ddb.destroy();
     },
   });

@@ -87,6 +87,7 @@ export function leaseCases(fx: StoreFixture): void {
       healthSince: { 'i-1': { health: 'unhealthy', since: T0 } },
     });
     await store.markRetiring('web', 'i-2', T0 + 120_000);
+    await store.markLifecycleDone('web', 'i-3', 'abandon');
     await store.putSpec(specOf('web', { allocation: { size: 5 } }), { expectedVersion: 1, now: T0 + 2 });
     let group = await store.getGroup('web');
     expect(group?.version).toBe(2);
@@ -100,6 +101,7 @@ export function leaseCases(fx: StoreFixture): void {
       openIntents: ['t1', 't2'],
       healthSince: { 'i-1': { health: 'unhealthy', since: T0 } },
       retiring: { 'i-2': T0 + 120_000 },
+      lifecycleDone: { 'i-3': 'abandon' },
     });
     await store.updateState('web', lease, { blocked: undefined, nextCheckAt: undefined, openIntents: [] });
     group = await store.getGroup('web');
@@ -109,6 +111,44 @@ export function leaseCases(fx: StoreFixture): void {
     expect(group?.state.nextCheckAt).toBeUndefined();
     expect(group?.state.openIntents).toStrictEqual([]);
     expect(group?.state.lastSummary).toBe('launch 2');
+  });
+
+  it('lifecycle completions merge without the lease; a holder removes only the ones it read; a missing group is an error', async () => {
+    const { store, peers } = await fx.table();
+    await store.putSpec(specOf('web'), { createOnly: true, now: T0 });
+    await Promise.all(
+      peers(4).map((s, i) => s.markLifecycleDone('web', `i-${i}`, i === 0 ? 'abandon' : 'continue')),
+    );
+    const lease = await store.acquireLease('web', 'a', TTL, T0);
+    if (!lease) throw new Error('no lease');
+    // A second answer for i-1 arrives during the pass: the holder removes what it read, not that.
+    await store.markLifecycleDone('web', 'i-1', 'abandon');
+    await store.updateState('web', lease, { lifecycleDoneRemove: { 'i-0': 'abandon', 'i-1': 'continue' } });
+    expect((await store.getGroup('web'))?.state.lifecycleDone).toStrictEqual({
+      'i-1': 'abandon',
+      'i-2': 'continue',
+      'i-3': 'continue',
+    });
+    expect(await rejectionOf(store.markLifecycleDone('ghost', 'i-1', 'continue'))).toBeInstanceOf(
+      GroupNotFoundError,
+    );
+  });
+
+  it('a terminate intent keeps its drain deadlines and records when its drain started', async () => {
+    const { store } = await fx.table();
+    await store.putSpec(specOf('web'), { createOnly: true, now: T0 });
+    const lease = await store.acquireLease('web', 'a', TTL, T0);
+    if (!lease) throw new Error('no lease');
+    const { count: _count, configHash: _hash, ...base } = intentOf('web', 'drain');
+    const intent = {
+      ...base,
+      kind: 'terminate' as const,
+      ids: ['i-1'],
+      drain: { targetsUntil: T0 + 300_000, hookUntil: T0 + 60_000 },
+    };
+    await store.putIntent(intent, lease);
+    await store.updateIntent(intent, { drainingSince: T0 + 5 }, lease);
+    expect(await store.listOpenIntents('web')).toStrictEqual([{ ...intent, drainingSince: T0 + 5 }]);
   });
 
   it('retiring marks from concurrent event handlers merge, without the lease; a missing group is an error', async () => {

@@ -25,7 +25,13 @@ export function specCases(fx: StoreFixture): void {
     const group = await store.getGroup('web');
     expect(group?.spec).toStrictEqual(spec);
     expect(group).toMatchObject({ id: 'web', version: 1, etag: stored.etag, lifecycle: 'active' });
-    expect(group?.state).toStrictEqual({ revision: 0, openIntents: [], healthSince: {}, retiring: {} });
+    expect(group?.state).toStrictEqual({
+      revision: 0,
+      openIntents: [],
+      healthSince: {},
+      retiring: {},
+      lifecycleDone: {},
+    });
     expect(await store.getGroup('nope')).toBeUndefined();
   });
 

@@ -8,6 +8,7 @@ import { ec2InstanceGroupLookup } from './lookup.js';
 import { parseEc2Properties } from './properties.js';
 import { Ec2Provider } from './provider.js';
 import { lazyEc2Client } from './sdk.js';
+import { Elbv2TargetGroups, lazyElbv2Client } from './targets.js';
 
 /** The construct's launch guardrails (JSON in INFRAKIT_LAUNCH_GUARDRAILS); none when unset. */
 export function launchGuardrails(env: Readonly<Record<string, string | undefined>>): LaunchGuardrails {
@@ -43,19 +44,22 @@ export const ec2Plugin: ProviderPlugin = {
     const { env, ec2Endpoint } = environment;
     const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
     // The provider retries throttling itself (with its token bucket): no second layer of retries.
-    const client = ec2Endpoint
-      ? lazyEc2Client({
-          maxAttempts: 1,
+    const endpoint = ec2Endpoint
+      ? {
           endpoint: ec2Endpoint,
           region,
           ...(isLoopback(new URL(ec2Endpoint)) ? { credentials: LOOPBACK_CREDENTIALS } : {}),
-        })
-      : lazyEc2Client({ maxAttempts: 1 });
+        }
+      : {};
+    const client = lazyEc2Client({ maxAttempts: 1, ...endpoint });
+    // ELBv2 keeps the SDK's standard retry: its calls are few and not paced by the EC2 bucket.
+    const targets = new Elbv2TargetGroups(lazyElbv2Client(endpoint));
     return {
-      provider: new Ec2Provider({ client, guardrails: launchGuardrails(env) }),
+      provider: new Ec2Provider({ client, guardrails: launchGuardrails(env), targets }),
       lookupInstanceGroup: ec2InstanceGroupLookup(client, environment.controllerId),
     };
   },
   validateProperties: (properties) => parseEc2Properties(properties),
+  loadBalancers: true,
   grants: ec2Grants,
 };

@@ -8,6 +8,7 @@ import type {
   InstanceProvider,
   ProvisionRequest,
   ProvisionResult,
+  TargetGroups,
 } from '../types.js';
 import { CallCounter, createEc2Api, type Ec2Api } from './api.js';
 import { describeInstances } from './describe.js';
@@ -39,6 +40,8 @@ export interface Ec2ProviderOptions {
   readonly retry?: Omit<RetryOptions, 'sleep'>;
   /** Limits on what may be launched at all, whatever a spec says. @default none */
   readonly guardrails?: LaunchGuardrails;
+  /** ELBv2 target groups (`Elbv2TargetGroups`), for specs with `loadBalancers`. @default none */
+  readonly targets?: TargetGroups;
 }
 
 /**
@@ -54,6 +57,7 @@ export class Ec2Provider implements InstanceProvider {
   readonly calls = new CallCounter();
   private readonly api: Ec2Api;
   private readonly guardrails: LaunchGuardrails;
+  readonly targets?: TargetGroups;
 
   constructor(options: Ec2ProviderOptions) {
     const sleep = options.sleep ?? realSleep;
@@ -65,6 +69,7 @@ export class Ec2Provider implements InstanceProvider {
       retry: { ...options.retry, sleep },
     });
     this.guardrails = options.guardrails ?? {};
+    if (options.targets) this.targets = options.targets;
   }
 
   /** Strict zod validation with field paths; fills in defaults (IMDSv2 required, …); the guardrails. Pure. */

@@ -1,0 +1,251 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateTargetGroupCommand,
+  DescribeTargetHealthCommand,
+  ModifyTargetGroupAttributesCommand,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TargetGroups, TargetHealth } from '../../src/providers/types.js';
+import type { FaultHook } from '../../src/reconcile/types.js';
+import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
+import { createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
+import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS, newEc2World } from './ec2-world.js';
+
+/**
+ * Deregister → wait → terminate on moto's EC2 and ELBv2, with the real engine and store. moto's
+ * DeregisterTargets removes a target at once (no `draining` state), so the tests that prove the
+ * wait play AWS's `draining` over moto's answers (`withDraining`) and drive time with the
+ * controller's own clock.
+ */
+
+let moto: MotoServer;
+let dynamo: DynamoTestServer;
+let raw: EC2Client;
+let net: TestNetwork;
+const worlds: Ec2World[] = [];
+
+async function world(options: Parameters<typeof newEc2World>[2] = {}): Promise<Ec2World> {
+  const w = await newEc2World(moto.endpoint, dynamo, options);
+  worlds.push(w);
+  return w;
+}
+
+async function targetGroup(w: Ec2World, name: string, delaySeconds: number): Promise<string> {
+  const out = await w.rawElb.send(
+    new CreateTargetGroupCommand({
+      Name: name,
+      Protocol: 'HTTP',
+      Port: 80,
+      VpcId: net.vpcId,
+      TargetType: 'instance',
+    }),
+  );
+  const arn = out.TargetGroups?.[0]?.TargetGroupArn ?? '';
+  await w.rawElb.send(
+    new ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: arn,
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(delaySeconds) }],
+    }),
+  );
+  return arn;
+}
+
+async function registered(w: Ec2World, arn: string): Promise<string[]> {
+  const out = await w.rawElb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+  return (out.TargetHealthDescriptions ?? [])
+    .filter((d) => d.TargetHealth?.Reason !== 'Target.NotRegistered')
+    .map((d) => d.Target?.Id ?? '')
+    .sort();
+}
+
+/** What AWS does and moto does not: a deregistered target drains until the test says it is gone. */
+function withDraining(real: TargetGroups, draining: Set<string>): TargetGroups {
+  return {
+    targets: async (arn, options) => {
+      const now: TargetHealth[] = [...(await real.targets(arn, options))];
+      for (const id of draining) if (!now.some((t) => t.id === id)) now.push({ id, state: 'draining' });
+      return now;
+    },
+    register: (arn, ids, port, options) => real.register(arn, ids, port, options),
+    deregister: async (arn, ids, port, options) => {
+      await real.deregister(arn, ids, port, options);
+      for (const id of ids) draining.add(id);
+    },
+    deregistrationDelaySeconds: (arn, options) => real.deregistrationDelaySeconds(arn, options),
+  };
+}
+
+/** The ELBv2 and EC2 mutations that named `id`, in order. */
+function callsNaming(w: Ec2World, id: string): string[] {
+  return w.sent
+    .filter((r) => {
+      const targets = (r.input.Targets as { Id?: string }[] | undefined) ?? [];
+      const instances = (r.input.InstanceIds as string[] | undefined) ?? [];
+      return targets.some((t) => t.Id === id) || instances.includes(id);
+    })
+    .map((r) => r.command.replace(/Command$/, ''))
+    .filter((c) => c !== 'DescribeInstances' && c !== 'DescribeInstanceStatus');
+}
+
+async function startGroup(w: Ec2World, id: string, arn: string, extra = {}): Promise<string[]> {
+  await w.put(ec2Spec(id, 2, net, {}, { loadBalancers: { targetGroupArns: [arn] }, ...extra }));
+  await converge(w.engine(), [id]);
+  const members = (await w.live(id)).map((i) => i.InstanceId ?? '').sort();
+  expect(members).toHaveLength(2);
+  // Registration at launch is proven elsewhere; here the members start registered whatever did it.
+  await w.rawElb.send(
+    new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: members.map((Id) => ({ Id })) }),
+  );
+  return members;
+}
+
+async function shrinkTo(w: Ec2World, id: string, arn: string, size: number, extra = {}) {
+  await w.put(ec2Spec(id, size, net, {}, { loadBalancers: { targetGroupArns: [arn] }, ...extra }));
+}
+
+describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
+  beforeAll(async () => {
+    [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
+    await moto.reset();
+    raw = ec2Client(moto.endpoint);
+    net = await createNetwork(raw);
+  }, 60_000);
+
+  afterEach(() => {
+    for (const w of worlds.splice(0)) w.close();
+  });
+
+  afterAll(async () => {
+    raw?.destroy();
+    await Promise.all([moto?.stop(), dynamo?.stop()]);
+  });
+
+  it('scale-down deregisters first and terminates on a later pass, call by call', async () => {
+    const w = await world();
+    const arn = await targetGroup(w, 'drain-order', 300);
+    const members = await startGroup(w, 'drain-order', arn);
+    await shrinkTo(w, 'drain-order', arn, 1);
+    const engine = w.engine();
+    const mark = w.sent.length;
+
+    const first = await engine.reconcileGroup('drain-order');
+    expect(first.outcome).toBe('acted');
+    expect(first.terminated).toBe(0);
+    expect(w.terminated()).toEqual([]);
+    const deregistered = w.sent.filter((r) => r.command === 'DeregisterTargetsCommand');
+    expect(deregistered).toHaveLength(1);
+    const gone = ((deregistered[0]?.input.Targets as { Id: string }[]) ?? []).map((t) => t.Id);
+    expect(gone).toHaveLength(1);
+    const victim = gone[0] ?? '';
+    expect(await registered(w, arn)).toEqual(members.filter((m) => m !== victim));
+    expect((await w.live('drain-order')).map((i) => i.InstanceId).sort()).toEqual(members);
+    expect((await w.store.getGroup('drain-order'))?.state.openIntents).toHaveLength(1);
+
+    const second = await engine.reconcileGroup('drain-order');
+    expect(second.terminated).toBe(1);
+    expect(callsNaming(w, victim)).toEqual(['DeregisterTargets', 'TerminateInstances']);
+    // The order across both APIs: the deregistration delay read, then target health, deregister,
+    // target health again on the next pass, and only then the terminate.
+    const timeline = w.sent
+      .slice(mark)
+      .map((r) => r.command.replace(/Command$/, ''))
+      .filter((c) => c !== 'DescribeInstances' && c !== 'DescribeInstanceStatus');
+    expect(timeline).toEqual([
+      'DescribeTargetGroupAttributes',
+      'DescribeTargetHealth',
+      'DeregisterTargets',
+      'DescribeTargetHealth',
+      'TerminateInstances',
+    ]);
+    expect(w.terminated()).toEqual([victim]);
+    expect((await w.live('drain-order')).map((i) => i.InstanceId)).toEqual(
+      members.filter((m) => m !== victim),
+    );
+    expect((await w.store.getGroup('drain-order'))?.state.openIntents).toEqual([]);
+    expect(await converge(engine, ['drain-order'])).toBe(1);
+  }, 120_000);
+
+  it('waits while the target drains, across passes, until the deregistration delay has passed', async () => {
+    const draining = new Set<string>();
+    const w = await world({ targets: (real) => withDraining(real, draining) });
+    const arn = await targetGroup(w, 'drain-wait', 60);
+    await startGroup(w, 'drain-wait', arn);
+    await shrinkTo(w, 'drain-wait', arn, 1);
+    const engine = w.engine();
+    await engine.reconcileGroup('drain-wait');
+    expect(draining.size).toBe(1);
+    for (const step of [10_000, 20_000, 20_000]) {
+      w.advance(step);
+      const pass = await engine.reconcileGroup('drain-wait');
+      expect(pass.terminated).toBe(0);
+    }
+    expect(w.terminated()).toEqual([]);
+    w.advance(11_000); // 61 s after the drain started: the delay has passed
+    expect((await engine.reconcileGroup('drain-wait')).terminated).toBe(1);
+    expect(w.terminated()).toEqual([...draining]);
+    // Re-deregistering a draining target is never needed: one DeregisterTargets in all.
+    expect(w.sent.filter((r) => r.command === 'DeregisterTargetsCommand')).toHaveLength(1);
+  }, 120_000);
+
+  it('drainTimeoutSeconds caps a long deregistration delay; a target gone early ends the wait at once', async () => {
+    const draining = new Set<string>();
+    const w = await world({ targets: (real) => withDraining(real, draining) });
+    const arn = await targetGroup(w, 'drain-cap', 3_000);
+    const lifecycle = { lifecycle: { drainTimeoutSeconds: 30 } };
+    await startGroup(w, 'drain-cap', arn, lifecycle);
+    await shrinkTo(w, 'drain-cap', arn, 1, lifecycle);
+    const engine = w.engine();
+    await engine.reconcileGroup('drain-cap');
+    w.advance(29_000);
+    expect((await engine.reconcileGroup('drain-cap')).terminated).toBe(0);
+    w.advance(2_000);
+    expect((await engine.reconcileGroup('drain-cap')).terminated).toBe(1);
+
+    // Scale to 0: the last member drains, and the target group says it is gone before any delay.
+    await shrinkTo(w, 'drain-cap', arn, 0, lifecycle);
+    await engine.reconcileGroup('drain-cap');
+    expect(w.terminated()).toHaveLength(1);
+    draining.clear();
+    expect((await engine.reconcileGroup('drain-cap')).terminated).toBe(1);
+    expect(await w.live('drain-cap')).toEqual([]);
+  }, 120_000);
+
+  for (const crashAt of ['view-targets', 'deregister', 'record-draining', 'destroy']) {
+    it(`a crash at ${crashAt} is finished by another reconciler: deregistered, then terminated once`, async () => {
+      const w = await world();
+      const id = `drain-crash-${crashAt}`;
+      const arn = await targetGroup(w, id.slice(0, 32), 300);
+      const members = await startGroup(w, id, arn);
+      await shrinkTo(w, id, arn, 1);
+      let armed = true;
+      const faults: FaultHook = {
+        before(step) {
+          if (armed && step === crashAt) {
+            armed = false;
+            throw new Error(`crash at ${step}`);
+          }
+        },
+      };
+      const crashing = w.engine(faults);
+      // The first pass deregisters; a crash at `destroy` needs the second one to get there.
+      await crashing.reconcileGroup(id).catch(() => undefined);
+      if (crashAt === 'destroy') await crashing.reconcileGroup(id).catch(() => undefined);
+      expect(armed).toBe(false);
+      w.advance(LEASE_TTL_MS + 1_000);
+      const other = w.engine();
+      await converge(other, [id]);
+      const left = (await w.live(id)).map((i) => i.InstanceId ?? '');
+      expect(left).toHaveLength(1);
+      const victim = members.find((m) => !left.includes(m)) ?? '';
+      expect(w.terminated()).toEqual([victim]);
+      expect(await registered(w, arn)).toEqual(left);
+      // Deregistered before it was terminated, whoever did each.
+      const calls = callsNaming(w, victim);
+      expect(calls.indexOf('DeregisterTargets')).toBeGreaterThanOrEqual(0);
+      expect(calls.indexOf('DeregisterTargets')).toBeLessThan(calls.indexOf('TerminateInstances'));
+      expect((await w.store.getGroup(id))?.state.openIntents).toEqual([]);
+    }, 120_000);
+  }
+});
