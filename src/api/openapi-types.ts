@@ -147,6 +147,8 @@ export interface components {
          * @default false
          */
         replaceOnRebalance: boolean;
+        /** @description Health signals: ec2-status (the provider status: EC2 status checks, a live process) and target-group (load balancer target health). Absent: ec2-status only. */
+        sources?: ("ec2-status" | "target-group")[];
       };
       update: {
         /**
@@ -164,6 +166,55 @@ export interface components {
          * @default 0
          */
         minHealthySeconds: number;
+      };
+      /** @description Load balancer target groups the members are registered in (ec2). */
+      loadBalancers?: {
+        /** @description ELBv2 target groups (target type instance) every member is registered in. */
+        targetGroupArns: string[];
+        /** @description Port to register targets on (default: the target group's). */
+        port?: number;
+        /**
+         * @description Register a new instance once it is running, or once its flavor health is healthy.
+         * @default running
+         * @enum {string}
+         */
+        registerWhen: "running" | "healthy";
+      };
+      /** @description Drain bound and lifecycle hooks (launching, terminating). */
+      lifecycle?: {
+        /**
+         * @description Longest drain before terminate (deregistration wait, SIGTERM before SIGKILL).
+         * @default 300
+         */
+        drainTimeoutSeconds: number;
+        /** @description Hook before a new instance counts as in service. */
+        launching?: {
+          /**
+           * @description How long to wait for the completion call before acting on defaultResult.
+           * @default 300
+           */
+          timeoutSeconds: number;
+          /**
+           * @description The result when nobody completes the hook in time: continue or abandon.
+           * @default continue
+           * @enum {string}
+           */
+          defaultResult: "continue" | "abandon";
+        };
+        /** @description Hook before an instance is terminated. */
+        terminating?: {
+          /**
+           * @description How long to wait for the completion call before acting on defaultResult.
+           * @default 300
+           */
+          timeoutSeconds: number;
+          /**
+           * @description The result when nobody completes the hook in time: continue or abandon.
+           * @default continue
+           * @enum {string}
+           */
+          defaultResult: "continue" | "abandon";
+        };
       };
       /**
        * @description No actions at all while true; the plan says why.
@@ -404,6 +455,8 @@ export interface components {
          * @default false
          */
         replaceOnRebalance?: boolean;
+        /** @description Health signals: ec2-status (the provider status: EC2 status checks, a live process) and target-group (load balancer target health). Absent: ec2-status only. */
+        sources?: ("ec2-status" | "target-group")[];
       };
       /** @default {} */
       update?: {
@@ -422,6 +475,55 @@ export interface components {
          * @default 0
          */
         minHealthySeconds?: number;
+      };
+      /** @description Load balancer target groups the members are registered in (ec2). */
+      loadBalancers?: {
+        /** @description ELBv2 target groups (target type instance) every member is registered in. */
+        targetGroupArns: string[];
+        /** @description Port to register targets on (default: the target group's). */
+        port?: number;
+        /**
+         * @description Register a new instance once it is running, or once its flavor health is healthy.
+         * @default running
+         * @enum {string}
+         */
+        registerWhen?: "running" | "healthy";
+      };
+      /** @description Drain bound and lifecycle hooks (launching, terminating). */
+      lifecycle?: {
+        /**
+         * @description Longest drain before terminate (deregistration wait, SIGTERM before SIGKILL).
+         * @default 300
+         */
+        drainTimeoutSeconds?: number;
+        /** @description Hook before a new instance counts as in service. */
+        launching?: {
+          /**
+           * @description How long to wait for the completion call before acting on defaultResult.
+           * @default 300
+           */
+          timeoutSeconds?: number;
+          /**
+           * @description The result when nobody completes the hook in time: continue or abandon.
+           * @default continue
+           * @enum {string}
+           */
+          defaultResult?: "continue" | "abandon";
+        };
+        /** @description Hook before an instance is terminated. */
+        terminating?: {
+          /**
+           * @description How long to wait for the completion call before acting on defaultResult.
+           * @default 300
+           */
+          timeoutSeconds?: number;
+          /**
+           * @description The result when nobody completes the hook in time: continue or abandon.
+           * @default continue
+           * @enum {string}
+           */
+          defaultResult?: "continue" | "abandon";
+        };
       };
       /**
        * @description No actions at all while true; the plan says why.
