@@ -19,6 +19,8 @@ function specPath(requestPath: string, spec: GroupSpec, flavorTagCount: number):
   const flavorProps = spec.flavor.properties;
   const flavorField = (name: string, rest = '') =>
     name in flavorProps ? `flavor.properties.${name}${rest}` : 'flavor.properties';
+  // The provider's own properties, as they apply to this request (a pet's Elastic IP allocation).
+  if (requestPath === 'properties' || requestPath.startsWith('properties.')) return `instance.${requestPath}`;
   if (requestPath === 'init') return flavorField('init');
   if (requestPath.startsWith('tags.')) return flavorField('tags', requestPath.slice('tags'.length));
   if (requestPath === 'tags') return flavorTagCount > 0 ? flavorField('tags') : 'instance.properties.tags';

@@ -84,6 +84,43 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What `attach` still waits for; `done` once every instance given holds all it should. */
+export interface AttachResult {
+  readonly done: boolean;
+  /** Why not done, one line each (an instance still pending, a volume still held elsewhere). */
+  readonly waiting: readonly string[];
+}
+
+/** Which logical IDs' resources `release` may delete. */
+export interface ReleaseRequest {
+  /** The logical IDs whose resources stay (the spec's). */
+  readonly keep: readonly string[];
+  /** Release every logical ID's resources, whatever the properties keep (a destroy with `deleteVolumes`). */
+  readonly all?: boolean;
+}
+
+export interface ReleaseResult {
+  readonly done: boolean;
+  /** Ids deleted by this call (or found already gone). */
+  readonly released: readonly string[];
+  /** Why not done: resources still attached to a live instance. */
+  readonly waiting: readonly string[];
+}
+
+/** A resource a logical ID keeps across replacement (a data volume, a network interface, an address). */
+export interface RetainedResource {
+  readonly kind: string;
+  readonly id: string;
+  readonly logicalId: string;
+  readonly details?: Readonly<Record<string, string | number>>;
+}
+
+/** What `preflight` may know of the group a spec is submitted for. */
+export interface PreflightContext {
+  readonly owner: InstanceOwner;
+  readonly logicalIds?: readonly string[];
+}
+
 /**
  * A target's state in a load balancer's target group (ELBv2's `TargetHealth.State`); `absent`: not
  * registered at all (never, or its deregistration has finished).
@@ -176,9 +213,10 @@ export interface InstanceProvider {
    * when the controller's launch guardrails need it (EC2: a subnet's VPC, an image's owner). Runs
    * when a spec is submitted, never on a reconcile pass. Read-only. Throws `SpecValidationError`
    * whose paths are relative to the properties object; other errors mean the check could not be
-   * made (the spec is then refused as a whole).
+   * made (the spec is then refused as a whole). `context` names the group, for checks against what
+   * it already holds (EC2: a pet's volumes pin it to their Availability Zone).
    */
-  preflight?(properties: Record<string, unknown>): Promise<void>;
+  preflight?(properties: Record<string, unknown>, context?: PreflightContext): Promise<void>;
 
   /**
    * Launches one instance per request, tagging each at launch (never after).
@@ -217,6 +255,39 @@ export interface InstanceProvider {
     reason: string,
     options?: CallOptions,
   ): Promise<DestroyResult>;
+
+  /**
+   * Optional: finishes what a launch leaves to do once its instances run (EC2: a pet's data volumes
+   * and Elastic IP, kept per logical ID across replacement). The engine calls it before it marks a
+   * launch intent done, with the instances the intent launched, and keeps the intent open (calling
+   * again on later passes) until it answers `done`. Idempotent: what is already attached stays as
+   * it is; nothing held by another live instance is ever taken from it.
+   */
+  attach?(
+    properties: Record<string, unknown>,
+    instances: readonly InstanceDescription[],
+    owner: InstanceOwner,
+    options?: CallOptions,
+  ): Promise<AttachResult>;
+
+  /**
+   * Optional: deletes the per-logical-ID resources (volumes, interfaces, addresses) of `owner`'s
+   * logical IDs outside `request.keep`, if the properties let go of removed ones, or all of them with
+   * `request.all`. Waits (answers not `done`) while a live instance still holds one. Idempotent.
+   */
+  release?(
+    properties: Record<string, unknown>,
+    owner: InstanceOwner,
+    request: ReleaseRequest,
+    options?: CallOptions,
+  ): Promise<ReleaseResult>;
+
+  /** Optional: what `owner`'s logical IDs keep across replacement. Read-only. */
+  retained?(
+    properties: Record<string, unknown>,
+    owner: InstanceOwner,
+    options?: CallOptions,
+  ): Promise<readonly RetainedResource[]>;
 
   /**
    * Adds or overwrites tags on existing instances (operator labels such as `infrakit.protected`).

@@ -1,14 +1,40 @@
 import type {
+  AllocateAddressCommandInput,
+  AllocateAddressCommandOutput,
+  AssociateAddressCommandInput,
+  AssociateAddressCommandOutput,
+  AttachVolumeCommandInput,
+  AttachVolumeCommandOutput,
+  CreateNetworkInterfaceCommandInput,
+  CreateNetworkInterfaceCommandOutput,
   CreateTagsCommandInput,
   CreateTagsCommandOutput,
+  CreateVolumeCommandInput,
+  CreateVolumeCommandOutput,
+  DeleteNetworkInterfaceCommandInput,
+  DeleteNetworkInterfaceCommandOutput,
+  DeleteVolumeCommandInput,
+  DeleteVolumeCommandOutput,
+  DescribeAddressesCommandInput,
+  DescribeAddressesCommandOutput,
   DescribeImagesCommandInput,
   DescribeImagesCommandOutput,
   DescribeInstanceStatusCommandInput,
   DescribeInstanceStatusCommandOutput,
   DescribeInstancesCommandInput,
   DescribeInstancesCommandOutput,
+  DescribeNetworkInterfacesCommandInput,
+  DescribeNetworkInterfacesCommandOutput,
   DescribeSubnetsCommandInput,
   DescribeSubnetsCommandOutput,
+  DescribeVolumesCommandInput,
+  DescribeVolumesCommandOutput,
+  DetachVolumeCommandInput,
+  DetachVolumeCommandOutput,
+  DisassociateAddressCommandInput,
+  DisassociateAddressCommandOutput,
+  ReleaseAddressCommandInput,
+  ReleaseAddressCommandOutput,
   RunInstancesCommandInput,
   RunInstancesCommandOutput,
   TerminateInstancesCommandInput,
@@ -52,6 +78,47 @@ export interface Ec2Api {
     options?: CallOptions,
   ): Promise<TerminateInstancesCommandOutput>;
   createTags(input: CreateTagsCommandInput, options?: CallOptions): Promise<CreateTagsCommandOutput>;
+  // A pet's volumes, network interface and Elastic IP (pet-*.ts).
+  allocateAddress(
+    input: AllocateAddressCommandInput,
+    options?: CallOptions,
+  ): Promise<AllocateAddressCommandOutput>;
+  associateAddress(
+    input: AssociateAddressCommandInput,
+    options?: CallOptions,
+  ): Promise<AssociateAddressCommandOutput>;
+  attachVolume(input: AttachVolumeCommandInput, options?: CallOptions): Promise<AttachVolumeCommandOutput>;
+  createNetworkInterface(
+    input: CreateNetworkInterfaceCommandInput,
+    options?: CallOptions,
+  ): Promise<CreateNetworkInterfaceCommandOutput>;
+  createVolume(input: CreateVolumeCommandInput, options?: CallOptions): Promise<CreateVolumeCommandOutput>;
+  deleteNetworkInterface(
+    input: DeleteNetworkInterfaceCommandInput,
+    options?: CallOptions,
+  ): Promise<DeleteNetworkInterfaceCommandOutput>;
+  deleteVolume(input: DeleteVolumeCommandInput, options?: CallOptions): Promise<DeleteVolumeCommandOutput>;
+  describeAddresses(
+    input: DescribeAddressesCommandInput,
+    options?: CallOptions,
+  ): Promise<DescribeAddressesCommandOutput>;
+  describeNetworkInterfaces(
+    input: DescribeNetworkInterfacesCommandInput,
+    options?: CallOptions,
+  ): Promise<DescribeNetworkInterfacesCommandOutput>;
+  describeVolumes(
+    input: DescribeVolumesCommandInput,
+    options?: CallOptions,
+  ): Promise<DescribeVolumesCommandOutput>;
+  detachVolume(input: DetachVolumeCommandInput, options?: CallOptions): Promise<DetachVolumeCommandOutput>;
+  disassociateAddress(
+    input: DisassociateAddressCommandInput,
+    options?: CallOptions,
+  ): Promise<DisassociateAddressCommandOutput>;
+  releaseAddress(
+    input: ReleaseAddressCommandInput,
+    options?: CallOptions,
+  ): Promise<ReleaseAddressCommandOutput>;
 }
 
 /** EC2 requests sent, by operation name (retries included): the figure the sweep benchmark reports. */
@@ -152,5 +219,67 @@ export function createEc2Api({ client, counter, bucket, retry }: Ec2ApiOptions):
       ),
     createTags: (input, options) =>
       call('CreateTags', (ec2, sdk, http) => ec2.send(new sdk.CreateTagsCommand(input), http), options),
+    allocateAddress: (input, options) =>
+      call(
+        'AllocateAddress',
+        (ec2, sdk, http) => ec2.send(new sdk.AllocateAddressCommand(input), http),
+        options,
+      ),
+    associateAddress: (input, options) =>
+      call(
+        'AssociateAddress',
+        (ec2, sdk, http) => ec2.send(new sdk.AssociateAddressCommand(input), http),
+        options,
+      ),
+    attachVolume: (input, options) =>
+      call('AttachVolume', (ec2, sdk, http) => ec2.send(new sdk.AttachVolumeCommand(input), http), options),
+    createNetworkInterface: (input, options) =>
+      call(
+        'CreateNetworkInterface',
+        (ec2, sdk, http) => ec2.send(new sdk.CreateNetworkInterfaceCommand(input), http),
+        options,
+      ),
+    createVolume: (input, options) =>
+      call('CreateVolume', (ec2, sdk, http) => ec2.send(new sdk.CreateVolumeCommand(input), http), options),
+    deleteNetworkInterface: (input, options) =>
+      call(
+        'DeleteNetworkInterface',
+        (ec2, sdk, http) => ec2.send(new sdk.DeleteNetworkInterfaceCommand(input), http),
+        options,
+      ),
+    deleteVolume: (input, options) =>
+      call('DeleteVolume', (ec2, sdk, http) => ec2.send(new sdk.DeleteVolumeCommand(input), http), options),
+    describeAddresses: (input, options) =>
+      call(
+        'DescribeAddresses',
+        (ec2, sdk, http) => ec2.send(new sdk.DescribeAddressesCommand(input), http),
+        options,
+      ),
+    describeNetworkInterfaces: (input, options) =>
+      call(
+        'DescribeNetworkInterfaces',
+        (ec2, sdk, http) => ec2.send(new sdk.DescribeNetworkInterfacesCommand(input), http),
+        options,
+      ),
+    describeVolumes: (input, options) =>
+      call(
+        'DescribeVolumes',
+        (ec2, sdk, http) => ec2.send(new sdk.DescribeVolumesCommand(input), http),
+        options,
+      ),
+    detachVolume: (input, options) =>
+      call('DetachVolume', (ec2, sdk, http) => ec2.send(new sdk.DetachVolumeCommand(input), http), options),
+    disassociateAddress: (input, options) =>
+      call(
+        'DisassociateAddress',
+        (ec2, sdk, http) => ec2.send(new sdk.DisassociateAddressCommand(input), http),
+        options,
+      ),
+    releaseAddress: (input, options) =>
+      call(
+        'ReleaseAddress',
+        (ec2, sdk, http) => ec2.send(new sdk.ReleaseAddressCommand(input), http),
+        options,
+      ),
   };
 }

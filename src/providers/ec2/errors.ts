@@ -85,8 +85,26 @@ export const NOT_FOUND_CODES: ReadonlySet<string> = new Set([
   'InvalidInstanceID.Malformed',
 ]);
 
-/** A pet's private IP is still held by the instance it replaces (shutting down): retry later. */
-export const ADDRESS_IN_USE_CODES: ReadonlySet<string> = new Set(['InvalidIPAddress.InUse']);
+/**
+ * A pet's private IP, or its network interface, is still held by the instance it replaces
+ * (shutting down): retry later.
+ */
+export const ADDRESS_IN_USE_CODES: ReadonlySet<string> = new Set([
+  'InvalidIPAddress.InUse',
+  'InvalidNetworkInterface.InUse',
+]);
+
+/** A volume, interface, address or attachment EC2 no longer knows: already gone, nothing to undo. */
+export const RESOURCE_GONE_CODES: ReadonlySet<string> = new Set([
+  'InvalidVolume.NotFound',
+  'InvalidNetworkInterfaceID.NotFound',
+  'InvalidAllocationID.NotFound',
+  'InvalidAssociationID.NotFound',
+  'InvalidAttachment.NotFound',
+  'InvalidAttachmentID.NotFound',
+]);
+
+export const isResourceGone = (err: unknown): boolean => RESOURCE_GONE_CODES.has(awsErrorCode(err) ?? '');
 
 export type AwsErrorClass =
   | 'throttling'

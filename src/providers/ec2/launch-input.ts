@@ -105,6 +105,10 @@ export interface LaunchCall {
   readonly subnetId?: string;
   readonly instanceType?: string;
   readonly privateIp?: string;
+  /** A pet's own network interface, attached as device 0 (it brings subnet, IP and security groups). */
+  readonly networkInterfaceId?: string;
+  /** The interface's zone, said explicitly (it must match; some EC2 emulators do not derive it). */
+  readonly availabilityZone?: string;
 }
 
 /**
@@ -119,6 +123,20 @@ export function launchInput(
 ): RunInstancesCommandInput {
   const tags = ec2Tags(call.tags);
   const discriminator = [call.batchKey, call.subnetId ?? '', call.instanceType ?? '', call.count].join('\n');
+  if (call.networkInterfaceId) {
+    // EC2 refuses a subnet, an IP or instance-level security groups next to an interface.
+    const { SecurityGroupIds: _groups, ...rest } = base;
+    return {
+      ...launchInput(rest, {
+        ...call,
+        networkInterfaceId: undefined,
+        subnetId: undefined,
+        privateIp: undefined,
+      }),
+      NetworkInterfaces: [{ DeviceIndex: 0, NetworkInterfaceId: call.networkInterfaceId }],
+      ...(call.availabilityZone ? { Placement: { AvailabilityZone: call.availabilityZone } } : {}),
+    };
+  }
   return {
     ...base,
     MinCount: call.count,

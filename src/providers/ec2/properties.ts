@@ -121,6 +121,55 @@ const TagsSchema = z
       });
   });
 
+/**
+ * One data volume a pet keeps across replacement: created once per logical ID (in the AZ of its
+ * first launch), attached to every instance that holds the logical ID, never deleted by a
+ * replacement. Its settings apply when it is created; an existing volume is kept as it is.
+ */
+export const PetVolumeSchema = z
+  .strictObject({
+    /** Where the instance sees it, such as /dev/sdf (the root device is the image's). */
+    device: z
+      .string()
+      .regex(/^\/dev\/(sd[b-z]|xvd[b-z])$/, 'must be a data device name such as /dev/sdf or /dev/xvdf'),
+    sizeGiB: z.int().min(1).max(65_536),
+    type: z.enum(['gp2', 'gp3', 'io1', 'io2', 'st1', 'sc1', 'standard']).default('gp3'),
+    iops: z.int().min(100).max(256_000).optional(),
+    throughput: z.int().min(125).max(2_000).optional(),
+    /** Data at rest is encrypted unless said otherwise. @default true */
+    encrypted: z.boolean().default(true),
+    kmsKeyId: z.string().min(1).max(2048).optional(),
+    snapshotId: z
+      .string()
+      .regex(/^snap-[0-9a-f]{8,17}$/, 'must be a snapshot id')
+      .optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.iops !== undefined && !['gp3', 'io1', 'io2'].includes(v.type))
+      ctx.addIssue({ code: 'custom', path: ['iops'], message: 'only gp3, io1 and io2 volumes take iops' });
+    if (v.throughput !== undefined && v.type !== 'gp3')
+      ctx.addIssue({ code: 'custom', path: ['throughput'], message: 'only gp3 volumes take throughput' });
+    if ((v.type === 'io1' || v.type === 'io2') && v.iops === undefined)
+      ctx.addIssue({ code: 'custom', path: ['iops'], message: `required for ${v.type} volumes` });
+  });
+
+/** Elastic IP allocation ids, as `eipalloc-…`. */
+const ALLOCATION_ID = /^eipalloc-[0-9a-f]{8,17}$/;
+
+/**
+ * A pet's Elastic IP: `true` allocates one per logical ID (tagged, found again, released only with
+ * the logical ID's volumes), or the operator's own allocations by logical ID (never released).
+ */
+export const ElasticIpSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    allocationIds: z.record(
+      z.string().min(1),
+      z.string().regex(ALLOCATION_ID, 'must be an allocation id such as eipalloc-0abc12345678def90'),
+    ),
+  }),
+]);
+
 export const Ec2PropertiesSchema = z
   .strictObject({
     launchTemplate: LaunchTemplateSchema.optional(),
@@ -150,8 +199,39 @@ export const Ec2PropertiesSchema = z
     spot: SpotSchema.optional(),
     /** Extra tags on every instance and volume; the controller's own tags always win. */
     tags: TagsSchema.default({}),
+    /** Pets: data volumes each logical ID keeps across replacement. */
+    volumes: z
+      .array(PetVolumeSchema)
+      .min(1)
+      .max(16)
+      .refine((vs) => new Set(vs.map((v) => v.device)).size === vs.length, 'devices must differ')
+      .optional(),
+    /**
+     * Pets: one network interface per logical ID, attached as device 0 at launch, so that the
+     * private IP and MAC address survive replacement. It takes `securityGroupIds` when created.
+     */
+    networkInterface: z.boolean().optional(),
+    /** Pets: an Elastic IP per logical ID, associated with its network interface or instance. */
+    elasticIp: ElasticIpSchema.optional(),
+    /**
+     * Pets: keep the volumes, network interface and Elastic IP of a logical ID removed from the
+     * spec (`false`: delete them once its instance is gone). A destroy keeps them either way unless
+     * asked with `deleteVolumes`. @default true
+     */
+    retainRemoved: z.boolean().optional(),
   })
   .superRefine((p, ctx) => {
+    // A volume lives in one AZ and an interface in one subnet: where they are made must be known.
+    for (const key of ['volumes', 'networkInterface'] as const) {
+      if (p[key] && (p.subnetIds ?? []).length === 0)
+        ctx.addIssue({ code: 'custom', path: [key], message: 'needs subnetIds (where it is created)' });
+    }
+    if (p.networkInterface && p.launchTemplate)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['networkInterface'],
+        message: 'cannot be combined with launchTemplate (the template may bring its own interfaces)',
+      });
     if (p.launchTemplate) return; // the template supplies the image and type; inline fields override
     if (p.imageId === undefined)
       ctx.addIssue({ code: 'custom', path: ['imageId'], message: 'required unless launchTemplate is given' });
@@ -164,6 +244,16 @@ export const Ec2PropertiesSchema = z
   });
 
 export type Ec2Properties = z.output<typeof Ec2PropertiesSchema>;
+
+/** What a pet keeps across replacement, by kind; undefined for none. */
+export function petResourcesOf(
+  p: Ec2Properties,
+): { volumes: boolean; eni: boolean; eip: boolean } | undefined {
+  const volumes = (p.volumes ?? []).length > 0;
+  const eni = p.networkInterface === true;
+  const eip = p.elasticIp !== undefined && p.elasticIp !== false;
+  return volumes || eni || eip ? { volumes, eni, eip } : undefined;
+}
 
 /** Validates and normalizes properties (defaults filled in); throws `SpecValidationError` with field paths. */
 export function parseEc2Properties(properties: unknown): Ec2Properties {

@@ -1,13 +1,18 @@
 import { type FieldIssue, SpecValidationError } from '../../errors.js';
 import type {
+  AttachResult,
   CallOptions,
   DescribeSelector,
   DestroyResult,
   InstanceDescription,
   InstanceOwner,
   InstanceProvider,
+  PreflightContext,
   ProvisionRequest,
   ProvisionResult,
+  ReleaseRequest,
+  ReleaseResult,
+  RetainedResource,
   TargetGroups,
 } from '../types.js';
 import { CallCounter, createEc2Api, type Ec2Api } from './api.js';
@@ -17,7 +22,11 @@ import { toProviderError } from './errors.js';
 import { guardrailIssues, type LaunchGuardrails, remoteGuardrailIssues } from './guardrails.js';
 import { labelInstances } from './label.js';
 import { checkLaunchRequest } from './launch-limits.js';
-import { parseEc2Properties } from './properties.js';
+import { attachPets } from './pet-attach.js';
+import { checkPetRequest } from './pet-launch.js';
+import { zoneIssues } from './pet-placement.js';
+import { releasePets, retainedPets } from './pet-release.js';
+import { parseEc2Properties, petResourcesOf } from './properties.js';
 import { provisionInstances } from './provision.js';
 import type { RetryOptions } from './retry.js';
 import type { Ec2ClientSource } from './sdk.js';
@@ -81,10 +90,12 @@ export class Ec2Provider implements InstanceProvider {
   }
 
   /** The guardrails only EC2 can check: the subnets' VPCs (DescribeSubnets), the image's owner (DescribeImages). */
-  async preflight(properties: Record<string, unknown>): Promise<void> {
+  async preflight(properties: Record<string, unknown>, context?: PreflightContext): Promise<void> {
     let issues: FieldIssue[];
     try {
-      issues = await remoteGuardrailIssues(this.api, parseEc2Properties(properties), this.guardrails);
+      const p = parseEc2Properties(properties);
+      issues = await remoteGuardrailIssues(this.api, p, this.guardrails);
+      if (context && petResourcesOf(p)) issues.push(...(await zoneIssues(this.api, p, context)));
     } catch (err) {
       throw toProviderError(err, 'checking the launch guardrails');
     }
@@ -93,7 +104,9 @@ export class Ec2Provider implements InstanceProvider {
 
   /** EC2's launch limits on a prepared request: 50 tags per resource, 16 KB of user data. Pure. */
   validateLaunch(properties: Record<string, unknown>, request: ProvisionRequest): void {
-    checkLaunchRequest(parseEc2Properties(properties), request);
+    const p = parseEc2Properties(properties);
+    checkLaunchRequest(p, request);
+    checkPetRequest(p, request);
   }
 
   /**
@@ -133,6 +146,47 @@ export class Ec2Provider implements InstanceProvider {
       return await destroyInstances(this.api, ids, owner, options?.signal);
     } catch (err) {
       throw toProviderError(err, 'destroying instances');
+    }
+  }
+
+  /** A pet's volumes and Elastic IP, attached once it runs (`pet-attach.ts`). */
+  async attach(
+    properties: Record<string, unknown>,
+    instances: readonly InstanceDescription[],
+    owner: InstanceOwner,
+    options?: CallOptions,
+  ): Promise<AttachResult> {
+    try {
+      return await attachPets(this.api, parseEc2Properties(properties), owner, instances, options?.signal);
+    } catch (err) {
+      throw toProviderError(err, 'attaching pet resources');
+    }
+  }
+
+  /** Deletes removed (or, with `all`, every) logical IDs' volumes, interfaces and addresses (`pet-release.ts`). */
+  async release(
+    properties: Record<string, unknown>,
+    owner: InstanceOwner,
+    request: ReleaseRequest,
+    options?: CallOptions,
+  ): Promise<ReleaseResult> {
+    try {
+      return await releasePets(this.api, parseEc2Properties(properties), owner, request, options?.signal);
+    } catch (err) {
+      throw toProviderError(err, 'releasing pet resources');
+    }
+  }
+
+  /** The volumes, interfaces and addresses the group's logical IDs keep. Read-only. */
+  async retained(
+    properties: Record<string, unknown>,
+    owner: InstanceOwner,
+    options?: CallOptions,
+  ): Promise<readonly RetainedResource[]> {
+    try {
+      return await retainedPets(this.api, parseEc2Properties(properties), owner, options?.signal);
+    } catch (err) {
+      throw toProviderError(err, 'listing pet resources');
     }
   }
 

@@ -1,14 +1,15 @@
 import type { Instance } from '@aws-sdk/client-ec2';
 import { InsufficientCapacityError } from '../../errors.js';
-import { TAG_GROUP } from '../../tags.js';
+import { TAG_CONTROLLER, TAG_GROUP } from '../../tags.js';
 import type { InstanceDescription, ProvisionRequest, ProvisionResult } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { listInstances, toDescription } from './describe.js';
 import { classifyAwsError, describeAwsError, toProviderError } from './errors.js';
 import { LIVE_STATES } from './health.js';
 import { baseLaunchInput, type LaunchCall, launchInput } from './launch-input.js';
+import { preparePet } from './pet-launch.js';
 import { type SubnetInfo, spread, subnetForIp } from './placement.js';
-import { type Ec2Properties, instanceTypeChoices } from './properties.js';
+import { type Ec2Properties, instanceTypeChoices, petResourcesOf } from './properties.js';
 
 /** Requests launched by one RunInstances call: same intent token, tags, init and subnet. */
 interface Batch {
@@ -17,6 +18,10 @@ interface Batch {
   readonly subnetId?: string;
   /** Pets whose logical ID is an IP inside a subnet: that IP, in that subnet only. */
   readonly privateIp?: string;
+  /** A pet that keeps volumes or an interface: their subnet only, its interface as device 0. */
+  readonly pinned?: boolean;
+  readonly networkInterfaceId?: string;
+  readonly availabilityZone?: string;
 }
 
 /** Subnet CIDRs, read only when some pet's logical ID looks like an IPv4 address. */
@@ -28,7 +33,9 @@ async function subnetInfo(
 ): Promise<SubnetInfo[]> {
   const ids = p.subnetIds ?? [];
   const wantsIp = requests.some((r) => r.logicalId !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(r.logicalId));
-  if (ids.length === 0 || !wantsIp) return ids.map((id) => ({ id }));
+  // A pet's volumes pin it to their AZ: the subnets' AZs are needed to place it.
+  const wantsZones = petResourcesOf(p) !== undefined && requests.some((r) => r.logicalId !== undefined);
+  if (ids.length === 0 || !(wantsIp || wantsZones)) return ids.map((id) => ({ id }));
   const out = await api.describeSubnets({ SubnetIds: [...ids] }, { signal });
   const byId = new Map((out.Subnets ?? []).map((s) => [s.SubnetId, s]));
   return ids.map((id) => {
@@ -65,6 +72,41 @@ async function subnetLoad(
   return load;
 }
 
+/** A request's fixed place: a subnet, and what the pet keeps there (its interface). */
+interface PinnedSubnet extends SubnetInfo {
+  /** The logical ID, when it is an IPv4 address of this subnet. */
+  readonly ip?: string;
+  readonly networkInterfaceId?: string;
+}
+
+/**
+ * Pets that keep volumes, an interface or an Elastic IP: each first gets what it holds (found by
+ * tags or created once, `pet-launch.ts`) and is pinned to where that lives, the spread's choice
+ * when it can be. One pet at a time: each is its own RunInstances call anyway.
+ */
+async function placePets(
+  api: Ec2Api,
+  p: Ec2Properties,
+  subnets: readonly SubnetInfo[],
+  pinned: Map<ProvisionRequest, PinnedSubnet>,
+  placed: ReadonlyMap<ProvisionRequest, string | undefined>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  for (const r of [...pinned.keys(), ...placed.keys()]) {
+    if (r.logicalId === undefined) continue;
+    const owner = { controllerId: r.tags[TAG_CONTROLLER] ?? '', groupId: r.tags[TAG_GROUP] ?? '' };
+    const preferred = pinned.get(r)?.id ?? placed.get(r);
+    const place = await preparePet(api, p, owner, r.logicalId, subnets, preferred, r.token, signal);
+    const subnet = subnets.find((s) => s.id === place.subnetId) ?? { id: place.subnetId };
+    const ip = pinned.get(r)?.ip;
+    pinned.set(r, {
+      ...subnet,
+      ...(ip ? { ip } : {}),
+      ...(place.networkInterfaceId ? { networkInterfaceId: place.networkInterfaceId } : {}),
+    });
+  }
+}
+
 /** Places every request in a subnet and groups them into batches of one RunInstances call each. */
 async function planBatches(
   api: Ec2Api,
@@ -74,10 +116,10 @@ async function planBatches(
 ): Promise<Batch[]> {
   const subnets = await subnetInfo(api, p, requests, signal);
   const subnetIds = subnets.map((s) => s.id);
-  const pinned = new Map<ProvisionRequest, SubnetInfo>();
+  const pinned = new Map<ProvisionRequest, PinnedSubnet>();
   for (const r of requests) {
     const s = r.logicalId !== undefined ? subnetForIp(subnets, r.logicalId) : undefined;
-    if (s) pinned.set(r, s);
+    if (s && r.logicalId !== undefined) pinned.set(r, { ...s, ip: r.logicalId });
   }
   const free = requests.filter((r) => !pinned.has(r));
   const placed = new Map<ProvisionRequest, string | undefined>();
@@ -94,6 +136,7 @@ async function planBatches(
       placed.set(r, targets[i]);
     });
   }
+  if (petResourcesOf(p)) await placePets(api, p, subnets, pinned, placed, signal);
   const batches = new Map<string, Batch>();
   requests.forEach((r, index) => {
     const pin = pinned.get(r);
@@ -105,7 +148,16 @@ async function planBatches(
       key: content,
       requests: [],
       ...(subnetId ? { subnetId } : {}),
-      ...(pin ? { privateIp: r.logicalId } : {}),
+      ...(pin ? { pinned: true } : {}),
+      // An interface brings its own private IP (made from the logical ID when it was created).
+      ...(pin?.networkInterfaceId
+        ? {
+            networkInterfaceId: pin.networkInterfaceId,
+            ...(pin.availabilityZone ? { availabilityZone: pin.availabilityZone } : {}),
+          }
+        : pin?.ip
+          ? { privateIp: pin.ip }
+          : {}),
     };
     batch.requests.push(r);
     batches.set(key, batch);
@@ -145,9 +197,10 @@ async function launchBatch(
   if (!first) return;
   const tags = { ...p.tags, ...first.tags };
   const types = instanceTypeChoices(p);
-  const subnets: (string | undefined)[] = batch.privateIp
-    ? [batch.subnetId]
-    : [batch.subnetId, ...(p.subnetIds ?? []).filter((s) => s !== batch.subnetId)];
+  const subnets: (string | undefined)[] =
+    batch.privateIp || batch.pinned
+      ? [batch.subnetId]
+      : [batch.subnetId, ...(p.subnetIds ?? []).filter((s) => s !== batch.subnetId)];
   const base = baseLaunchInput(p);
   let remaining = batch.requests.length;
   let lastCapacityError: unknown;
@@ -163,6 +216,8 @@ async function launchBatch(
         ...(subnetId ? { subnetId } : {}),
         ...(instanceType ? { instanceType } : {}),
         ...(batch.privateIp ? { privateIp: batch.privateIp } : {}),
+        ...(batch.networkInterfaceId ? { networkInterfaceId: batch.networkInterfaceId } : {}),
+        ...(batch.availabilityZone ? { availabilityZone: batch.availabilityZone } : {}),
       };
       try {
         signal?.throwIfAborted();
