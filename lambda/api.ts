@@ -19,6 +19,7 @@ export const handler = async (
       providers: runtime.providers,
       flavors: runtime.flavors,
       requestReconcile: runtime.requestReconcile,
+      controllerId: runtime.controllerId,
       log: runtime.log,
     });
     built = { runtime, api };

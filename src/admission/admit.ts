@@ -146,7 +146,10 @@ export function admitOrThrow<
  * (a subnet's VPC, an image's owner against the launch guardrails; a flavor plugin's Validate). Issues have spec paths; an error
  * that is not a validation issue (the backend could not be asked) is thrown.
  */
-export async function preflightIssues(admitted: AdmittedSpec): Promise<readonly FieldIssue[]> {
+export async function preflightIssues(
+  admitted: AdmittedSpec,
+  controllerId?: string,
+): Promise<readonly FieldIssue[]> {
   const { provider, flavor, spec } = admitted;
   const ask = async (prefix: string, check: () => Promise<void>): Promise<FieldIssue[]> => {
     try {
@@ -160,7 +163,15 @@ export async function preflightIssues(admitted: AdmittedSpec): Promise<readonly 
   const checks: Promise<FieldIssue[]>[] = [];
   const providerCheck = provider.preflight?.bind(provider);
   const flavorCheck = flavor.preflight?.bind(flavor);
-  if (providerCheck) checks.push(ask('instance.properties', () => providerCheck(spec.instance.properties)));
+  // With the controller's identity the provider may also check what the group already holds.
+  const context = controllerId
+    ? {
+        owner: { controllerId, groupId: spec.id },
+        ...(spec.allocation.logicalIds ? { logicalIds: spec.allocation.logicalIds } : {}),
+      }
+    : undefined;
+  if (providerCheck)
+    checks.push(ask('instance.properties', () => providerCheck(spec.instance.properties, context)));
   if (flavorCheck)
     checks.push(ask('flavor.properties', () => flavorCheck(spec.flavor.properties, spec.allocation)));
   return (await Promise.all(checks)).flat();

@@ -67,10 +67,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 export async function admitForWrite(
   value: unknown,
-  deps: Pick<ApiDeps, 'providers' | 'flavors'>,
+  deps: Pick<ApiDeps, 'providers' | 'flavors' | 'controllerId'>,
 ): Promise<GroupSpec> {
   const admitted = admitOrThrow(value, deps);
-  const issues = await preflightIssues(admitted);
+  const issues = await preflightIssues(admitted, deps.controllerId);
   if (issues.length > 0) throw new SpecValidationError([...issues]);
   return admitted.spec;
 }
@@ -82,7 +82,7 @@ export async function admitForWrite(
 export async function readSpecBody(
   req: ApiRequest,
   pathId: string,
-  deps: Pick<ApiDeps, 'providers' | 'flavors'>,
+  deps: Pick<ApiDeps, 'providers' | 'flavors' | 'controllerId'>,
 ): Promise<GroupSpec> {
   const doc = normalizeSpecObject(await readDocument(req, true));
   if (!isRecord(doc)) {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { GroupSpecSchema } from '../spec/schema.js';
 import {
+  DestroyResponseSchema,
   ErrorResponseSchema,
   EventPageSchema,
   FreeResponseSchema,
@@ -37,6 +38,7 @@ function componentSchemas(): Json {
     ['InstanceStatus', InstanceStatusSchema],
     ['GroupStatus', GroupStatusSchema],
     ['GroupDocument', GroupDocumentSchema],
+    ['DestroyResponse', DestroyResponseSchema],
     ['GroupSummary', GroupSummarySchema],
     ['GroupList', GroupListSchema],
     ['Plan', PlanSchema],
@@ -194,9 +196,23 @@ function paths(): Json {
       delete: {
         operationId: 'destroyGroup',
         summary: 'Terminate the instances, then remove the group',
-        parameters: [ifMatch],
+        parameters: [
+          ifMatch,
+          {
+            name: 'deleteVolumes',
+            in: 'query',
+            required: false,
+            description:
+              'Also delete what the pets keep across replacement (volumes, network interfaces, Elastic IPs the group allocated), once the instances are gone. By default they are kept, and the response lists them.',
+            schema: { type: 'boolean' },
+          },
+        ],
         responses: {
-          '202': jsonResponse('Destroying', 'GroupDocument', etagHeader),
+          '202': jsonResponse(
+            'Destroying; `kept` lists what stays, `deleting` what goes',
+            'DestroyResponse',
+            etagHeader,
+          ),
           '412': errorResponse('Stale If-Match'),
           ...common,
         },

@@ -8,6 +8,7 @@ import { admitForWrite, readJsonBody, readSpecBody } from './body.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { checkPreconditions } from './etag.js';
 import { type ApiRequest, jsonResponse } from './http.js';
+import { keptView } from './kept.js';
 import { RollbackRequestSchema, SizeRequestSchema } from './requests.js';
 import type { Route } from './router.js';
 import type { ApiDeps } from './types.js';
@@ -41,11 +42,12 @@ async function conditionalWrite<T>(
   }
 }
 
-function parsePretend(req: ApiRequest): boolean {
-  const value = req.query.pretend;
+/** A true/false query parameter (`?pretend=true`, `?deleteVolumes=true`); absent is false. */
+function parseFlag(req: ApiRequest, name: string): boolean {
+  const value = req.query[name];
   if (value === undefined || value === 'false' || value === '0') return false;
   if (value === 'true' || value === '1' || value === '') return true;
-  throw badRequest('pretend must be true or false', [{ path: 'pretend', message: 'must be true or false' }]);
+  throw badRequest(`${name} must be true or false`, [{ path: name, message: 'must be true or false' }]);
 }
 
 function sameSpec(a: GroupSpec, b: GroupSpec): boolean {
@@ -94,7 +96,7 @@ export function writeRoutes(deps: ApiDeps): Route[] {
       async handle(req, params) {
         const id = groupIdParam(params, true);
         const spec = await readSpecBody(req, id, deps);
-        if (parsePretend(req)) {
+        if (parseFlag(req, 'pretend')) {
           const plan = await deps.engine.pretend(spec);
           return jsonResponse(200, { id, pretend: true, spec, plan });
         }
@@ -147,19 +149,24 @@ export function writeRoutes(deps: ApiDeps): Route[] {
       path: '/groups/{id}',
       async handle(req, params) {
         const id = groupIdParam(params);
+        const deleteVolumes = parseFlag(req, 'deleteVolumes');
         const marked = await conditionalWrite(req, deps, id, async (current) => {
           if (!current) throw notFound(`group ${id} not found`);
           const { expectedVersion } = checkPreconditions(req.headers, current);
-          if (current.lifecycle !== 'destroying') {
+          if (current.lifecycle !== 'destroying' || (deleteVolumes && !current.deleteVolumes)) {
             // Conditional on the version checked: a PUT landing in between is not destroyed unseen.
             const now = (deps.now ?? Date.now)();
-            await deps.store.markDestroying(id, now, expectedVersion ?? current.version);
+            await deps.store.markDestroying(id, now, expectedVersion ?? current.version, { deleteVolumes });
           }
           return current;
         });
         await requestReconcileSoon(deps, id, 'group destroy requested');
         const record = (await deps.store.getGroup(id)) ?? { ...marked, lifecycle: 'destroying' as const };
-        const body = { ...storedView(id, record, 'destroying'), status: await statusView(deps, record) };
+        const body = {
+          ...storedView(id, record, 'destroying'),
+          status: await statusView(deps, record),
+          ...(await keptView(deps, record)),
+        };
         return jsonResponse(202, body, { etag: record.etag });
       },
     },

@@ -87,6 +87,22 @@ export const GroupStatusSchema = z.object({
 
 export const GroupDocumentSchema = StoredGroupSchema.extend({ status: GroupStatusSchema });
 
+/** A resource a pet keeps across replacement (a data volume, a network interface, an Elastic IP). */
+export const RetainedResourceSchema = z.object({
+  kind: z.string(),
+  id: z.string(),
+  logicalId: z.string(),
+  details: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+});
+
+/** DELETE's answer: the group, and what its pets keep (default) or lose (`deleteVolumes=true`). */
+export const DestroyResponseSchema = GroupDocumentSchema.extend({
+  deleteVolumes: z.boolean(),
+  kept: z.array(RetainedResourceSchema).optional(),
+  deleting: z.array(RetainedResourceSchema).optional(),
+  keptError: z.string().optional(),
+});
+
 export const GroupSummarySchema = z.object({
   id: GroupIdSchema,
   version: z.int(),

@@ -28,6 +28,12 @@ export interface ApiDeps {
   readonly flavors: FlavorRegistry;
   readonly requestReconcile: RequestReconcile;
   /**
+   * This controller's identity (`infrakit.controller`): a PUT checks a spec against what its pets
+   * already keep (a volume's Availability Zone), and DELETE lists what it keeps. Without it, both
+   * are skipped.
+   */
+  readonly controllerId?: string;
+  /**
    * Whether `POST /groups/{id}/reconcile` runs the pass inside the request and answers 200 with
    * its result (local mode). Deployed, the API function holds no launch or terminate rights (it
    * receives outside requests), so it asks the reconciler through `requestReconcile` and answers

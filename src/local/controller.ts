@@ -144,6 +144,7 @@ export async function startLocalController(
     providers,
     flavors,
     requestReconcile: async (ids, reason) => scheduler.request(ids, reason),
+    controllerId,
     // No IAM split on this machine: the operator's pass runs in the request, its result answers it.
     inlineReconcile: true,
     log: apiLog(reporter),

@@ -129,21 +129,27 @@ function launchRequests(pass: ActingPass, intent: Intent, count: number, logical
 }
 
 /**
- * Completes a launch intent once every instance it launched is visible to `describe`. Real EC2 is
- * eventually consistent: an instance may be missing from DescribeInstances for a few seconds after
- * RunInstances. Until it shows up the intent stays open, so its instances keep counting as pending
- * and are never launched twice; after `launchSettleMs` an invisible instance is taken as lost.
+ * Completes a launch intent once every instance it launched is visible to `describe` and holds
+ * what the provider attaches after launch. Real EC2 is eventually consistent: an instance may be
+ * missing from DescribeInstances for a few seconds after RunInstances. Until it shows up the intent
+ * stays open, so its instances keep counting as pending and are never launched twice; after
+ * `launchSettleMs` an invisible instance is taken as lost. A provider that attaches resources once
+ * an instance runs (a pet's volumes on EC2) keeps the intent open until it is done: the attachment
+ * is part of the launch, and a crash before it is finished by the next pass.
  */
 async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: readonly string[]): Promise<void> {
-  if (launchedIds.length > 0) {
+  const { target } = pass;
+  if (launchedIds.length > 0 || target.provider.attach) {
     await step(pass, 'verify-launch');
     const seen = await describeWithTimeout(
-      pass.target.provider,
-      { tags: { [TAG_CONTROLLER]: pass.target.owner.controllerId, [TAG_INTENT]: intent.token } },
+      target.provider,
+      { tags: { [TAG_CONTROLLER]: target.owner.controllerId, [TAG_INTENT]: intent.token } },
       pass.ctx.describeTimeoutMs,
       passSignals(pass),
     );
-    const visible = new Set(seen.ok ? seen.instances.map((i) => i.id) : []);
+    // A failed look proves nothing: the intent stays open for the next pass.
+    if (!seen.ok) return;
+    const visible = new Set(seen.instances.map((i) => i.id));
     if (!launchedIds.every((id) => visible.has(id))) {
       record(
         pass,
@@ -153,8 +159,96 @@ async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: reado
       );
       return;
     }
+    if (!(await attached(pass, intent, seen.instances))) return;
   }
   await complete(pass, intent);
+}
+
+/** The provider's `attach` for a launch's instances: whether the intent may be completed. */
+async function attached(
+  pass: ActingPass,
+  intent: Intent,
+  instances: readonly InstanceDescription[],
+): Promise<boolean> {
+  const { target } = pass;
+  const attach = target.provider.attach?.bind(target.provider);
+  if (!attach || instances.length === 0) return true;
+  await step(pass, 'attach');
+  let result: Awaited<ReturnType<typeof attach>>;
+  try {
+    result = await withCallTimeout(pass, 'attach', (signal) =>
+      attach(target.providerProperties, instances, target.owner, { signal }),
+    );
+  } catch (err) {
+    if (err instanceof PassAbandonedError || err instanceof LeaseLostError) throw err;
+    // The intent stays open whatever went wrong: an instance must not be left without its volumes.
+    pass.errorClass ??= classifyError(err);
+    if (err instanceof InvalidConfigurationError)
+      pass.rejection = configRejection(target.configHash, err.message);
+    record(
+      pass,
+      'error',
+      'attach-failed',
+      `launch ${intent.token}: ${messageOf(err)}; the intent stays open`,
+    );
+    return false;
+  }
+  if (!result.done)
+    record(pass, 'info', 'attach-waiting', `launch ${intent.token}: ${result.waiting.join('; ')}`);
+  return result.done;
+}
+
+/**
+ * The provider's `release` after a pet group's termination: the resources of logical IDs the spec
+ * no longer names go once their instances are gone, when the properties say so. Whether the
+ * termination intent may be completed.
+ */
+async function released(pass: ActingPass, intent: Intent): Promise<boolean> {
+  const { target } = pass;
+  const release = target.provider.release?.bind(target.provider);
+  const keep = target.spec.allocation.logicalIds;
+  // A destroy keeps everything unless asked otherwise (handled when the group is removed).
+  if (!release || !keep || target.destroying) return true;
+  await step(pass, 'release');
+  const result = await withCallTimeout(pass, 'release', (signal) =>
+    release(target.providerProperties, target.owner, { keep }, { signal }),
+  );
+  if (result.released.length > 0)
+    record(
+      pass,
+      'info',
+      'released',
+      `released ${result.released.join(', ')} (logical IDs removed from the spec)`,
+    );
+  if (!result.done)
+    record(pass, 'info', 'release-waiting', `terminate ${intent.token}: ${result.waiting.join('; ')}`);
+  return result.done;
+}
+
+/**
+ * A destroy with `deleteVolumes`, once no instance is left: every logical ID's volumes, interfaces
+ * and addresses go before the group record does (the record is what brings the next pass, so a
+ * crash here retries). Whether the group may be removed now.
+ */
+export async function releasedAll(pass: ActingPass): Promise<boolean> {
+  const { target } = pass;
+  const release = target.provider.release?.bind(target.provider);
+  if (!release) return true;
+  await step(pass, 'release');
+  try {
+    const result = await withCallTimeout(pass, 'release', (signal) =>
+      release(target.providerProperties, target.owner, { keep: [], all: true }, { signal }),
+    );
+    if (result.released.length > 0)
+      record(pass, 'info', 'released', `released ${result.released.join(', ')} (deleteVolumes)`);
+    if (!result.done) record(pass, 'info', 'release-waiting', result.waiting.join('; '));
+    return result.done;
+  } catch (err) {
+    if (err instanceof PassAbandonedError || err instanceof LeaseLostError) throw err;
+    pass.errorClass ??= classifyError(err);
+    record(pass, 'error', 'release-failed', `${messageOf(err)}; retrying next pass`);
+    return false;
+  }
 }
 
 /** What ends the provider calls of a pass: its lease lost or the pass over, the engine stopping. */
@@ -253,6 +347,7 @@ async function destroyFor(pass: ActingPass, intent: Intent, ids: readonly string
         token: intent.token,
       });
     }
+    if (!(await released(pass, intent))) return 'continue';
   } catch (err) {
     // Only the provider's and the flavor's failures are handled here; a lost lease or an
     // abandoned pass must stop everything at once.
@@ -371,8 +466,13 @@ export async function resumeIntent(pass: ActingPass, intent: Intent): Promise<St
   // A launch for an older configuration, or for a group being destroyed, is not worth finishing:
   // the planner launches what the current spec needs (and removes what still lands of this one).
   const stale = target.destroying || (intent.configHash ?? target.configHash) !== target.configHash;
-  if (rest.count === 0 || stale) {
+  if (stale) {
     await complete(pass, intent);
+    return 'continue';
+  }
+  if (rest.count === 0) {
+    // Everything landed: what is left is what the provider attaches once the instances run.
+    await finishLaunch(pass, intent, []);
     return 'continue';
   }
   if (settling) return 'continue';

@@ -31,7 +31,7 @@ import type { Plan, PlanAction } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
 import { GroupNotFoundError, LeaseLostError, VersionConflictError } from '../store/errors.js';
 import type { GroupEvent, GroupRecord, Intent } from '../store/types.js';
-import { type ActingPass, resumeIntent, runAction, type StepResult } from './act.js';
+import { type ActingPass, releasedAll, resumeIntent, runAction, type StepResult } from './act.js';
 import type { EngineContext } from './context.js';
 import { LeaseKeeper } from './lease.js';
 import { type Observation, observeGroup } from './observe.js';
@@ -274,7 +274,8 @@ async function actHolding(
     }
   }
 
-  if (target.destroying && seen.instances.length === 0 && intents.length === 0) {
+  const emptied = target.destroying && seen.instances.length === 0 && intents.length === 0;
+  if (emptied && (!record.deleteVolumes || (await releasedAll(pass)))) {
     ctx.step('delete-group', id);
     try {
       await store.deleteGroup(id, record.version);

@@ -31,6 +31,8 @@ export interface AwsRuntime {
   readonly publisher: EventPublisher;
   readonly lookupInstanceGroup: InstanceGroupLookup;
   readonly requestReconcile: ApiDeps['requestReconcile'];
+  /** This controller's identity (`infrakit.controller`). */
+  readonly controllerId: string;
   readonly logger: Logger;
   readonly log: Log;
   readonly metrics: Metrics;
@@ -73,6 +75,7 @@ export async function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): Pr
   });
   const logger = createLogger();
   return {
+    controllerId,
     store,
     engine,
     providers,

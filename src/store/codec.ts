@@ -31,6 +31,8 @@ export const ATTR = {
   /** Group record: when this incarnation of the group was created; history: the same, copied. */
   createdAt: 'createdAt',
   lifecycle: 'lifecycle',
+  /** A destroying group: also delete what its pets keep (DELETE `?deleteVolumes=true`). */
+  deleteVolumes: 'deleteVolumes',
   leaseOwner: 'leaseOwner',
   leaseToken: 'leaseToken',
   /** Not `expiresAt`: that name is the table's TTL attribute and would let DynamoDB delete the group. */
@@ -136,6 +138,7 @@ export function groupFromItem(item: Item): GroupRecord {
     id: required(s(item, TABLE_KEY.sort), TABLE_KEY.sort),
     ...storedSpecFromItem(item),
     lifecycle: (s(item, ATTR.lifecycle) ?? 'active') as GroupLifecycle,
+    ...(item[ATTR.deleteVolumes]?.BOOL ? { deleteVolumes: true } : {}),
     state: stateFromItem(item),
   };
 }

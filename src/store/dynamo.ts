@@ -7,6 +7,7 @@ import * as intents from './intents.js';
 import * as lease from './lease.js';
 import * as specs from './specs.js';
 import type {
+  DestroyOptions,
   GroupEvent,
   GroupRecord,
   GroupStore,
@@ -71,8 +72,8 @@ export class DynamoGroupStore implements GroupStore {
   getVersion(id: string, version: number): Promise<StoredSpec | undefined> {
     return history.getVersion(this.ctx, id, version);
   }
-  markDestroying(id: string, now: number, expectedVersion?: number): Promise<void> {
-    return specs.markDestroying(this.ctx, id, now, expectedVersion);
+  markDestroying(id: string, now: number, expectedVersion?: number, options?: DestroyOptions): Promise<void> {
+    return specs.markDestroying(this.ctx, id, now, expectedVersion, options);
   }
   deleteGroup(id: string, expectedVersion: number): Promise<void> {
     return specs.deleteGroup(this.ctx, id, expectedVersion);

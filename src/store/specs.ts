@@ -13,7 +13,7 @@ import { all, Expr, num, str, UpdateBuilder } from './expr.js';
 import { decodeCursor, GROUPS_PARTITION, groupKey, versionKey } from './keys.js';
 import { queryPage } from './query.js';
 import { TABLE_KEY } from './table.js';
-import type { GroupRecord, Page, StoredSpec } from './types.js';
+import type { DestroyOptions, GroupRecord, Page, StoredSpec } from './types.js';
 import { putItemIf, updateGroupRecord } from './write.js';
 
 /**
@@ -203,9 +203,11 @@ export async function markDestroying(
   id: string,
   now: number,
   expectedVersion?: number,
+  options: DestroyOptions = {},
 ): Promise<void> {
   const conflict = await updateGroupRecord(ctx, id, (update, e) => {
     update.set(ATTR.lifecycle, str('destroying')).set(ATTR.updatedAt, num(now));
+    if (options.deleteVolumes) update.set(ATTR.deleteVolumes, { BOOL: true });
     // Race: the group was deleted meanwhile; do not resurrect a half-item. A PUT that landed after
     // the caller's check moved the version on: the caller decides again (412, or re-read).
     return expectedVersion === undefined ? itemExists(e) : atVersion(e, expectedVersion);

@@ -67,7 +67,15 @@ export type StatePatch = Partial<Omit<GroupState, 'lease' | 'revision' | 'retiri
 export interface GroupRecord extends StoredSpec {
   readonly id: string;
   readonly lifecycle: GroupLifecycle;
+  /** Destroying: the pets' volumes, interfaces and addresses go too (else they are kept). */
+  readonly deleteVolumes?: boolean;
   readonly state: GroupState;
+}
+
+/** How a group is destroyed. */
+export interface DestroyOptions {
+  /** Also delete what the group's pets keep across replacement. @default false */
+  readonly deleteVolumes?: boolean;
 }
 
 export type IntentKind = 'launch' | 'terminate';
@@ -156,9 +164,10 @@ export interface GroupStore {
   getVersion(id: string, version: number): Promise<StoredSpec | undefined>;
   /**
    * Marks the group `destroying` (conditional on it existing, and with `expectedVersion` on the
-   * spec still being at that version: `VersionConflictError` otherwise).
+   * spec still being at that version: `VersionConflictError` otherwise). `deleteVolumes` is kept
+   * once asked for (a second DELETE may add it, never take it back).
    */
-  markDestroying(id: string, now: number, expectedVersion?: number): Promise<void>;
+  markDestroying(id: string, now: number, expectedVersion?: number, options?: DestroyOptions): Promise<void>;
   /** Removes the group record; history and events are left to expire. Conditional on `expectedVersion`. */
   deleteGroup(id: string, expectedVersion: number): Promise<void>;
 
