@@ -285,6 +285,37 @@ export interface components {
       spec: components["schemas"]["GroupSpec"];
       status: components["schemas"]["GroupStatus"];
     };
+    DestroyResponse: {
+      /** @description Group ID: lowercase letters, digits and dashes. */
+      id: string;
+      version: number;
+      /** @description Quoted entity tag; send it back in If-Match. */
+      etag: string;
+      /** @description Epoch ms. */
+      updatedAt: number;
+      /** @enum {string} */
+      lifecycle: "active" | "destroying";
+      spec: components["schemas"]["GroupSpec"];
+      status: components["schemas"]["GroupStatus"];
+      deleteVolumes: boolean;
+      kept?: ({
+          kind: string;
+          id: string;
+          logicalId: string;
+          details?: {
+            [key: string]: string | number;
+          };
+        })[];
+      deleting?: ({
+          kind: string;
+          id: string;
+          logicalId: string;
+          details?: {
+            [key: string]: string | number;
+          };
+        })[];
+      keptError?: string;
+    };
     GroupSummary: {
       /** @description Group ID: lowercase letters, digits and dashes. */
       id: string;
@@ -749,6 +780,10 @@ export interface operations {
   /** Terminate the instances, then remove the group */
   destroyGroup: {
     parameters: {
+      query?: {
+        /** @description Also delete what the pets keep across replacement (volumes, network interfaces, Elastic IPs the group allocated), once the instances are gone. By default they are kept, and the response lists them. */
+        deleteVolumes?: boolean;
+      };
       header?: {
         /** @description Only change the group when it is still at this ETag (412 otherwise) */
         "If-Match"?: string;
@@ -759,14 +794,14 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Destroying */
+      /** @description Destroying; `kept` lists what stays, `deleting` what goes */
       202: {
         headers: {
           /** @description Entity tag of the stored version */
           ETag: string;
         };
         content: {
-          "application/json": components["schemas"]["GroupDocument"];
+          "application/json": components["schemas"]["DestroyResponse"];
         };
       };
       /** @description Deployed: no valid SigV4 signature, or no execute-api:Invoke permission (API Gateway answers `{ message }`). Local mode: a foreign Host or Origin. */
