@@ -23,6 +23,7 @@ const SRC_LAYERS = [
   'api',
   'events',
   'runtime',
+  'console',
   'local',
   'cli',
 ] as const;
@@ -38,6 +39,7 @@ const FLOOR = new Set([
   'src/log.ts',
   'src/env.ts',
   'src/loopback.ts',
+  'src/request-guard.ts',
 ]);
 
 function layerOf(file: string): Layer | undefined {
@@ -79,12 +81,14 @@ const RULES: Record<Layer, { layers: readonly Layer[]; packages: RegExp }> = {
     layers: ['runtime', ...BELOW_WIRING],
     packages: /^(@aws-sdk\/client-dynamodb|@aws-lambda-powertools\/.*|node:crypto)$/,
   },
+  // The browser app (bundled by esbuild for the page) and how the page is built and served.
+  console: { layers: ['console', 'floor'], packages: /^(node:.*|esbuild|openapi-fetch|zod|yaml)$/ },
   local: {
-    layers: ['local', 'cli', ...BELOW_WIRING],
+    layers: ['local', 'cli', 'console', ...BELOW_WIRING],
     packages: /^(node:.*|@aws-sdk\/client-.*|dynalite|commander)$/,
   },
   cli: {
-    layers: ['cli', ...BELOW_WIRING],
+    layers: ['cli', 'console', ...BELOW_WIRING],
     packages: /^(node:.*|commander|yaml|openapi-fetch|@aws-crypto\/.*|@aws-sdk\/.*|@smithy\/.*)$/,
   },
   lambda: { layers: ['runtime', ...BELOW_WIRING], packages: /^$/ },

@@ -1,9 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startLocalController } from '../../src/local/controller.js';
-import { validateSpec } from '../../src/spec/index.js';
 import { pidAlive } from '../../test/helpers/pid.js';
+import { startLocalGroup } from '../local-group.js';
 import type { BenchSuite } from '../types.js';
 
 /**
@@ -22,18 +18,7 @@ function percentile(sorted: readonly number[], p: number): number {
 export const suite: BenchSuite = {
   name: 'local',
   async run() {
-    const dir = await mkdtemp(join(tmpdir(), 'infrakit-bench-local-'));
-    const controller = await startLocalController(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        dataDir: dir,
-        sweepIntervalSeconds: 5,
-        examples: false,
-        tableName: 'infrakit',
-      },
-      { print: (l) => process.env.BENCH_DEBUG && console.error(l) },
-    );
+    const { controller, close } = await startLocalGroup('local', GROUP, 3);
     const pidsOf = async (): Promise<number[]> =>
       ((await controller.engine.status(GROUP))?.instances ?? [])
         .map((i) => Number(i.details?.pid))
@@ -49,14 +34,6 @@ export const suite: BenchSuite = {
     };
     const samples: number[] = [];
     try {
-      const spec = validateSpec({
-        id: GROUP,
-        allocation: { size: 3 },
-        instance: { provider: 'process', properties: { command: 'sleep', args: ['100000'] } },
-        health: { gracePeriodSeconds: 0 },
-      });
-      await controller.store.putSpec(spec, { createOnly: true, now: Date.now() });
-      await controller.engine.reconcileGroup(GROUP);
       let pids = await waitFor((p) => p.length === 3);
       for (let i = 0; i < KILLS; i++) {
         const victim = pids[i % pids.length] as number;
@@ -69,8 +46,7 @@ export const suite: BenchSuite = {
       await controller.engine.reconcileGroup(GROUP);
       await waitFor((p) => p.length === 0);
     } finally {
-      await controller.stop();
-      await rm(dir, { recursive: true, force: true });
+      await close();
     }
     samples.sort((a, b) => a - b);
     return [

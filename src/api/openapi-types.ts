@@ -263,6 +263,8 @@ export interface components {
     GroupStatus: {
       /** @enum {string} */
       lifecycle: "active" | "destroying";
+      /** @description The config hash of the current spec: an instance tagged with another one is outdated (a rolling update replaces it). */
+      configHash: string;
       instances: components["schemas"]["InstanceStatus"][];
       converged: boolean;
       blocked?: string;

@@ -77,6 +77,11 @@ export const InstanceStatusSchema = z.object({
 
 export const GroupStatusSchema = z.object({
   lifecycle: Lifecycle,
+  configHash: z
+    .string()
+    .describe(
+      'The config hash of the current spec: an instance tagged with another one is outdated (a rolling update replaces it).',
+    ),
   instances: z.array(InstanceStatusSchema),
   converged: z.boolean(),
   blocked: z.string().optional(),

@@ -1,5 +1,6 @@
 import { InfrakitError, messageOf, SpecValidationError } from '../errors.js';
 import type { GroupStatus } from '../reconcile/types.js';
+import { configHash } from '../spec/hash.js';
 import { GROUP_ID_PATTERN } from '../spec/schema.js';
 import { parseWith } from '../spec/validate.js';
 import type { GroupLifecycle, GroupRecord, StoredSpec } from '../store/types.js';
@@ -114,6 +115,7 @@ export async function statusView(deps: ApiDeps, record: GroupRecord) {
   const summary = status?.summary ?? record.state.lastSummary;
   return {
     lifecycle: record.lifecycle,
+    configHash: configHash(record.spec),
     instances: status?.instances ?? [],
     converged: status?.converged ?? false,
     ...(blocked ? { blocked } : {}),

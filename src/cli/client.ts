@@ -214,8 +214,11 @@ export class InfrakitClient {
     }
   }
 
-  /** The transport under the typed client: signs, bounds the wait, and names a failure to connect. */
-  private async send(request: Request): Promise<Response> {
+  /**
+   * The transport under the typed client, and under `infrakit console`'s proxy: signs (SigV4 unless
+   * on loopback), bounds the wait, and names a failure to connect (`UnreachableError`).
+   */
+  async send(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const text = request.body ? await request.text() : undefined;
     const body = text === '' ? undefined : text;

@@ -1,5 +1,6 @@
 import { groupSpecJsonSchema } from '../spec/index.js';
 import { ApiError } from './client.js';
+import { startConsoleProxy } from './console.js';
 import { type CliIo, type CommandContext, CommandFailure } from './context.js';
 import { formatEvents, formatGroup, formatGroupList, formatHistory, formatPlan } from './format.js';
 import { readSpecFile } from './spec-file.js';
@@ -160,6 +161,21 @@ export async function rollbackGroup(ctx: CommandContext, id: string, versionText
   if (ctx.json) return ctx.outJson(res.body);
   const stored = res.body;
   ctx.out(`group ${id} rolled back to the spec of version ${version}: now version ${stored.version}`);
+}
+
+/** `infrakit console`: serves until SIGINT or SIGTERM (or `io.stop`, in tests). */
+export async function serveConsole(ctx: CommandContext, port: number): Promise<void> {
+  const proxy = await startConsoleProxy(ctx.client, { port }).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'EADDRINUSE'
+      ? new CommandFailure(`port ${port} on 127.0.0.1 is in use: pass --port`)
+      : err;
+  });
+  ctx.out(`console: ${proxy.url}  (API: ${ctx.client.endpoint}; press Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await proxy.close();
 }
 
 /** Needs no endpoint: the schema is compiled into the CLI. */

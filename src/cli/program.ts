@@ -13,6 +13,13 @@ function positiveNumber(text: string): number {
   return n;
 }
 
+function portNumber(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number 0-65535');
+  return n;
+}
+
 function positiveInt(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number >= 1');
@@ -123,6 +130,14 @@ export function buildProgram(io: CliIo): Command {
     .action((id: string, opts: { timeout: number; interval: number }, cmd: Command) =>
       watchGroup(context(cmd), id, { timeoutSeconds: opts.timeout, intervalMs: opts.interval * 1000 }),
     );
+
+  program
+    .command('console')
+    .description(
+      'serve the web console on 127.0.0.1 for --endpoint: API calls are forwarded and SigV4-signed here, credentials never reach the browser',
+    )
+    .option('--port <port>', 'port on 127.0.0.1 (0: any free port)', portNumber, 8788)
+    .action((opts: { port: number }, cmd: Command) => commands.serveConsole(context(cmd), opts.port));
 
   program
     .command('schema')

@@ -11,8 +11,9 @@ type Schemas = components['schemas'];
 export type GroupSummaryView = Schemas['GroupSummary'];
 export type InstanceView = Schemas['InstanceStatus'];
 /** Read-only, so that local mode can render the engine's own (read-only) status with it too. */
-export type StatusView = Readonly<Omit<Schemas['GroupStatus'], 'instances'>> & {
+export type StatusView = Readonly<Omit<Schemas['GroupStatus'], 'instances' | 'configHash'>> & {
   readonly instances: readonly InstanceView[];
+  readonly configHash?: string;
 };
 export type SpecView = Schemas['GroupSpec'];
 export type EventView = Schemas['EventPage']['events'][number];

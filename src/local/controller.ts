@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { type Api, createApi } from '../api/index.js';
+import { consoleFile } from '../console/assets.js';
 import { messageOf } from '../errors.js';
 import type { Log } from '../log.js';
 import { isLoopback } from '../loopback.js';
@@ -271,6 +272,8 @@ export async function startLocalController(
       host: options.host,
       port: options.port,
       onError: (err) => reporter.line(`http: ${messageOf(err)}`),
+      // The console at `/`, served only on loopback behind the Host and Origin guard.
+      files: consoleFile,
     }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE'
         ? new Error(`port ${options.port} on ${options.host} is in use (another controller?): pass --port`)

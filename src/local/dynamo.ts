@@ -6,9 +6,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { messageOf } from '../errors.js';
 import { isLoopback, LOOPBACK_CREDENTIALS } from '../loopback.js';
+import { refuseForeign } from '../request-guard.js';
 import { ensureTable } from '../store/table.js';
 import { ensurePrivateDir } from './private-dir.js';
-import { refuseForeign } from './request-guard.js';
 
 export interface LocalDynamo {
   readonly client: DynamoDBClient;

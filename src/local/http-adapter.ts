@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type Refusal, refuseBodyType, refuseForeign } from './request-guard.js';
+import { type Refusal, refuseBodyType, refuseForeign } from '../request-guard.js';
 
 /**
  * The local stand-in for API Gateway: a loopback `node:http` server that turns each request into
@@ -14,6 +14,11 @@ import { type Refusal, refuseBodyType, refuseForeign } from './request-guard.js'
  */
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** A file for a path, or undefined to let the API answer it. */
+export type StaticFiles = (
+  path: string,
+) => Promise<{ readonly headers: Record<string, string>; readonly body: Buffer } | undefined>;
 
 /** API Gateway refuses payloads over 10 MB before the function sees them; so do we. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -128,7 +133,13 @@ function refusal(r: Refusal): APIGatewayProxyStructuredResultV2 {
  */
 export async function serveGateway(
   handler: ApiHandler,
-  options: { host: string; port: number; onError?: (err: unknown) => void },
+  options: {
+    host: string;
+    port: number;
+    onError?: (err: unknown) => void;
+    /** Files served for GET before the API (the console page), behind the same guard. */
+    files?: StaticFiles;
+  },
 ): Promise<{ server: Server; url: string; idle(): Promise<void> }> {
   const handling = new Set<Promise<void>>();
   // A request without Host gets our 403 below, not Node's bare 400.
@@ -140,6 +151,14 @@ export async function serveGateway(
         if (foreign) {
           writeGatewayResult(res, refusal(foreign));
           return;
+        }
+        if (options.files && (req.method === 'GET' || req.method === 'HEAD')) {
+          const file = await options.files(new URL(req.url ?? '/', 'http://local').pathname);
+          if (file) {
+            res.writeHead(200, { ...file.headers, 'content-length': String(file.body.length) });
+            res.end(req.method === 'HEAD' ? undefined : file.body);
+            return;
+          }
         }
         const body = await readBody(req);
         if (body === undefined) {

@@ -150,6 +150,29 @@ describe('local API against web pages (in-process controller)', () => {
     expect(own.text).toContain('s3cr3t');
   });
 
+  it('serves its console page only behind the same checks, unframable and with no foreign script or connection', async () => {
+    const page = await rawRequest(url, 'GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    const csp = String(page.headers['content-security-policy']);
+    for (const directive of [
+      "default-src 'none'",
+      "script-src 'self'",
+      "connect-src 'self'",
+      "frame-ancestors 'none'",
+    ]) {
+      expect(csp).toContain(directive);
+    }
+    expect((await rawRequest(url, 'GET', '/', { host: `rebind.attacker.example:${port}` })).status).toBe(403);
+    expect((await rawRequest(url, 'GET', '/console/app.js', { headers: ATTACKER })).status).toBe(403);
+    // The page's own origin may call the API, as the console does.
+    const own = await rawRequest(url, 'GET', '/groups', {
+      headers: { origin: url, 'sec-fetch-site': 'same-origin' },
+    });
+    expect(own.status).toBe(200);
+  });
+
   it('answers to localhost and [::1] with its port, not to another name or port', async () => {
     for (const host of [`localhost:${port}`, `[::1]:${port}`, `127.0.0.1:${port}`]) {
       expect((await rawRequest(url, 'GET', '/groups', { host })).status, host).toBe(200);

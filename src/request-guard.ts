@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
- * What local mode's loopback servers (the API, the embedded dynalite) check before a request
- * reaches their handler, so that a web page in the user's browser cannot drive them:
+ * What the loopback servers (local mode's API and embedded dynalite, `infrakit console`'s proxy)
+ * check before a request reaches their handler, so that a web page in the user's browser other
+ * than their own console page cannot drive them:
  *
  * - **Host**: only `127.0.0.1:<port>`, `localhost:<port>` or `[::1]:<port>`. A DNS-rebinding page
  *   reaches the loopback port under its own name (`rebind.attacker.example:<port>`), and the
@@ -49,7 +50,7 @@ function authorities(port: number): Set<string> {
   return names;
 }
 
-/** True when `origin` is `http://` and one of our own authorities (our own pages, were there any). */
+/** True when `origin` is `http://` and one of our own authorities (the console page it serves). */
 function ownOrigin(origin: string, allowed: ReadonlySet<string>): boolean {
   const lower = origin.trim().toLowerCase();
   return lower.startsWith('http://') && allowed.has(lower.slice('http://'.length));
@@ -81,7 +82,7 @@ export function refuseForeign(headers: IncomingHttpHeaders, port: number): Refus
     return {
       status: 403,
       code: 'forbidden-origin',
-      message: `requests from Origin ${shown(origin)} are refused: local mode serves no web page`,
+      message: `requests from Origin ${shown(origin)} are refused: only the page this listener serves may call it`,
     };
   }
   const site = headers['sec-fetch-site'];
