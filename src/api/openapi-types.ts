@@ -149,6 +149,25 @@ export interface components {
         replaceOnRebalance: boolean;
         /** @description Health signals: ec2-status (the provider status: EC2 status checks, a live process) and target-group (load balancer target health). Absent: ec2-status only. */
         sources?: ("ec2-status" | "target-group")[];
+        /** @description At most count remediation replacements within any windowSeconds, across passes and events. */
+        maxReplacementsPerWindow?: {
+          /** @description Remediation replacements allowed per window. */
+          count: number;
+          /** @description The sliding window, in seconds. */
+          windowSeconds: number;
+        };
+        /**
+         * @description Remediation ladder for an unhealthy instance, in order: reboot (once), then replace.
+         * @default [
+         *   "replace"
+         * ]
+         */
+        remediation: ("reboot" | "replace")[];
+        /**
+         * @description Replace unhealthy instances but keep them running, out of the group, tagged infrakit.retained.
+         * @default false
+         */
+        retainForForensics: boolean;
       };
       update: {
         /**
@@ -166,6 +185,31 @@ export interface components {
          * @default 0
          */
         minHealthySeconds: number;
+        /**
+         * @description A rollout in which no new instance became healthy for this long halts.
+         * @default 600
+         */
+        progressDeadlineSeconds: number;
+        /**
+         * @description This many new instances in a row that never became healthy halt the rollout.
+         * @default 3
+         */
+        maxFailedReplacements: number;
+        /**
+         * @description When a rollout halts, restore the previous version's instance and flavor as a new version.
+         * @default true
+         */
+        autoRollback: boolean;
+        /**
+         * @description Stop replacing outdated instances; healing and scaling go on.
+         * @default false
+         */
+        paused: boolean;
+        /**
+         * @description Replace this many first and wait until they are available, then in growing waves.
+         * @default 0
+         */
+        canary: number;
       };
       /** @description Load balancer target groups the members are registered in (ec2). */
       loadBalancers?: {
@@ -355,6 +399,15 @@ export interface components {
           ids: string[];
           /** @enum {string} */
           reason: "scale-down" | "duplicate-logical-id" | "unknown-logical-id" | "unhealthy" | "failed" | "outdated" | "retiring";
+          /**
+           * @description health.retainForForensics: kept running out of the group, tagged infrakit.retained.
+           * @constant
+           */
+          retain?: true;
+        }, {
+          /** @constant */
+          kind: "reboot";
+          ids: string[];
         }]>)[];
       blocked?: {
         reason: string;
@@ -364,6 +417,48 @@ export interface components {
       converged: boolean;
       summary: string;
       notes: string[];
+      /** @description What the planner holds back, and why. */
+      holds: ({
+          id: string;
+          /** @enum {string} */
+          reason: "protected" | "max-unhealthy-percent" | "replacement-budget" | "rollout-halted" | "rollout-paused" | "canary" | "availability" | "ladder-exhausted";
+          detail: string;
+        })[];
+      /** @description The reasoning per instance, when asked for. */
+      explain: {
+          id: string;
+          condition: string;
+          outdated: boolean;
+          /** @description keep, terminate: <reason>, retain: <reason>, reboot, held: <reason>, going */
+          decision: string;
+          detail?: string;
+        }[];
+      rollout?: {
+        /** @description The config being rolled out. */
+        configHash: string;
+        startedAt: number;
+        /** @description The start, or when a new instance last became available. */
+        lastProgressAt: number;
+        bestAvailable: number;
+        /** @description New instances in a row that never became healthy. */
+        failedReplacements: number;
+        counted: string[];
+        provenHealthy: string[];
+        /** @constant */
+        paused?: true;
+        /** @description Why the rollout halted. */
+        halted?: string;
+      };
+      rollback?: {
+        failedConfigHash: string;
+        reason: string;
+      };
+      /** @description Epoch ms of remediation replacements within the window. */
+      remediations: number[];
+      /** @description Instance id → when the ladder rebooted it. */
+      rebooted: {
+        [key: string]: number;
+      };
     };
     PretendResponse: {
       /** @description Group ID: lowercase letters, digits and dashes. */
@@ -490,6 +585,25 @@ export interface components {
         replaceOnRebalance?: boolean;
         /** @description Health signals: ec2-status (the provider status: EC2 status checks, a live process) and target-group (load balancer target health). Absent: ec2-status only. */
         sources?: ("ec2-status" | "target-group")[];
+        /** @description At most count remediation replacements within any windowSeconds, across passes and events. */
+        maxReplacementsPerWindow?: {
+          /** @description Remediation replacements allowed per window. */
+          count: number;
+          /** @description The sliding window, in seconds. */
+          windowSeconds: number;
+        };
+        /**
+         * @description Remediation ladder for an unhealthy instance, in order: reboot (once), then replace.
+         * @default [
+         *   "replace"
+         * ]
+         */
+        remediation?: ("reboot" | "replace")[];
+        /**
+         * @description Replace unhealthy instances but keep them running, out of the group, tagged infrakit.retained.
+         * @default false
+         */
+        retainForForensics?: boolean;
       };
       /** @default {} */
       update?: {
@@ -508,6 +622,31 @@ export interface components {
          * @default 0
          */
         minHealthySeconds?: number;
+        /**
+         * @description A rollout in which no new instance became healthy for this long halts.
+         * @default 600
+         */
+        progressDeadlineSeconds?: number;
+        /**
+         * @description This many new instances in a row that never became healthy halt the rollout.
+         * @default 3
+         */
+        maxFailedReplacements?: number;
+        /**
+         * @description When a rollout halts, restore the previous version's instance and flavor as a new version.
+         * @default true
+         */
+        autoRollback?: boolean;
+        /**
+         * @description Stop replacing outdated instances; healing and scaling go on.
+         * @default false
+         */
+        paused?: boolean;
+        /**
+         * @description Replace this many first and wait until they are available, then in growing waves.
+         * @default 0
+         */
+        canary?: number;
       };
       /** @description Load balancer target groups the members are registered in (ec2). */
       loadBalancers?: {

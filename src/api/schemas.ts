@@ -147,8 +147,48 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
       'outdated',
       'retiring',
     ]),
+    retain: z
+      .literal(true)
+      .optional()
+      .describe('health.retainForForensics: kept running out of the group, tagged infrakit.retained.'),
   }),
+  z.object({ kind: z.literal('reboot'), ids: z.array(z.string()) }),
 ]);
+
+export const HoldSchema = z.object({
+  id: z.string(),
+  reason: z.enum([
+    'protected',
+    'max-unhealthy-percent',
+    'replacement-budget',
+    'rollout-halted',
+    'rollout-paused',
+    'canary',
+    'availability',
+    'ladder-exhausted',
+  ]),
+  detail: z.string(),
+});
+
+export const InstanceVerdictSchema = z.object({
+  id: z.string(),
+  condition: z.string(),
+  outdated: z.boolean(),
+  decision: z.string().describe('keep, terminate: <reason>, retain: <reason>, reboot, held: <reason>, going'),
+  detail: z.string().optional(),
+});
+
+export const RolloutProgressSchema = z.object({
+  configHash: z.string().describe('The config being rolled out.'),
+  startedAt: z.number(),
+  lastProgressAt: z.number().describe('The start, or when a new instance last became available.'),
+  bestAvailable: z.int(),
+  failedReplacements: z.int().describe('New instances in a row that never became healthy.'),
+  counted: z.array(z.string()),
+  provenHealthy: z.array(z.string()),
+  paused: z.literal(true).optional(),
+  halted: z.string().optional().describe('Why the rollout halted.'),
+});
 
 export const PlanSchema = z.object({
   actions: z.array(PlanActionSchema),
@@ -159,6 +199,12 @@ export const PlanSchema = z.object({
     .describe('Nothing left to do or wait for: the declared instances, on the current config, all healthy.'),
   summary: z.string(),
   notes: z.array(z.string()),
+  holds: z.array(HoldSchema).describe('What the planner holds back, and why.'),
+  explain: z.array(InstanceVerdictSchema).describe('The reasoning per instance, when asked for.'),
+  rollout: RolloutProgressSchema.optional(),
+  rollback: z.object({ failedConfigHash: z.string(), reason: z.string() }).optional(),
+  remediations: z.array(z.number()).describe('Epoch ms of remediation replacements within the window.'),
+  rebooted: z.record(z.string(), z.number()).describe('Instance id → when the ladder rebooted it.'),
 });
 
 export const PretendResponseSchema = z.object({

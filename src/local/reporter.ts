@@ -81,11 +81,12 @@ export class Reporter {
   }
 }
 
-/** `launch 2 (scale-up)`, `terminate p-1, p-2 (unhealthy)`. */
+/** `launch 2 (scale-up)`, `terminate p-1, p-2 (unhealthy)`, `reboot p-3`. */
 export function actionLines(plan: Plan): string[] {
-  return plan.actions.map((a) =>
-    a.kind === 'launch'
-      ? `launch ${a.count}${a.logicalIds ? ` [${a.logicalIds.join(', ')}]` : ''} (${a.reason})`
-      : `terminate ${a.ids.join(', ')} (${a.reason})`,
-  );
+  return plan.actions.map((a) => {
+    if (a.kind === 'launch')
+      return `launch ${a.count}${a.logicalIds ? ` [${a.logicalIds.join(', ')}]` : ''} (${a.reason})`;
+    if (a.kind === 'reboot') return `reboot ${a.ids.join(', ')}`;
+    return `${a.retain ? 'retain' : 'terminate'} ${a.ids.join(', ')} (${a.reason})`;
+  });
 }

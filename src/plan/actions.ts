@@ -28,7 +28,18 @@ export class ActionList {
   };
   readonly #launches = new Map<LaunchReason, { count: number; logicalIds: string[] }>();
   readonly #notes = new Set<string>();
+  #reboots: readonly string[] = [];
+  #launchesHeld: string | undefined;
   #terminated = 0;
+
+  /** No launch at all this plan (a halted rollout would only launch its failing config again). */
+  holdLaunches(why: string): void {
+    this.#launchesHeld = why;
+  }
+
+  reboot(ids: readonly string[]): void {
+    this.#reboots = ids;
+  }
 
   terminate(phase: Phase, reason: TerminateReason, id: string): void {
     const ids = this.#terminations[phase].get(reason);
@@ -39,6 +50,10 @@ export class ActionList {
 
   launch(reason: LaunchReason, count: number, logicalIds?: readonly string[]): void {
     if (count <= 0) return;
+    if (this.#launchesHeld !== undefined) {
+      this.note(`${count} launch${count === 1 ? '' : 'es'} (${reason}) held: ${this.#launchesHeld}`);
+      return;
+    }
     const entry = this.#launches.get(reason) ?? { count: 0, logicalIds: [] };
     entry.count += count;
     if (logicalIds) entry.logicalIds.push(...logicalIds);
@@ -53,9 +68,10 @@ export class ActionList {
     return this.#terminated;
   }
 
-  /** Terminations that make room first, then launches, then the rest; ids and notes sorted. */
+  /** Reboots, terminations that make room first, then launches, then the rest; ids and notes sorted. */
   actions(): PlanAction[] {
     const out: PlanAction[] = [];
+    if (this.#reboots.length > 0) out.push({ kind: 'reboot', ids: sortIds(this.#reboots) });
     const pushTerminations = (phase: Phase) => {
       for (const reason of TERMINATE_ORDER) {
         const ids = this.#terminations[phase].get(reason);

@@ -1,18 +1,7 @@
-import {
-  type GroupContext,
-  type GroupOutcome,
-  goesAtOnce,
-  type ReplaceKind,
-  replaceKind,
-  terminateReason,
-} from './context.js';
-import { type Assessed, isAvailable, removalOrder } from './health.js';
+import { type GroupContext, type GroupOutcome, goesAtOnce, holdLeaving, type Leaving } from './context.js';
+import { terminateReason } from './gate.js';
+import { type Assessed, isAvailable, needsRemediation, removalOrder } from './health.js';
 import { AvailabilityBudget, rolloutBounds } from './rollout.js';
-
-interface Leaving {
-  readonly a: Assessed;
-  readonly kind: ReplaceKind;
-}
 
 /**
  * Cattle: `size` interchangeable instances.
@@ -49,16 +38,13 @@ export function planCattle(ctx: GroupContext, size: number): GroupOutcome {
 
   const keepers: Assessed[] = [];
   const leaving: Leaving[] = [];
-  for (const a of observed) {
-    const kind = replaceKind(a, ctx.remediationBlocked);
-    if (a.instance.protected) {
-      if (kind) skips.skip(a.instance.id, terminateReason(a, kind));
-      keepers.push(a);
-    } else if (kind) leaving.push({ a, kind });
+  const order = removalOrder();
+  // In removal order, so a limited budget or wave goes to the most urgent first.
+  for (const a of [...observed].sort(order)) {
+    const kind = ctx.gate.kind(a);
+    if (kind) leaving.push({ a, kind });
     else keepers.push(a);
   }
-  const order = removalOrder();
-  leaving.sort((x, y) => order(x.a, y.a));
 
   const countBefore = observed.length + pendingCurrent + pendingOld;
   const slotsFilled = keepers.length + pendingCurrent;
@@ -78,12 +64,16 @@ export function planCattle(ctx: GroupContext, size: number): GroupOutcome {
   }
 
   // 2. Launch within maxSurge; terminate first (within maxUnavailable) when surge leaves no room.
+  // Outdated instances go, and are launched for, only within the canary's wave.
+  let updatesGone = 0;
+  const waveAllows = (l: Leaving) => l.kind !== 'update' || updatesGone < ctx.wave;
   const room = () => Math.min(need, Math.max(0, bounds.maxTotal - total));
   for (const l of leaving) {
     if (room() >= need) break;
-    if (gone.has(l) || !budget.take(l.a, floorOf(l))) continue;
+    if (gone.has(l) || !waveAllows(l) || !budget.take(l.a, floorOf(l))) continue;
     actions.terminate('before', terminateReason(l.a, l.kind), l.a.instance.id);
     gone.add(l);
+    if (l.kind === 'update') updatesGone += 1;
     total -= 1;
   }
   const launches = room();
@@ -92,13 +82,25 @@ export function planCattle(ctx: GroupContext, size: number): GroupOutcome {
   const replace = Math.min(launches - scaleUp, replaceSlots);
   actions.launch('scale-up', scaleUp);
   actions.launch('replace', replace);
-  actions.launch('update', launches - scaleUp - replace);
+  const updateLaunches = Math.min(launches - scaleUp - replace, ctx.wave);
+  actions.launch('update', updateLaunches);
 
   // 3. The rest of the leaving instances, after the launches, as far as availability allows.
   for (const l of leaving) {
-    if (gone.has(l) || !budget.take(l.a, floorOf(l))) continue;
+    if (gone.has(l) || !waveAllows(l) || !budget.take(l.a, floorOf(l))) continue;
     actions.terminate('after', terminateReason(l.a, l.kind), l.a.instance.id);
     gone.add(l);
+    if (l.kind === 'update') updatesGone += 1;
+  }
+  // Those left: the first ones have their replacement launched (they wait for it), the rest wait
+  // for the wave when it is spent.
+  const waveSpent = Math.max(updatesGone, updateLaunches) >= ctx.wave;
+  let launchedFor = updateLaunches - updatesGone;
+  for (const l of leaving) {
+    if (gone.has(l)) continue;
+    const byWave = l.kind === 'update' && waveSpent && launchedFor <= 0;
+    if (l.kind === 'update') launchedFor -= 1;
+    holdLeaving(ctx, l, bounds.minAvailable, byWave);
   }
 
   // 4. Scale down keepers above size (unobserved launches cannot be chosen: they come next pass).
@@ -106,6 +108,8 @@ export function planCattle(ctx: GroupContext, size: number): GroupOutcome {
   let excess = slotsFilled - size;
   for (const a of [...keepers].sort(order)) {
     if (excess <= 0) break;
+    // A failing rollout never removes an old instance, not even as surplus.
+    if (ctx.halted && a.outdated) continue;
     if (a.instance.protected) skips.skip(a.instance.id, 'scale-down');
     else if (budget.take(a, bounds.minAvailable)) {
       actions.terminate('after', 'scale-down', a.instance.id);
@@ -134,7 +138,11 @@ function outcome(
       if (!a.outdated) updated += 1;
     } else if (a.condition === 'starting' || a.condition === 'warming') starting += 1;
   }
-  const rolling = pendingOld > 0 || leaving.some((l) => l.kind === 'update');
+  // Outdated instances held back (paused, halted, waiting for a wave) still mean a rollout.
+  const rolling =
+    pendingOld > 0 ||
+    leaving.some((l) => l.kind === 'update') ||
+    observed.some((a) => a.outdated && !a.instance.protected && !needsRemediation(a));
   const settled = pending === 0 && ctx.going.length === 0 && observed.length === size && updated === size;
   return {
     desired: size,

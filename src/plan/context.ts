@@ -1,7 +1,8 @@
 import type { GroupSpec } from '../spec/schema.js';
 import type { ActionList, ProtectedSkips } from './actions.js';
-import { type Assessed, needsRemediation } from './health.js';
-import type { ObservedInstance, PendingLaunch, TerminateReason } from './types.js';
+import { type Holds, type ReplaceKind, type ReplacementGate, terminateReason } from './gate.js';
+import type { Assessed } from './health.js';
+import type { ObservedInstance, PendingLaunch } from './types.js';
 
 /** Everything the cattle and pets planners share for one group and one `now`. */
 export interface GroupContext {
@@ -13,8 +14,13 @@ export interface GroupContext {
   /** Observed instances with an unfinished terminate intent: going, never counted, never re-chosen. */
   readonly going: readonly ObservedInstance[];
   readonly pendingLaunches: readonly PendingLaunch[];
-  /** Remediation stopped by `maxUnhealthyPercent`: failed and unhealthy instances are left as they are. */
-  readonly remediationBlocked: boolean;
+  /** Which replacement each instance gets now, and what is held back (`gate.ts`). */
+  readonly gate: ReplacementGate;
+  readonly holds: Holds;
+  /** Outdated instances that may be replaced this pass (`update.canary`); Infinity without a canary. */
+  readonly wave: number;
+  /** The rollout halted: no outdated instance is removed, not even as surplus. */
+  readonly halted: boolean;
   readonly actions: ActionList;
   readonly skips: ProtectedSkips;
 }
@@ -37,28 +43,30 @@ export interface GroupOutcome {
   readonly settled: boolean;
 }
 
-/** Why an instance must leave the group eventually (replaced one for one). */
-export type ReplaceKind = 'remediate' | 'retire' | 'update';
-
-/**
- * Which replacement, if any, an instance needs. Remediation wins over retiring and retiring over
- * update. While remediation is blocked, failed and unhealthy instances are frozen where they are:
- * not even a rolling update replaces them, since that would be remediation by another name.
- */
-export function replaceKind(a: Assessed, remediationBlocked: boolean): ReplaceKind | undefined {
-  if (needsRemediation(a)) return remediationBlocked ? undefined : 'remediate';
-  if (a.retiringAt !== undefined) return 'retire';
-  if (a.outdated) return 'update';
-  return undefined;
-}
-
-/** The termination reason for a replaced instance. */
-export function terminateReason(a: Assessed, kind: ReplaceKind): TerminateReason {
-  if (kind === 'remediate') return a.condition === 'failed' ? 'failed' : 'unhealthy';
-  return kind === 'retire' ? 'retiring' : 'outdated';
-}
-
 /** Failed, or retiring with its deadline passed: terminated at once, AWS takes it anyway. */
 export function goesAtOnce(a: Assessed, kind: ReplaceKind, now: number): boolean {
   return a.condition === 'failed' || (kind === 'retire' && a.retiringAt !== undefined && a.retiringAt <= now);
+}
+
+/** An instance to be replaced, and why. */
+export interface Leaving {
+  readonly a: Assessed;
+  readonly kind: ReplaceKind;
+}
+
+/** Why a leaving instance stays this pass: the canary's wave, or availability (it goes once its replacement is available). */
+export function holdLeaving(ctx: GroupContext, l: Leaving, minAvailable: number, byWave: boolean): void {
+  const why = terminateReason(l.a, l.kind);
+  if (byWave)
+    ctx.holds.hold(
+      l.a.instance.id,
+      'canary',
+      `${why}, waits for the current wave (canary ${ctx.spec.update.canary}) to become available`,
+    );
+  else
+    ctx.holds.hold(
+      l.a.instance.id,
+      'availability',
+      `${why}, goes once a replacement is available (${minAvailable} must stay available)`,
+    );
 }

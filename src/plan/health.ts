@@ -63,6 +63,8 @@ export function assess(
   configHash: string,
   now: number,
   retiringAt: number | undefined,
+  /** When the remediation ladder rebooted it: the unhealthy timeout starts again from there. */
+  rebootedAt?: number,
 ): Assessed {
   const outdated = instance.configHash !== configHash || instance.configHash === '';
   let condition: Condition;
@@ -75,7 +77,7 @@ export function assess(
   } else {
     const graceEnd = instance.launchedAt + timings.graceMs;
     // The timeout starts when the grace period ends: an instance still booting is not "unhealthy".
-    const dueAt = Math.max(instance.healthSince, graceEnd) + timings.timeoutMs;
+    const dueAt = Math.max(instance.healthSince, graceEnd, rebootedAt ?? 0) + timings.timeoutMs;
     if (now < graceEnd) {
       condition = 'starting';
       changesAt = graceEnd;

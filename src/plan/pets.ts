@@ -1,5 +1,6 @@
-import { type GroupContext, type GroupOutcome, goesAtOnce, replaceKind, terminateReason } from './context.js';
-import { type Assessed, isAvailable, removalOrder } from './health.js';
+import { type GroupContext, type GroupOutcome, goesAtOnce, holdLeaving } from './context.js';
+import { terminateReason } from './gate.js';
+import { type Assessed, isAvailable, needsRemediation, removalOrder } from './health.js';
 import { AvailabilityBudget } from './rollout.js';
 
 /**
@@ -83,16 +84,18 @@ export function planPets(ctx: GroupContext, logicalIds: readonly string[]): Grou
   const order = removalOrder((a) => position.get(a.instance.logicalId ?? '') ?? 0);
   let rolling = false;
   let spentWithoutSurge = false;
+  let updates = 0;
   for (const a of [...keepers].sort(order)) {
-    const kind = replaceKind(a, ctx.remediationBlocked);
+    if (a.outdated && !needsRemediation(a) && a.retiringAt === undefined) rolling = true;
+    const kind = ctx.gate.kind(a);
     if (!kind) continue;
-    if (kind === 'update') rolling = true;
-    if (a.instance.protected) {
-      skips.skip(a.instance.id, terminateReason(a, kind));
+    const byWave = kind === 'update' && updates >= ctx.wave;
+    const wasAvailable = isAvailable(a);
+    if (byWave || !budget.take(a, goesAtOnce(a, kind, now) ? 0 : floor)) {
+      holdLeaving(ctx, { a, kind }, floor, byWave);
       continue;
     }
-    const wasAvailable = isAvailable(a);
-    if (!budget.take(a, goesAtOnce(a, kind, now) ? 0 : floor)) continue;
+    if (kind === 'update') updates += 1;
     if (wasAvailable && maxUnavailable === 0 && !goesAtOnce(a, kind, now)) spentWithoutSurge = true;
     actions.terminate('before', terminateReason(a, kind), a.instance.id);
   }

@@ -16,6 +16,7 @@ function listIds(ids: readonly string[]): string {
 }
 
 function describe(action: PlanAction, o: GroupOutcome): string {
+  if (action.kind === 'reboot') return `reboot ${action.ids.length} unhealthy`;
   if (action.kind === 'launch') {
     switch (action.reason) {
       case 'scale-up':
@@ -30,10 +31,12 @@ function describe(action: PlanAction, o: GroupOutcome): string {
   }
   if (action.reason === 'scale-down')
     return `terminate ${action.ids.length} (scale-down ${o.current}→${o.desired})`;
-  return `terminate ${action.ids.length} ${TERMINATE_LABEL[action.reason]}`;
+  const verb = action.retain ? 'retain' : 'terminate';
+  return `${verb} ${action.ids.length} ${TERMINATE_LABEL[action.reason]}`;
 }
 
 function isUpdateStep(action: PlanAction): boolean {
+  if (action.kind === 'reboot') return false;
   return action.kind === 'launch' ? action.reason === 'update' : action.reason === 'outdated';
 }
 

@@ -45,6 +45,39 @@ export interface PlanInput {
    * healthy or the deadline has passed.
    */
   readonly retiring?: ReadonlyMap<string, number>;
+  /** The rollout in progress as the previous plan left it (`Plan.rollout`), kept by the engine. */
+  readonly rollout?: RolloutProgress;
+  /** Epoch ms of past remediation replacements (`Plan.remediations`), for `maxReplacementsPerWindow`. */
+  readonly remediations?: readonly number[];
+  /** Instance id → epoch ms at which the remediation ladder rebooted it (`Plan.rebooted`, engine-kept). */
+  readonly rebooted?: Readonly<Record<string, number>>;
+  /** Also give the reasoning per instance (`Plan.explain`); off on the reconcile path. */
+  readonly explain?: boolean;
+}
+
+/**
+ * What the planner remembers of a rollout between passes (pure data, kept by the engine beside the
+ * group's state). A rollout is under way while instances on another config remain.
+ */
+export interface RolloutProgress {
+  /** The config hash being rolled out. */
+  readonly configHash: string;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  /** Epoch ms of the start, or the last time a new instance became available (the deadline's origin). */
+  readonly lastProgressAt: number;
+  /** The most instances on the new config seen available at once (progress = a new maximum). */
+  readonly bestAvailable: number;
+  /** New instances in a row that never became healthy (failed launches included). */
+  readonly failedReplacements: number;
+  /** New instances already counted in `failedReplacements` (sorted; pruned to the observed). */
+  readonly counted: readonly string[];
+  /** New instances seen available in this rollout (sorted; pruned to the observed): their later failure is not a failed replacement. */
+  readonly provenHealthy: readonly string[];
+  /** Set while the rollout is paused (`update.paused` or `paused`): the deadline does not run. */
+  readonly paused?: true;
+  /** Why the rollout halted; it stays halted until the config changes. */
+  readonly halted?: string;
 }
 
 export type LaunchReason = 'scale-up' | 'replace' | 'update' | 'missing-logical-id';
@@ -57,6 +90,37 @@ export type TerminateReason =
   | 'failed'
   | 'outdated'
   | 'retiring';
+
+/** Why the planner leaves an instance (or a step) alone although it would otherwise act. */
+export type HoldReason =
+  | 'protected'
+  | 'max-unhealthy-percent'
+  | 'replacement-budget'
+  | 'rollout-halted'
+  | 'rollout-paused'
+  | 'canary'
+  | 'availability'
+  | 'ladder-exhausted';
+
+/** One thing the planner holds back, with why, for the status and `infrakit group get`. */
+export interface Hold {
+  /** The instance held back. */
+  readonly id: string;
+  readonly reason: HoldReason;
+  /** One human line, e.g. `outdated, waits: 2 of 3 must stay available (maxUnavailable 1)`. */
+  readonly detail: string;
+}
+
+/** The planner's reasoning about one observed instance (`GET /groups/{id}?explain=true`). */
+export interface InstanceVerdict {
+  readonly id: string;
+  /** The planner's condition of it: available, warming, starting, unhealthy-waiting, unhealthy-due, failed. */
+  readonly condition: string;
+  readonly outdated: boolean;
+  /** `keep`, `terminate: <reason>`, `reboot`, `retain: <reason>`, `held: <reason>`, `going`. */
+  readonly decision: string;
+  readonly detail?: string;
+}
 
 export type PlanAction =
   | {
@@ -71,6 +135,17 @@ export type PlanAction =
       /** Sorted. */
       readonly ids: readonly string[];
       readonly reason: TerminateReason;
+      /**
+       * `health.retainForForensics`: the instances (unhealthy or failed) leave the group but keep
+       * running, untagged from its membership and tagged `infrakit.retained`, instead of terminated.
+       */
+      readonly retain?: true;
+    }
+  | {
+      /** The remediation ladder's first step: reboot once, then wait the unhealthy timeout again. */
+      readonly kind: 'reboot';
+      /** Sorted. */
+      readonly ids: readonly string[];
     };
 
 export interface Plan {
@@ -102,4 +177,22 @@ export interface Plan {
   readonly summary: string;
   /** Extra facts worth showing, e.g. protected instances that were skipped. Sorted. */
   readonly notes: readonly string[];
+  /** What the planner holds back and why, sorted by id then reason. */
+  readonly holds: readonly Hold[];
+  /** With `input.explain`: the reasoning per observed instance, sorted by id; else empty. */
+  readonly explain: readonly InstanceVerdict[];
+  /** Instance id → when the ladder rebooted it, this plan's reboots included, for the next pass. */
+  readonly rebooted: Readonly<Record<string, number>>;
+  /** The rollout to remember for the next pass; undefined when none is under way. */
+  readonly rollout?: RolloutProgress;
+  /**
+   * Set when the rollout halted this pass or earlier and `update.autoRollback` is on: the engine
+   * makes the previous version's config current again, naming the failed config.
+   */
+  readonly rollback?: { readonly failedConfigHash: string; readonly reason: string };
+  /**
+   * Epoch ms of the remediation replacements within `maxReplacementsPerWindow`, this plan's
+   * included (one `now` per replacement it plans), for the next pass's `remediations`.
+   */
+  readonly remediations: readonly number[];
 }

@@ -290,6 +290,27 @@ export interface InstanceProvider {
   ): Promise<readonly RetainedResource[]>;
 
   /**
+   * Optional (the remediation ladder's `reboot`): reboots `ids`, which must all belong to `owner`
+   * (checked as for `destroy`, `NotOwnedError` before anything is rebooted). Idempotent enough to
+   * retry: a second reboot of a rebooting instance does no harm; an instance already gone is
+   * skipped. Aborted (`options.signal`): no further instance is asked to reboot, and the call throws.
+   */
+  reboot?(ids: readonly string[], owner: InstanceOwner, options?: CallOptions): Promise<void>;
+
+  /**
+   * Optional (`health.retainForForensics`): takes `ids` out of the group but keeps them running:
+   * the `infrakit.group` membership tag is removed and `infrakit.retained=<group>` added, so
+   * `describe` no longer returns them and `destroy` would refuse them. Ownership is checked as for
+   * `destroy`. Idempotent: an instance already retained or gone counts as retained. Returns the ids
+   * retained (or gone).
+   */
+  keepForForensics?(
+    ids: readonly string[],
+    owner: InstanceOwner,
+    options?: CallOptions,
+  ): Promise<DestroyResult>;
+
+  /**
    * Adds or overwrites tags on existing instances (operator labels such as `infrakit.protected`).
    * Idempotent; an unknown or gone instance is skipped, not an error.
    */

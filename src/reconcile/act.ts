@@ -330,18 +330,22 @@ async function destroyFor(pass: ActingPass, intent: Intent, ids: readonly string
       }
     }
     if (doomed.length > 0) {
-      await step(pass, 'destroy');
-      const result = await withCallTimeout(pass, 'destroy', (signal) =>
-        target.provider.destroy(
-          doomed.map((i) => i.id),
-          target.owner,
-          intent.reason,
-          { signal },
-        ),
+      const doomedIds = doomed.map((i) => i.id);
+      // Without a provider that can retain, an instance is terminated as usual (said in the event).
+      const retain = intent.retain ? target.provider.keepForForensics?.bind(target.provider) : undefined;
+      await step(pass, retain ? 'retain' : 'destroy');
+      const result = await withCallTimeout(pass, retain ? 'retain' : 'destroy', (signal) =>
+        retain
+          ? retain(doomedIds, target.owner, { signal })
+          : target.provider.destroy(doomedIds, target.owner, intent.reason, { signal }),
       );
       const gone = result.destroyed.filter((id) => ids.includes(id));
       pass.terminated += gone.length;
-      record(pass, 'info', 'terminate', `terminated ${gone.length} (${intent.reason}): ${gone.join(', ')}`, {
+      const what = `${gone.length} (${intent.reason}): ${gone.join(', ')}`;
+      const message = retain
+        ? `retained ${what}; out of the group, still running, tagged infrakit.retained`
+        : `terminated ${what}${intent.retain ? ' (the provider cannot retain)' : ''}`;
+      record(pass, 'info', retain ? 'retain' : 'terminate', message, {
         ids: gone,
         reason: intent.reason,
         token: intent.token,
@@ -493,10 +497,40 @@ async function drainOf(
   return drain ? { drain } : {};
 }
 
+/**
+ * The ladder's reboot: no intent, as a reboot adds and removes nothing (the plan's `rebooted`
+ * records it, so a crash before that record at worst reboots once more). A failure is an event;
+ * the instance then goes on to the next step of the ladder after its timeout.
+ */
+async function rebootFor(pass: ActingPass, ids: readonly string[]): Promise<StepResult> {
+  const { target } = pass;
+  const reboot = target.provider.reboot?.bind(target.provider);
+  if (!reboot) {
+    record(
+      pass,
+      'warn',
+      'reboot-failed',
+      `provider ${target.provider.name} cannot reboot: ${ids.join(', ')}`,
+    );
+    return 'continue';
+  }
+  try {
+    await step(pass, 'reboot');
+    await withCallTimeout(pass, 'reboot', (signal) => reboot(ids, target.owner, { signal }));
+    record(pass, 'info', 'reboot', `rebooted ${ids.length} (unhealthy): ${ids.join(', ')}`, { ids });
+  } catch (err) {
+    if (err instanceof PassAbandonedError || err instanceof LeaseLostError) throw err;
+    pass.errorClass ??= classifyError(err);
+    record(pass, 'warn', 'reboot-failed', `reboot ${ids.join(', ')}: ${messageOf(err)}`, { ids });
+  }
+  return 'continue';
+}
+
 /** Carries out one planned action: intent first, then the provider call, then the intent marked done. */
 export async function runAction(pass: ActingPass, action: PlanAction): Promise<StepResult> {
   const { ctx, target } = pass;
   const now = ctx.now();
+  if (action.kind === 'reboot') return rebootFor(pass, action.ids);
   const common = {
     groupId: target.groupId,
     token: newToken(target.groupId, now),
@@ -530,7 +564,13 @@ export async function runAction(pass: ActingPass, action: PlanAction): Promise<S
     );
     return 'stop';
   }
-  const intent: Intent = { ...common, kind: 'terminate', ids: action.ids, ...drain };
+  const intent: Intent = {
+    ...common,
+    kind: 'terminate',
+    ids: action.ids,
+    ...(action.retain ? { retain: true } : {}),
+    ...drain,
+  };
   await step(pass, 'put-intent');
   await ctx.store.putIntent(intent, pass.keeper.current);
   return destroyFor(pass, intent, action.ids);

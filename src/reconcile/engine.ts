@@ -1,3 +1,4 @@
+import { refusedPlan } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
 import type { GroupSpec } from '../spec/schema.js';
 import type { GroupRecord, GroupState, Intent } from '../store/types.js';
@@ -62,14 +63,7 @@ export function createEngine(deps: EngineDeps): Engine {
         state: stored?.state ?? EMPTY_STATE,
       };
       const planned = await observeAndPlan(ctx, record);
-      if (!planned.ok)
-        return {
-          actions: [],
-          blocked: { reason: planned.reason },
-          converged: false,
-          summary: planned.reason,
-          notes: [],
-        };
+      if (!planned.ok) return refusedPlan(planned.reason);
       return planned.decision.plan;
     },
 

@@ -117,6 +117,46 @@ export const HealthSchema = z.strictObject({
     .describe(
       'Health signals: ec2-status (the provider status: EC2 status checks, a live process) and target-group (load balancer target health). Absent: ec2-status only.',
     ),
+  /**
+   * At most `count` remediation replacements within any `windowSeconds`, across passes and events
+   * (the plan-wide `maxUnhealthyPercent` cannot see a slow trickle of replacements). Unset: no limit.
+   */
+  maxReplacementsPerWindow: z
+    .strictObject({
+      count: z.int().min(0).max(MAX_GROUP_SIZE).describe('Remediation replacements allowed per window.'),
+      windowSeconds: z
+        .int()
+        .min(1)
+        .max(7 * DAY_SECONDS)
+        .describe('The sliding window, in seconds.'),
+    })
+    .optional()
+    .describe('At most count remediation replacements within any windowSeconds, across passes and events.'),
+  /**
+   * The remediation ladder, tried in order for an instance unhealthy past its timeout: `reboot`
+   * (once; the timeout starts again) then `replace`. A ladder without `replace` never replaces an
+   * unhealthy instance, only a failed one. @default ['replace']
+   */
+  remediation: z
+    .array(z.enum(['reboot', 'replace']))
+    .min(1)
+    .max(2)
+    .default(['replace'])
+    .refine((steps) => new Set(steps).size === steps.length, { message: 'each step at most once' })
+    .refine((steps) => steps.indexOf('replace') === -1 || steps.indexOf('replace') === steps.length - 1, {
+      message: 'replace must be the last step',
+    })
+    .describe('Remediation ladder for an unhealthy instance, in order: reboot (once), then replace.'),
+  /**
+   * An instance replaced for being unhealthy or failed is kept running for forensics instead of
+   * terminated: its group membership tag is removed and it is tagged `infrakit.retained`. @default false
+   */
+  retainForForensics: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Replace unhealthy instances but keep them running, out of the group, tagged infrakit.retained.',
+    ),
 });
 
 export const UpdateSchema = z
@@ -142,6 +182,50 @@ export const UpdateSchema = z
       .max(DAY_SECONDS)
       .default(0)
       .describe('A new instance must stay healthy this long before the update takes its next step.'),
+    /**
+     * A rollout in which no new instance became healthy for this long halts (and rolls back with
+     * `autoRollback`). @default 600
+     */
+    progressDeadlineSeconds: z
+      .int()
+      .min(1)
+      .max(DAY_SECONDS)
+      .default(600)
+      .describe('A rollout in which no new instance became healthy for this long halts.'),
+    /**
+     * This many new instances in a row that never became healthy (a failed launch, an instance that
+     * failed or stayed unhealthy past its timeout) halt the rollout. @default 3
+     */
+    maxFailedReplacements: z
+      .int()
+      .min(1)
+      .max(MAX_GROUP_SIZE)
+      .default(3)
+      .describe('This many new instances in a row that never became healthy halt the rollout.'),
+    /**
+     * When a rollout halts, the previous version's instance and flavor become current again as a
+     * new version naming the failed one. @default true
+     */
+    autoRollback: z
+      .boolean()
+      .default(true)
+      .describe("When a rollout halts, restore the previous version's instance and flavor as a new version."),
+    /** Stop replacing outdated instances; healing and scaling go on. @default false */
+    paused: z
+      .boolean()
+      .default(false)
+      .describe('Stop replacing outdated instances; healing and scaling go on.'),
+    /**
+     * Replace this many instances first and wait until they are available (healthy for
+     * `minHealthySeconds`) before the rest, then in waves that double with every proven one. 0: no
+     * canary, replacements go as fast as maxSurge and maxUnavailable allow. @default 0
+     */
+    canary: z
+      .int()
+      .min(0)
+      .max(MAX_GROUP_SIZE)
+      .default(0)
+      .describe('Replace this many first and wait until they are available, then in growing waves.'),
   })
   .refine((u) => u.maxSurge > 0 || u.maxUnavailable > 0, {
     message: 'maxSurge and maxUnavailable cannot both be 0 (an update could never make progress)',
@@ -237,3 +321,4 @@ export type UpdatePolicy = GroupSpec['update'];
 export type LoadBalancers = z.output<typeof LoadBalancersSchema>;
 export type Lifecycle = z.output<typeof LifecycleSchema>;
 export type LifecycleHook = z.output<typeof LifecycleHookSchema>;
+export type RemediationStep = HealthPolicy['remediation'][number];

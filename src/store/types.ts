@@ -93,6 +93,8 @@ export interface Intent {
   /** terminate: ids to terminate. */
   readonly ids?: readonly string[];
   readonly reason: string;
+  /** terminate: keep the instances running out of the group instead (`health.retainForForensics`). */
+  readonly retain?: boolean;
   readonly createdAt: number;
   readonly doneAt?: number;
   /** launch: ids launched so far (best effort; the `infrakit.intent` tag is the truth). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Reporter } from '../../src/local/reporter.js';
+import { refusedPlan } from '../../src/plan/index.js';
 import type { Plan } from '../../src/plan/types.js';
 import type { Engine } from '../../src/reconcile/types.js';
 import type { GroupStore } from '../../src/store/types.js';
@@ -9,7 +10,7 @@ describe('local reporter', () => {
   const lines: string[] = [];
   // `result` reads neither: it prints from the pass's own result.
   const reporter = new Reporter({ engine: {} as Engine, store: {} as GroupStore }, (l) => lines.push(l));
-  const plan = (actions: Plan['actions']): Plan => ({ actions, converged: false, summary: '', notes: [] });
+  const plan = (actions: Plan['actions']): Plan => ({ ...refusedPlan(''), actions });
 
   it('prints each planned action with its reason, and launches that finished an earlier pass', () => {
     lines.length = 0;

@@ -42,7 +42,16 @@ export function specShape(
     .filter((s) => s.maxSurge + s.maxUnavailable > 0);
 }
 
-export function toSpec(s: SpecShape): GroupSpec {
+/**
+ * The spec of a shape. The rollout guard (`maxFailedReplacements`, `progressDeadlineSeconds`) is
+ * set out of reach unless `rolloutGuard` says otherwise: from a random observation a rollout may
+ * rightly halt, and a halted group waits for a new version by design, which these properties do
+ * not model (`plan.rollout.property.test.ts` does).
+ */
+export function toSpec(
+  s: SpecShape,
+  rolloutGuard?: { maxFailedReplacements: number; progressDeadlineSeconds: number },
+): GroupSpec {
   return spec({
     ...(s.pets ? { logicalIds: s.logicalIds } : { size: s.size }),
     health: {
@@ -54,6 +63,7 @@ export function toSpec(s: SpecShape): GroupSpec {
       maxSurge: s.maxSurge,
       maxUnavailable: s.maxUnavailable,
       minHealthySeconds: s.minHealthySeconds,
+      ...(rolloutGuard ?? { maxFailedReplacements: 10_000, progressDeadlineSeconds: 86_400 }),
     },
   });
 }

@@ -91,11 +91,12 @@ export function launchedIds(p: Plan): string[] {
 
 /** Compact view of a plan's actions for table assertions: `terminate:reason:ids` / `launch:reason:n`. */
 export function shape(p: Plan): string[] {
-  return p.actions.map((a) =>
-    a.kind === 'launch'
-      ? `launch:${a.reason}:${a.count}${a.logicalIds ? `:${a.logicalIds.join(',')}` : ''}`
-      : `terminate:${a.reason}:${a.ids.join(',')}`,
-  );
+  return p.actions.map((a) => {
+    if (a.kind === 'launch')
+      return `launch:${a.reason}:${a.count}${a.logicalIds ? `:${a.logicalIds.join(',')}` : ''}`;
+    if (a.kind === 'reboot') return `reboot:${a.ids.join(',')}`;
+    return `${a.retain ? 'retain' : 'terminate'}:${a.reason}:${a.ids.join(',')}`;
+  });
 }
 
 /** One table case of the planner: a spec, an observation, and what the plan must contain. */

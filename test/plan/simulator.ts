@@ -20,6 +20,10 @@ export interface SimOptions {
   readonly maxSteps: number;
   /** Called after each plan is applied, with what the planner will see next. */
   readonly onStep?: (step: SimStep) => void;
+  /** Whether an instance of this config turns healthy once booted (a bad AMI never does). @default always */
+  readonly bootsHealthy?: (configHash: string) => boolean;
+  /** The config a plan's `rollback` makes current again (as the engine's rollback would). */
+  readonly rollbackTo?: string;
 }
 
 export interface SimStep {
@@ -74,11 +78,13 @@ export function simulate(o: SimOptions): SimResult {
   const plans: Plan[] = [];
   let now = o.start;
   let serial = 0;
+  let configHash = o.configHash;
+  let memory: Pick<Plan, 'rollout' | 'remediations' | 'rebooted'> | undefined;
   for (let step = 0; step < o.maxSteps; step += 1) {
     const launches: PendingLaunch[] = w.unobserved.map((u) => ({
       token: u.token,
       count: u.instances.length,
-      configHash: o.configHash,
+      configHash: u.instances[0]?.configHash ?? configHash,
       ...(u.instances.some((i) => i.logicalId)
         ? { logicalIds: u.instances.map((i) => i.logicalId ?? '') }
         : {}),
@@ -86,15 +92,18 @@ export function simulate(o: SimOptions): SimResult {
     const p = plan(
       {
         spec: o.spec,
-        configHash: o.configHash,
+        configHash,
         instances: w.instances,
         pending: { launches, terminations: [...w.going] },
+        ...(memory?.rollout ? { rollout: memory.rollout } : {}),
+        ...(memory ? { remediations: memory.remediations, rebooted: memory.rebooted } : {}),
       },
       now,
     );
     plans.push(p);
+    memory = p;
     const settledWorld = w.unobserved.length === 0 && w.going.size === 0;
-    if (p.actions.length === 0 && settledWorld && isExactlyDeclared(o.spec, o.configHash, w.instances)) {
+    if (p.actions.length === 0 && settledWorld && isExactlyDeclared(o.spec, configHash, w.instances)) {
       return { convergedAfter: step, instances: w.instances, plans };
     }
     const before = counts(w);
@@ -114,6 +123,7 @@ export function simulate(o: SimOptions): SimResult {
         }
         continue;
       }
+      if (action.kind === 'reboot') continue;
       const fresh = Array.from({ length: action.count }, (_, k): ObservedInstance => {
         serial += 1;
         const id = `n-${String(serial).padStart(5, '0')}`;
@@ -121,7 +131,7 @@ export function simulate(o: SimOptions): SimResult {
         const logicalId = action.logicalIds?.[k];
         return {
           id,
-          configHash: o.configHash,
+          configHash,
           state: 'pending',
           launchedAt: now,
           health: 'unknown',
@@ -134,6 +144,10 @@ export function simulate(o: SimOptions): SimResult {
       else w.instances.push(...fresh);
     }
     o.onStep?.({ index: step, plan: p, ...counts(w), before });
+    if (p.rollback && o.rollbackTo !== undefined && configHash !== o.rollbackTo) {
+      configHash = o.rollbackTo;
+      memory = { ...p, rollout: undefined };
+    }
 
     now += o.stepMs;
     w.instances = w.instances.map((i) => {
@@ -144,7 +158,9 @@ export function simulate(o: SimOptions): SimResult {
         return i;
       }
       w.booting.delete(i.id);
-      return i.state === 'pending' ? { ...i, state: 'running', health: 'healthy', healthSince: now } : i;
+      if (i.state !== 'pending') return i;
+      const health = (o.bootsHealthy?.(i.configHash) ?? true) ? 'healthy' : 'unhealthy';
+      return { ...i, state: 'running', health, healthSince: now };
     });
   }
   return { instances: w.instances, plans };

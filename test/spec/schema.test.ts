@@ -29,9 +29,50 @@ describe('group spec schema', () => {
       unhealthyTimeoutSeconds: 120,
       maxUnhealthyPercent: 40,
       replaceOnRebalance: false,
+      remediation: ['replace'],
+      retainForForensics: false,
     });
-    expect(spec.update).toEqual({ maxSurge: 1, maxUnavailable: 0, minHealthySeconds: 0 });
+    expect(spec.update).toEqual({
+      maxSurge: 1,
+      maxUnavailable: 0,
+      minHealthySeconds: 0,
+      progressDeadlineSeconds: 600,
+      maxFailedReplacements: 3,
+      autoRollback: true,
+      paused: false,
+      canary: 0,
+    });
     expect(spec.paused).toBe(false);
+  });
+
+  it.each([
+    {
+      desc: 'replace before reboot',
+      health: { remediation: ['replace', 'reboot'] },
+      message: 'replace must be the last step',
+    },
+    {
+      desc: 'a step twice',
+      health: { remediation: ['reboot', 'reboot'] },
+      message: 'each step at most once',
+    },
+    { desc: 'an unknown step', health: { remediation: ['restart'] }, message: 'Invalid option' },
+    {
+      desc: 'a window of 0 s',
+      health: { maxReplacementsPerWindow: { count: 1, windowSeconds: 0 } },
+      message: '>=1',
+    },
+  ])('refuses a remediation policy with $desc, naming the field', ({ health, message }) => {
+    const err = (() => {
+      try {
+        validateSpec({ ...base, health });
+      } catch (e) {
+        return e as { issues?: { path: string; message: string }[] };
+      }
+      return undefined;
+    })();
+    expect(err?.issues?.[0]?.path).toMatch(/^health\.(remediation|maxReplacementsPerWindow)/);
+    expect(err?.issues?.[0]?.message).toContain(message);
   });
 
   it('accepts size 0 and a pets allocation', () => {
