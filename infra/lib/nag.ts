@@ -24,7 +24,12 @@ export const ROLE_ACKNOWLEDGEMENTS: readonly { readonly id: string; readonly rea
   {
     id: `AwsSolutions-IAM5[Resource::${OWN}:volume/*]`,
     reason:
-      'Volumes are created by RunInstances; the statements on them require the exact infrakit.controller request tag of this controller (and ec2:CreateAction=RunInstances for CreateTags).',
+      'Volumes are created by RunInstances or, for pets, by CreateVolume; creating one requires the exact infrakit.controller request tag of this controller (CreateTags only with ec2:CreateAction RunInstances or CreateVolume), and attaching, detaching or deleting one requires that exact infrakit.controller resource tag.',
+  },
+  {
+    id: `AwsSolutions-IAM5[Resource::${OWN}:elastic-ip/*]`,
+    reason:
+      'A pet’s Elastic IP is allocated at runtime: AllocateAddress requires the exact infrakit.controller request tag of this controller, and associating, disassociating or releasing an address requires that exact infrakit.controller resource tag.',
   },
   {
     id: `AwsSolutions-IAM5[Resource::${EC2_ARN}::image/*]`,
@@ -66,7 +71,7 @@ export const ROLE_ACKNOWLEDGEMENTS: readonly { readonly id: string; readonly rea
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'Only the four EC2 Describe actions the runtime calls (DescribeInstances, DescribeInstanceStatus, DescribeImages, DescribeSubnets) use Resource *, because EC2 Describe actions do not support resource-level permissions.',
+      'Only the EC2 Describe actions the runtime calls (DescribeInstances, DescribeInstanceStatus, DescribeImages, DescribeSubnets, and for pets DescribeVolumes, DescribeNetworkInterfaces, DescribeAddresses) use Resource *, because EC2 Describe actions do not support resource-level permissions.',
   },
 ];
 

@@ -1,6 +1,6 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
-import { RUN_INSTANCES_REFERENCED_TYPES } from '../../src/providers/ec2/grants.js';
+import { CREATE_REFERENCED_TYPES, RUN_INSTANCES_REFERENCED_TYPES } from '../../src/providers/ec2/grants.js';
 
 /**
  * A synth-time check of every policy statement attached to the controller's roles, added to the
@@ -15,7 +15,8 @@ import { RUN_INSTANCES_REFERENCED_TYPES } from '../../src/providers/ec2/grants.j
  * - grants a mutating EC2 action (any `ec2:` action not starting with Describe, Get or List) without
  *   a condition; the only exception is RunInstances on resource types it merely references
  *   ({@link RUN_INSTANCES_REFERENCED_TYPES}), because every launch is also authorized against the
- *   instance, which must then carry a condition;
+ *   instance, which must then carry a condition; likewise CreateVolume and CreateNetworkInterface
+ *   on what they only reference ({@link CREATE_REFERENCED_TYPES});
  * - grants `iam:PassRole` without resources or on a resource with a wildcard;
  * - grants a DynamoDB table administration action or an EventBridge bus or rule administration
  *   action (patterns such as `dynamodb:Delete*` count when they match one).
@@ -139,10 +140,17 @@ export function statementErrors(statement: ResolvedStatement, where: string): st
 
   const ec2Mutating = actions.filter((a) => /^ec2:/i.test(a) && !/^ec2:(Describe|Get|List)/i.test(a));
   if (ec2Mutating.length > 0 && !conditioned) {
+    const referenced = (action: string): readonly string[] =>
+      action.toLowerCase() === 'ec2:runinstances'
+        ? RUN_INSTANCES_REFERENCED_TYPES
+        : (Object.entries(CREATE_REFERENCED_TYPES).find(
+            ([a]) => a.toLowerCase() === action.toLowerCase(),
+          )?.[1] ?? []);
+    // Each action may reach every listed resource only as something it references, not creates.
     const onlyReferencedLaunch =
-      ec2Mutating.every((a) => a.toLowerCase() === 'ec2:runinstances') &&
       resources.length > 0 &&
-      resources.every((r) => RUN_INSTANCES_REFERENCED_TYPES.includes(ec2ResourceType(r) ?? ''));
+      ec2Mutating.every((a) => referenced(a).length > 0) &&
+      resources.every((r) => ec2Mutating.some((a) => referenced(a).includes(ec2ResourceType(r) ?? '')));
     if (!onlyReferencedLaunch) {
       errors.push(
         `${label}: mutating EC2 action ${ec2Mutating.join(', ')} without a condition (require this controller's infrakit.controller tag)`,

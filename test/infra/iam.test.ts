@@ -62,6 +62,19 @@ const ec2Arn = (type: string, account = true, id = '*') => ({
     ],
   ],
 });
+/** Every action the pets' statements grant. */
+const PET_ACTIONS = [
+  'ec2:CreateVolume',
+  'ec2:CreateNetworkInterface',
+  'ec2:AllocateAddress',
+  'ec2:AttachVolume',
+  'ec2:DetachVolume',
+  'ec2:AssociateAddress',
+  'ec2:DeleteVolume',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DisassociateAddress',
+  'ec2:ReleaseAddress',
+];
 const isEc2Mutating = (action: string) => /^ec2:/.test(action) && !/^ec2:(Describe|Get|List)/.test(action);
 const ownTags = (id: string) => ({
   StringEquals: { 'aws:RequestTag/infrakit.controller': id },
@@ -138,12 +151,69 @@ describe.each(RECONCILERS)('EC2 permissions of %s', (fn) => {
         EC2_SID.launchReferenced,
         EC2_SID.tagOnLaunch,
         EC2_SID.terminateOwn,
+        EC2_SID.petCreateVolume,
+        EC2_SID.petCreateOther,
+        EC2_SID.petCreateReferenced,
+        EC2_SID.petTagOnCreate,
+        EC2_SID.petAttach,
+        EC2_SID.petAssociate,
+        EC2_SID.petDelete,
       ].sort(),
     );
     const actions = mutating.flatMap(actionsOf);
     expect(new Set(actions)).toEqual(
-      new Set(['ec2:RunInstances', 'ec2:CreateTags', 'ec2:TerminateInstances']),
+      new Set(['ec2:RunInstances', 'ec2:CreateTags', 'ec2:TerminateInstances', ...PET_ACTIONS]),
     );
+  });
+
+  it('create pet volumes, interfaces and addresses only with this controller id, a group and a logical ID in the request', () => {
+    const statements = functionStatements(template, fn);
+    const created = {
+      StringEquals: { 'aws:RequestTag/infrakit.controller': controllerId },
+      StringLike: { 'aws:RequestTag/infrakit.group': '?*', 'aws:RequestTag/infrakit.logical-id': '?*' },
+    };
+    const volume = bySid(statements, EC2_SID.petCreateVolume);
+    expect(volume.Action).toBe('ec2:CreateVolume');
+    expect(volume.Resource).toEqual(ec2Arn('volume'));
+    expect(volume.Condition).toEqual(created);
+    const other = bySid(statements, EC2_SID.petCreateOther);
+    expect(actionsOf(other).sort()).toEqual(['ec2:AllocateAddress', 'ec2:CreateNetworkInterface']);
+    expect(other.Resource).toEqual([ec2Arn('network-interface'), ec2Arn('elastic-ip')]);
+    expect(other.Condition).toEqual(created);
+    // What they only reference carries no tag condition, and is never what they create.
+    const referenced = bySid(statements, EC2_SID.petCreateReferenced);
+    expect(referenced.Condition).toBeUndefined();
+    expect(referenced.Resource).toEqual([
+      ec2Arn('snapshot', false),
+      ec2Arn('subnet'),
+      ec2Arn('security-group'),
+    ]);
+    const tag = bySid(statements, EC2_SID.petTagOnCreate);
+    expect(tag.Condition).toEqual({
+      StringEquals: {
+        'ec2:CreateAction': ['CreateVolume', 'CreateNetworkInterface', 'AllocateAddress'],
+        'aws:RequestTag/infrakit.controller': controllerId,
+      },
+    });
+  });
+
+  it('attach, associate and delete only volumes, interfaces, addresses and instances carrying this controller id', () => {
+    const statements = functionStatements(template, fn);
+    const own = { StringEquals: { 'aws:ResourceTag/infrakit.controller': controllerId } };
+    for (const sid of [EC2_SID.petAttach, EC2_SID.petAssociate, EC2_SID.petDelete]) {
+      expect(bySid(statements, sid).Condition, sid).toEqual(own);
+    }
+    expect(actionsOf(bySid(statements, EC2_SID.petAttach)).sort()).toEqual([
+      'ec2:AttachVolume',
+      'ec2:DetachVolume',
+    ]);
+    expect(bySid(statements, EC2_SID.petAttach).Resource).toEqual([ec2Arn('volume'), ec2Arn('instance')]);
+    expect(actionsOf(bySid(statements, EC2_SID.petDelete)).sort()).toEqual([
+      'ec2:DeleteNetworkInterface',
+      'ec2:DeleteVolume',
+      'ec2:DisassociateAddress',
+      'ec2:ReleaseAddress',
+    ]);
   });
 
   it('match the controller tag by exact value only, never by pattern', () => {
@@ -167,6 +237,9 @@ describe.each(FUNCTIONS)('EC2 reads of %s', (fn) => {
         'ec2:DescribeInstanceStatus',
         'ec2:DescribeInstances',
         'ec2:DescribeSubnets',
+        'ec2:DescribeVolumes',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeAddresses',
       ].sort(),
     );
     expect([...EC2_DESCRIBE_ACTIONS].sort()).toEqual(actionsOf(s).sort());
@@ -242,9 +315,10 @@ describe.each(RECONCILERS)('launch guardrails on %s', (fn) => {
     });
   });
 
-  it('require encrypted volumes on the volume resource only', () => {
+  it('require encrypted volumes on the volume resource only, launched or created for a pet', () => {
     const s = bySid(statements(), EC2_SID.launchVolume);
     expect(s.Condition).toEqual({ ...ownTags(id()), Bool: { 'ec2:Encrypted': 'true' } });
+    expect(bySid(statements(), EC2_SID.petCreateVolume).Condition?.Bool).toEqual({ 'ec2:Encrypted': 'true' });
   });
 
   it('allow images of the given owners only, on the image resource', () => {
@@ -262,16 +336,16 @@ describe.each(RECONCILERS)('launch guardrails on %s', (fn) => {
   });
 
   it('put each guardrail key on the statement of its own resource type and nowhere else', () => {
-    const placed: Record<string, string> = {
-      'ec2:MetadataHttpTokens': EC2_SID.launchInstance,
-      'ec2:Encrypted': EC2_SID.launchVolume,
-      'ec2:Owner': EC2_SID.launchImage,
-      'ec2:Vpc': EC2_SID.launchNetwork,
+    const placed: Record<string, readonly string[]> = {
+      'ec2:MetadataHttpTokens': [EC2_SID.launchInstance],
+      'ec2:Encrypted': [EC2_SID.launchVolume, EC2_SID.petCreateVolume],
+      'ec2:Owner': [EC2_SID.launchImage],
+      'ec2:Vpc': [EC2_SID.launchNetwork, EC2_SID.petCreateReferenced],
     };
     for (const s of statements()) {
       for (const keys of Object.values(s.Condition ?? {})) {
         for (const key of Object.keys(keys)) {
-          if (key in placed) expect(s.Sid, key).toBe(placed[key]);
+          if (key in placed) expect(placed[key], key).toContain(s.Sid);
         }
       }
     }

@@ -1,5 +1,5 @@
 import type { AwsGrants, GrantScope, IamStatement } from '../../plugins/types.js';
-import { TAG_CONTROLLER, TAG_GROUP } from '../../tags.js';
+import { TAG_CONTROLLER, TAG_GROUP, TAG_LOGICAL_ID } from '../../tags.js';
 import { type LaunchGuardrails, LaunchGuardrailsSchema } from './guardrails.js';
 
 /**
@@ -22,6 +22,13 @@ export const EC2_SID = {
   terminateOwn: 'TerminateOnlyOwnInstances',
   describe: 'DescribeForObservation',
   passRole: 'PassInstanceRoles',
+  petCreateVolume: 'PetsCreateOnlyOwnVolumes',
+  petCreateOther: 'PetsCreateOnlyOwnInterfacesAndAddresses',
+  petCreateReferenced: 'PetsCreateReferencedResources',
+  petTagOnCreate: 'PetsTagOnlyAtCreation',
+  petAttach: 'PetsAttachOnlyOwnVolumes',
+  petAssociate: 'PetsAssociateOnlyOwnAddresses',
+  petDelete: 'PetsDeleteOnlyOwnResources',
 } as const;
 
 /**
@@ -36,6 +43,11 @@ export const EC2_DESCRIBE_ACTIONS: readonly string[] = [
   'ec2:DescribeInstanceStatus',
   'ec2:DescribeImages',
   'ec2:DescribeSubnets',
+  // Pets: their volumes, interfaces and addresses are found by tags (reconcilers), checked against
+  // a spec's subnets at PUT and listed by DELETE (the API).
+  'ec2:DescribeVolumes',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeAddresses',
 ];
 
 /**
@@ -54,6 +66,16 @@ export const RUN_INSTANCES_REFERENCED_TYPES: readonly string[] = [
   'launch-template',
   'spot-instances-request',
 ];
+
+/**
+ * Creating actions other than RunInstances, and the resource types each is authorized against
+ * without creating (and tagging) them: the policy validation accepts these unconditioned, since
+ * the same call is also authorized against the resource it creates, which carries the conditions.
+ */
+export const CREATE_REFERENCED_TYPES: Readonly<Record<string, readonly string[]>> = {
+  'ec2:CreateVolume': ['snapshot'],
+  'ec2:CreateNetworkInterface': ['subnet', 'security-group'],
+};
 
 /** The read-only statement every function that observes EC2 gets (the API included). */
 export function ec2DescribeStatement(): IamStatement {
@@ -168,6 +190,7 @@ export function ec2ControlStatements(scope: GrantScope): IamStatement[] {
       },
     },
     ec2DescribeStatement(),
+    ...petStatements(scope, guardrails, arn),
   ];
   if (scope.instanceRoleArns.length > 0) {
     statements.push({
@@ -178,6 +201,96 @@ export function ec2ControlStatements(scope: GrantScope): IamStatement[] {
     });
   }
   return statements;
+}
+
+/**
+ * What pets that keep volumes, an interface and an Elastic IP per logical ID need
+ * (`pet-*.ts`): create them only with this controller's identity, a group and a logical ID in the
+ * request (tagged at creation, never after); attach, associate and delete only what already carries
+ * this controller's identity. An instance is only ever given resources of this controller, and
+ * nothing of another system (another controller's volume, an address it was not handed) can be
+ * attached, moved or deleted. An operator's own Elastic IP allocation (`elasticIp.allocationIds`)
+ * must therefore carry `infrakit.controller = <this controller's id>` to be associated.
+ */
+function petStatements(
+  scope: GrantScope,
+  guardrails: LaunchGuardrails,
+  arn: (type: string, owner?: string, id?: string) => string,
+): IamStatement[] {
+  const { controllerId, account } = scope;
+  const created = {
+    StringEquals: { [`aws:RequestTag/${TAG_CONTROLLER}`]: controllerId },
+    StringLike: { [`aws:RequestTag/${TAG_GROUP}`]: '?*', [`aws:RequestTag/${TAG_LOGICAL_ID}`]: '?*' },
+  };
+  const own = { StringEquals: { [`aws:ResourceTag/${TAG_CONTROLLER}`]: controllerId } };
+  return [
+    {
+      sid: EC2_SID.petCreateVolume,
+      actions: ['ec2:CreateVolume'],
+      resources: [arn('volume')],
+      conditions: {
+        ...created,
+        // Guardrail: data volumes too are encrypted (ec2:Encrypted is a key of the volume).
+        ...(guardrails.requireEncryptedVolumes ? { Bool: { 'ec2:Encrypted': 'true' } } : {}),
+      },
+    },
+    {
+      sid: EC2_SID.petCreateOther,
+      actions: ['ec2:CreateNetworkInterface', 'ec2:AllocateAddress'],
+      resources: [arn('network-interface'), arn('elastic-ip')],
+      conditions: created,
+    },
+    {
+      sid: EC2_SID.petCreateReferenced,
+      actions: ['ec2:CreateVolume', 'ec2:CreateNetworkInterface'],
+      // What those calls only read: the snapshot a volume starts from, the subnet and security
+      // groups of an interface (guardrail: only inside the allowed VPCs).
+      resources: [arn('snapshot', ''), arn('subnet'), arn('security-group')],
+      ...(guardrails.vpcIds
+        ? {
+            conditions: {
+              ArnEqualsIfExists: { 'ec2:Vpc': guardrails.vpcIds.map((id) => arn('vpc', account, id)) },
+            },
+          }
+        : {}),
+    },
+    {
+      sid: EC2_SID.petTagOnCreate,
+      actions: ['ec2:CreateTags'],
+      resources: [arn('volume'), arn('network-interface'), arn('elastic-ip')],
+      // As for instances: tags only as part of the creating call, with this controller's identity.
+      conditions: {
+        StringEquals: {
+          'ec2:CreateAction': ['CreateVolume', 'CreateNetworkInterface', 'AllocateAddress'],
+          [`aws:RequestTag/${TAG_CONTROLLER}`]: controllerId,
+        },
+      },
+    },
+    {
+      sid: EC2_SID.petAttach,
+      actions: ['ec2:AttachVolume', 'ec2:DetachVolume'],
+      // Both the volume and the instance must be this controller's.
+      resources: [arn('volume'), arn('instance')],
+      conditions: own,
+    },
+    {
+      sid: EC2_SID.petAssociate,
+      actions: ['ec2:AssociateAddress'],
+      resources: [arn('elastic-ip'), arn('network-interface'), arn('instance')],
+      conditions: own,
+    },
+    {
+      sid: EC2_SID.petDelete,
+      actions: [
+        'ec2:DeleteVolume',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DisassociateAddress',
+        'ec2:ReleaseAddress',
+      ],
+      resources: [arn('volume'), arn('network-interface'), arn('elastic-ip')],
+      conditions: own,
+    },
+  ];
 }
 
 /** The `ec2` plugin's grants: launch and terminate for the reconcilers, Describe for the API. */
