@@ -383,6 +383,43 @@ function ec2RunInstances(r: ObjectReader, out: Json): void {
   r.finish('the ec2 provider’s settings');
 }
 
+/** The devices an InfraKit list of attach inputs names (`[{ Device, VolumeId }]`), for a message. */
+function devicesOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((v) => (isObject(v) && typeof v.Device === 'string' ? [v.Device] : []));
+}
+
+/** What `instance.properties.volumes` would say for `devices`, as an example in a message. */
+function volumesExample(devices: readonly string[]): string {
+  const list = (devices.length > 0 ? devices : ['/dev/sdf']).map((d) => `{ device: ${d}, sizeGiB: <size> }`);
+  return `instance.properties.volumes: [${list.join(', ')}]`;
+}
+
+/**
+ * Why `AttachVolumeInputs` does not map, and what does: InfraKit attaches the named existing
+ * volumes to each instance; here a pet keeps volumes the controller created once for its logical
+ * ID (found by tags, re-attached to every replacement). Existing volumes are not adopted: the
+ * controller never tags what it did not create. Their size is not in the input, so it is asked for.
+ */
+function attachVolumesReason(value: unknown): string {
+  return `existing volumes are not adopted (the controller attaches only volumes it created and tagged); for pets, each logical ID keeps its own volumes across replacement with ${volumesExample(devicesOf(value))}`;
+}
+
+/** Why the vanilla flavor's `Attachments` (volumes per logical ID, by id) does not map, and what does. */
+function attachmentsReason(value: unknown): string {
+  const kinds = new Set<string>();
+  const lists = isObject(value) ? Object.values(value) : Array.isArray(value) ? [value] : [];
+  for (const list of lists)
+    for (const a of Array.isArray(list) ? list : [])
+      if (isObject(a) && typeof a.Type === 'string') kinds.add(a.Type);
+  const other = [...kinds].filter((k) => k !== 'ebs');
+  return (
+    'attachments by existing id are not adopted (the controller attaches only what it created and tagged); ' +
+    `each logical ID keeps its own volumes, network interface and Elastic IP across replacement with ${volumesExample([])}, networkInterface: true, elasticIp: true` +
+    (other.length > 0 ? `; attachment types ${other.join(', ')} have no equivalent` : '')
+  );
+}
+
 /** InfraKit's AWS instance plugin: `{RunInstancesInput, Tags, AttachVolumeInputs}`. */
 function ec2Properties(r: ObjectReader): Json {
   const out: Json = {};
@@ -390,10 +427,7 @@ function ec2Properties(r: ObjectReader): Json {
   if (run) ec2RunInstances(run, out);
   const tags = r.stringMap('Tags');
   if (tags !== undefined) out.tags = tags;
-  r.refuse(
-    'AttachVolumeInputs',
-    'attaching existing volumes has no equivalent; volumes are created with each instance from RunInstancesInput.BlockDeviceMappings',
-  );
+  r.refuse('AttachVolumeInputs', attachVolumesReason(r.obj.AttachVolumeInputs));
   r.finish('InfraKit’s AWS instance properties (RunInstancesInput, Tags, AttachVolumeInputs)');
   return out;
 }
@@ -405,10 +439,7 @@ function vanillaProperties(r: ObjectReader): Json {
   if (init !== undefined) out.init = init;
   const tags = r.stringMap('Tags');
   if (tags !== undefined) out.tags = tags;
-  r.refuse(
-    'Attachments',
-    'attachments (volumes found by tag and attached after launch) have no equivalent; use block device mappings in the ec2 properties',
-  );
+  r.refuse('Attachments', attachmentsReason(r.obj.Attachments));
   r.refuse(
     'InitScriptTemplateURL',
     'init script templates are not rendered here; render the script and list its lines in Init',

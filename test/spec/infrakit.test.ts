@@ -339,6 +339,27 @@ describe("import of InfraKit's AWS group JSON", () => {
     ]);
   });
 
+  it('says what a pet keeps instead of attached volumes: the volumes property with their devices, interface and address', () => {
+    let doc: object = infrakitAws;
+    doc = withValue(doc, 'Properties.Instance.Properties.AttachVolumeInputs', [
+      { Device: '/dev/sdf', VolumeId: 'vol-0abc12345678def90' },
+      { Device: '/dev/sdg', VolumeId: 'vol-0abc12345678def91' },
+    ]);
+    doc = withValue(doc, 'Properties.Flavor.Properties.Attachments', {
+      zk1: [{ ID: 'vol-0abc12345678def90', Type: 'ebs' }],
+      zk2: [{ ID: 'x', Type: 'nfs' }],
+    });
+    const issues = issuesOf(() => parseSpecText(JSON.stringify(doc)));
+    const attach = issues.find((i) => i.path === 'Properties.Instance.Properties.AttachVolumeInputs');
+    expect(attach?.message).toMatch(/not adopted/);
+    expect(attach?.message).toContain(
+      'instance.properties.volumes: [{ device: /dev/sdf, sizeGiB: <size> }, { device: /dev/sdg, sizeGiB: <size> }]',
+    );
+    const attachments = issues.find((i) => i.path === 'Properties.Flavor.Properties.Attachments');
+    expect(attachments?.message).toMatch(/networkInterface: true, elasticIp: true/);
+    expect(attachments?.message).toMatch(/attachment types nfs have no equivalent/);
+  });
+
   it('collects every issue rather than stopping at the first', () => {
     let doc: object = infrakitAws;
     doc = withValue(doc, `${RUN}.UserData`, 'IyEvYmluL3No');
