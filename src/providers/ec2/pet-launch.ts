@@ -36,7 +36,7 @@ export function checkPetRequest(p: Ec2Properties, request: ProvisionRequest): vo
   } else if (typeof p.elasticIp === 'object' && !p.elasticIp.allocationIds[request.logicalId]) {
     issues.push({
       path: 'properties.elasticIp.allocationIds',
-      message: `has no allocation id for logical ID ${request.logicalId}`,
+      message: 'has no allocation id for this logical ID',
     });
   }
   if (issues.length > 0) throw new SpecValidationError(issues);
