@@ -19,6 +19,13 @@ import { PassAbandonedError } from './errors.js';
 import type { LeaseKeeper } from './lease.js';
 import { describeWithTimeout } from './observe.js';
 import { remainderOf } from './plan-input.js';
+import {
+  hasDrift,
+  type RegistrationDrift,
+  registrationDrift,
+  repairRegistration,
+  type TargetView,
+} from './registration.js';
 import { configRejection } from './state-patch.js';
 import type { GroupTarget } from './target.js';
 import { withTimeout } from './timeout.js';
@@ -35,6 +42,8 @@ export interface ActingPass {
   /** The group record's retiring marks (instance id → deadline) and lifecycle results, as re-read. */
   readonly retiring: Readonly<Record<string, number>>;
   readonly lifecycleDone: Readonly<Record<string, LifecycleResult>>;
+  /** The target groups as read under the lease in this pass (groups with load balancers). */
+  readonly targetView?: TargetView;
   readonly events: GroupEvent[];
   launched: number;
   terminated: number;
@@ -160,6 +169,7 @@ async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: reado
       return;
     }
     if (!(await attached(pass, intent, seen.instances))) return;
+    await registerLaunched(pass, seen.instances);
   }
   await complete(pass, intent);
 }
@@ -249,6 +259,22 @@ export async function releasedAll(pass: ActingPass): Promise<boolean> {
     record(pass, 'error', 'release-failed', `${messageOf(err)}; retrying next pass`);
     return false;
   }
+}
+
+/**
+ * Registration at launch: the new instances that are eligible already (running; healthy with
+ * `registerWhen: healthy`) go into the target groups before their launch intent completes. The
+ * others, and any a crash left out, are registration drift for a later pass.
+ */
+async function registerLaunched(pass: ActingPass, launched: readonly InstanceDescription[]): Promise<void> {
+  const { target } = pass;
+  const arns = target.spec.loadBalancers?.targetGroupArns ?? [];
+  if (arns.length === 0 || !target.provider.targets || target.destroying) return;
+  const unregistered = new Map(arns.map((arn) => [arn, []]));
+  const drift = registrationDrift(target, launched, unregistered, new Set(), (i) =>
+    target.flavor.health(target.flavorProperties, i),
+  );
+  if (hasDrift(drift)) await repairDrift(pass, drift);
 }
 
 /** What ends the provider calls of a pass: its lease lost or the pass over, the engine stopping. */
@@ -378,7 +404,10 @@ async function stillDraining(
   const drain = intent.drain ?? {};
   const ids = doomed.map((i) => i.id);
   await step(pass, 'view-targets');
-  const view = await withCallTimeout(pass, 'target health', (signal) => viewTargets(target, ids, signal));
+  // The pass read the target groups moments ago; the drain needs no second read.
+  const view = await withCallTimeout(pass, 'target health', (signal) =>
+    viewTargets(target, ids, signal, pass.targetView),
+  );
   if (view.toDeregister.size > 0) {
     await step(pass, 'deregister');
     await withCallTimeout(pass, 'deregister', (signal) => deregisterTargets(target, view, signal));
@@ -442,6 +471,34 @@ async function announce(
   } catch (err) {
     record(pass, 'warn', 'announce-failed', announceFailure(instanceId, err));
   }
+}
+
+/**
+ * Repairs registration drift (see `registration.ts`); a failure is recorded and retried next pass.
+ * True when the target groups were changed.
+ */
+export async function repairDrift(pass: ActingPass, drift: RegistrationDrift): Promise<boolean> {
+  const list = (m: ReadonlyMap<string, readonly string[]>) => [...new Set([...m.values()].flat())].sort();
+  try {
+    await step(pass, 'register');
+    await withCallTimeout(pass, 'register', (signal) => repairRegistration(pass.target, drift, signal));
+  } catch (err) {
+    if (err instanceof PassAbandonedError || err instanceof LeaseLostError) throw err;
+    pass.errorClass ??= classifyError(err);
+    record(pass, 'error', 'register-failed', `registration: ${messageOf(err)}; retrying next pass`);
+    return false;
+  }
+  const registered = list(drift.register);
+  const deregistered = list(drift.deregister);
+  if (registered.length > 0)
+    record(pass, 'info', 'register', `registered in the target groups: ${registered.join(', ')}`, {
+      ids: registered,
+    });
+  if (deregistered.length > 0)
+    record(pass, 'info', 'deregister', `deregistered (not running): ${deregistered.join(', ')}`, {
+      ids: deregistered,
+    });
+  return true;
 }
 
 /**

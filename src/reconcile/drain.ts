@@ -22,7 +22,7 @@
  * the crash fell between announcing and recording `drainingSince`).
  */
 import { messageOf } from '../errors.js';
-import type { TargetGroups } from '../providers/types.js';
+import type { TargetGroups, TargetHealth } from '../providers/types.js';
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from '../spec/schema.js';
 import type { IntentDrain } from '../store/types.js';
 import type { GroupTarget } from './target.js';
@@ -103,6 +103,8 @@ export async function viewTargets(
   target: GroupTarget,
   ids: readonly string[],
   signal?: AbortSignal,
+  /** The target groups as this pass already read them (no second read). */
+  known?: ReadonlyMap<string, readonly TargetHealth[]>,
 ): Promise<TargetsView> {
   const groups = targetGroupsOf(target);
   const toDeregister = new Map<string, string[]>();
@@ -110,7 +112,9 @@ export async function viewTargets(
   if (!groups) return { toDeregister, remaining };
   const doomed = new Set(ids);
   const seen = await Promise.all(
-    groups.arns.map((arn) => groups.registry.targets(arn, signal ? { signal } : undefined)),
+    groups.arns.map(
+      (arn) => known?.get(arn) ?? groups.registry.targets(arn, signal ? { signal } : undefined),
+    ),
   );
   groups.arns.forEach((arn, n) => {
     for (const t of seen[n] ?? []) {

@@ -31,11 +31,19 @@ import type { Plan, PlanAction } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
 import { GroupNotFoundError, LeaseLostError, VersionConflictError } from '../store/errors.js';
 import type { GroupEvent, GroupRecord, Intent } from '../store/types.js';
-import { type ActingPass, releasedAll, resumeIntent, runAction, type StepResult } from './act.js';
+import {
+  type ActingPass,
+  releasedAll,
+  repairDrift,
+  resumeIntent,
+  runAction,
+  type StepResult,
+} from './act.js';
 import type { EngineContext } from './context.js';
 import { LeaseKeeper } from './lease.js';
 import { type Observation, observeGroup } from './observe.js';
 import { judgeHealth, type PreparedInput, preparePlanInput } from './plan-input.js';
+import { hasDrift, NO_TARGETS, observeTargets, registrationDrift, withTargetHealth } from './registration.js';
 import {
   desiredState,
   rejectedConfigHash,
@@ -80,6 +88,24 @@ export function decide(
     rejection: standing,
     desired: desiredState(prepared, planned, standing),
   };
+}
+
+/** Instances an open intent or this plan terminates: their drain owns their registration. */
+function terminatingIds(intents: readonly Intent[], decision: Decision): Set<string> {
+  const ids = new Set<string>();
+  for (const intent of intents) if (intent.kind === 'terminate') for (const i of intent.ids ?? []) ids.add(i);
+  for (const action of decision.actions)
+    if (action.kind === 'terminate') for (const i of action.ids) ids.add(i);
+  return ids;
+}
+
+/** The flavor's verdict on one instance (asynchronous verdicts when the flavor gave them). */
+function healthOf(
+  target: GroupTarget,
+  judged: ReadonlyMap<string, Health> | undefined,
+  instance: InstanceDescription,
+): Health {
+  return judged?.get(instance.id) ?? target.flavor.health(target.flavorProperties, instance);
 }
 
 function result(groupId: string, outcome: ReconcileResult['outcome'], extra: Partial<ReconcileResult> = {}) {
@@ -154,12 +180,20 @@ export async function reconcileRecord(
     ctx.step('load-intents', id);
     intents = await ctx.store.listOpenIntents(id);
   }
-  const judged = await judgeOrReason(target, seen.instances, ctx.signal);
+  // Open intents send the pass under the lease whatever the target groups say: read them there, once.
+  const targets = intents.length > 0 ? NO_TARGETS : await observeTargets(target, ctx.signal);
+  if (!targets.ok) return observeFailed(ctx, id, targets.reason);
+  const instances = withTargetHealth(target, seen.instances, targets.view);
+  const judged = await judgeOrReason(target, instances, ctx.signal);
   if (typeof judged === 'string') return observeFailed(ctx, id, judged);
   ctx.step('plan', id);
-  const decision = decide(target, record, seen.instances, intents, now, false, judged);
+  const decision = decide(target, record, instances, intents, now, false, judged);
   const removable = target.destroying && seen.instances.length === 0;
-  const quiet = decision.actions.length === 0 && record.state.openIntents.length === 0 && !removable;
+  const drift = registrationDrift(target, instances, targets.view, terminatingIds(intents, decision), (i) =>
+    healthOf(target, judged, i),
+  );
+  const quiet =
+    decision.actions.length === 0 && record.state.openIntents.length === 0 && !removable && !hasDrift(drift);
   const settled = result(id, decision.desired.blocked ? 'blocked' : 'steady', { plan: decision.plan });
   // Steady state: nothing to do and nothing new to say, so nothing is written at all.
   if (quiet && !stateChanged(record.state, decision.desired)) return settled;
@@ -241,14 +275,16 @@ async function actHolding(
     ctx.step('prune-intents', id);
     await store.updateState(id, keeper.current, { openIntents: intents.map((i) => i.token) });
   }
-  const judged = await judgeOrReason(target, seen.instances, keeper.signal);
+  const targets = await observeTargets(target, keeper.signal);
+  const instances = targets.ok ? withTargetHealth(target, seen.instances, targets.view) : seen.instances;
+  const judged = targets.ok ? await judgeOrReason(target, instances, keeper.signal) : targets.reason;
   if (typeof judged === 'string') {
     ctx.step('release-lease', id);
     await store.releaseLease(id, keeper.current);
     return observeFailed(ctx, id, judged);
   }
   const now = ctx.now();
-  const decision = decide(target, record, seen.instances, intents, now, options.retryRejected, judged);
+  const decision = decide(target, record, instances, intents, now, options.retryRejected, judged);
 
   const pass: ActingPass = {
     ctx,
@@ -257,6 +293,7 @@ async function actHolding(
     instances: seen.instances,
     observedAt,
     retiring: record.state.retiring,
+    ...(targets.ok ? { targetView: targets.view } : {}),
     lifecycleDone: record.state.lifecycleDone,
     events,
     launched: 0,
@@ -272,6 +309,13 @@ async function actHolding(
       next = await runAction(pass, action);
       if (next === 'stop') break;
     }
+  }
+  let repaired = false;
+  if (targets.ok && !target.destroying) {
+    const drift = registrationDrift(target, instances, targets.view, terminatingIds(intents, decision), (i) =>
+      healthOf(target, judged, i),
+    );
+    if (hasDrift(drift)) repaired = await repairDrift(pass, drift);
   }
 
   const emptied = target.destroying && seen.instances.length === 0 && intents.length === 0;
@@ -305,7 +349,7 @@ async function actHolding(
   }
   ctx.step('release-lease', id);
   await store.releaseLease(id, keeper.current);
-  const outcome = acted ? 'acted' : desired.blocked ? 'blocked' : 'steady';
+  const outcome = acted || repaired ? 'acted' : desired.blocked ? 'blocked' : 'steady';
   return result(id, outcome, {
     plan: decision.plan,
     launched: pass.launched,

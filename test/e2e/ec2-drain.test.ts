@@ -1,22 +1,16 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import {
-  CreateTargetGroupCommand,
-  DescribeTargetHealthCommand,
-  ModifyTargetGroupAttributesCommand,
-  RegisterTargetsCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TargetGroups, TargetHealth } from '../../src/providers/types.js';
 import type { FaultHook } from '../../src/reconcile/types.js';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
 import { createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
 import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS, newEc2World } from './ec2-world.js';
+import { playedTargets, registered, targetGroup } from './elb-fixtures.js';
 
 /**
  * Deregister → wait → terminate on moto's EC2 and ELBv2, with the real engine and store. moto's
  * DeregisterTargets removes a target at once (no `draining` state), so the tests that prove the
- * wait play AWS's `draining` over moto's answers (`withDraining`) and drive time with the
+ * wait play AWS's `draining` over moto's answers (`playedTargets`) and drive time with the
  * controller's own clock.
  */
 
@@ -32,54 +26,10 @@ async function world(options: Parameters<typeof newEc2World>[2] = {}): Promise<E
   return w;
 }
 
-async function targetGroup(w: Ec2World, name: string, delaySeconds: number): Promise<string> {
-  const out = await w.rawElb.send(
-    new CreateTargetGroupCommand({
-      Name: name,
-      Protocol: 'HTTP',
-      Port: 80,
-      VpcId: net.vpcId,
-      TargetType: 'instance',
-    }),
-  );
-  const arn = out.TargetGroups?.[0]?.TargetGroupArn ?? '';
-  await w.rawElb.send(
-    new ModifyTargetGroupAttributesCommand({
-      TargetGroupArn: arn,
-      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(delaySeconds) }],
-    }),
-  );
-  return arn;
-}
-
-async function registered(w: Ec2World, arn: string): Promise<string[]> {
-  const out = await w.rawElb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-  return (out.TargetHealthDescriptions ?? [])
-    .filter((d) => d.TargetHealth?.Reason !== 'Target.NotRegistered')
-    .map((d) => d.Target?.Id ?? '')
-    .sort();
-}
-
-/** What AWS does and moto does not: a deregistered target drains until the test says it is gone. */
-function withDraining(real: TargetGroups, draining: Set<string>): TargetGroups {
-  return {
-    targets: async (arn, options) => {
-      const now: TargetHealth[] = [...(await real.targets(arn, options))];
-      for (const id of draining) if (!now.some((t) => t.id === id)) now.push({ id, state: 'draining' });
-      return now;
-    },
-    register: (arn, ids, port, options) => real.register(arn, ids, port, options),
-    deregister: async (arn, ids, port, options) => {
-      await real.deregister(arn, ids, port, options);
-      for (const id of ids) draining.add(id);
-    },
-    deregistrationDelaySeconds: (arn, options) => real.deregistrationDelaySeconds(arn, options),
-  };
-}
-
 /** The ELBv2 and EC2 mutations that named `id`, in order. */
-function callsNaming(w: Ec2World, id: string): string[] {
+function callsNaming(w: Ec2World, id: string, from = 0): string[] {
   return w.sent
+    .slice(from)
     .filter((r) => {
       const targets = (r.input.Targets as { Id?: string }[] | undefined) ?? [];
       const instances = (r.input.InstanceIds as string[] | undefined) ?? [];
@@ -94,10 +44,8 @@ async function startGroup(w: Ec2World, id: string, arn: string, extra = {}): Pro
   await converge(w.engine(), [id]);
   const members = (await w.live(id)).map((i) => i.InstanceId ?? '').sort();
   expect(members).toHaveLength(2);
-  // Registration at launch is proven elsewhere; here the members start registered whatever did it.
-  await w.rawElb.send(
-    new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: members.map((Id) => ({ Id })) }),
-  );
+  // Registered by the passes that launched them.
+  expect(await registered(w, arn)).toEqual(members);
   return members;
 }
 
@@ -124,7 +72,7 @@ describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
 
   it('scale-down deregisters first and terminates on a later pass, call by call', async () => {
     const w = await world();
-    const arn = await targetGroup(w, 'drain-order', 300);
+    const arn = await targetGroup(w, net, 'drain-order', 300);
     const members = await startGroup(w, 'drain-order', arn);
     await shrinkTo(w, 'drain-order', arn, 1);
     const engine = w.engine();
@@ -145,16 +93,18 @@ describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
 
     const second = await engine.reconcileGroup('drain-order');
     expect(second.terminated).toBe(1);
-    expect(callsNaming(w, victim)).toEqual(['DeregisterTargets', 'TerminateInstances']);
-    // The order across both APIs: the deregistration delay read, then target health, deregister,
-    // target health again on the next pass, and only then the terminate.
+    expect(callsNaming(w, victim, mark)).toEqual(['DeregisterTargets', 'TerminateInstances']);
+    // The order across both APIs. Pass 1: target health read by the lock-free check and again
+    // under the lease, the deregistration delay, the deregistration. Pass 2 (an open intent goes
+    // straight under the lease): target health, then the terminate.
     const timeline = w.sent
       .slice(mark)
       .map((r) => r.command.replace(/Command$/, ''))
       .filter((c) => c !== 'DescribeInstances' && c !== 'DescribeInstanceStatus');
     expect(timeline).toEqual([
-      'DescribeTargetGroupAttributes',
       'DescribeTargetHealth',
+      'DescribeTargetHealth',
+      'DescribeTargetGroupAttributes',
       'DeregisterTargets',
       'DescribeTargetHealth',
       'TerminateInstances',
@@ -169,8 +119,8 @@ describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
 
   it('waits while the target drains, across passes, until the deregistration delay has passed', async () => {
     const draining = new Set<string>();
-    const w = await world({ targets: (real) => withDraining(real, draining) });
-    const arn = await targetGroup(w, 'drain-wait', 60);
+    const w = await world({ targets: (real) => playedTargets(real, { draining }) });
+    const arn = await targetGroup(w, net, 'drain-wait', 60);
     await startGroup(w, 'drain-wait', arn);
     await shrinkTo(w, 'drain-wait', arn, 1);
     const engine = w.engine();
@@ -191,8 +141,8 @@ describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
 
   it('drainTimeoutSeconds caps a long deregistration delay; a target gone early ends the wait at once', async () => {
     const draining = new Set<string>();
-    const w = await world({ targets: (real) => withDraining(real, draining) });
-    const arn = await targetGroup(w, 'drain-cap', 3_000);
+    const w = await world({ targets: (real) => playedTargets(real, { draining }) });
+    const arn = await targetGroup(w, net, 'drain-cap', 3_000);
     const lifecycle = { lifecycle: { drainTimeoutSeconds: 30 } };
     await startGroup(w, 'drain-cap', arn, lifecycle);
     await shrinkTo(w, 'drain-cap', arn, 1, lifecycle);
@@ -216,7 +166,7 @@ describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
     it(`a crash at ${crashAt} is finished by another reconciler: deregistered, then terminated once`, async () => {
       const w = await world();
       const id = `drain-crash-${crashAt}`;
-      const arn = await targetGroup(w, id.slice(0, 32), 300);
+      const arn = await targetGroup(w, net, id, 300);
       const members = await startGroup(w, id, arn);
       await shrinkTo(w, id, arn, 1);
       let armed = true;

@@ -1,0 +1,125 @@
+/**
+ * A group's members in its load balancers' target groups: what each target group reports (read
+ * with every observation of a group that has `loadBalancers`), the registration that should be
+ * (every member in service, none that is stopped), and target health as a health signal.
+ *
+ * Registration is idempotent and carries no intent of its own: it is derived from the world on
+ * every pass. A launch registers its instances in the pass that launched them once they are
+ * eligible; whatever that pass did not finish (a crash after the launch, an instance still
+ * `pending`, a `registerWhen: healthy` instance not healthy yet, a target removed by hand) is
+ * drift, which the next pass under the lease repairs.
+ */
+
+import { messageOf } from '../errors.js';
+import type { Health } from '../flavors/types.js';
+import type { InstanceDescription, TargetHealth } from '../providers/types.js';
+import { targetGroupsOf } from './drain.js';
+import type { GroupTarget } from './target.js';
+
+/** Target group ARN → the targets it reports (every target, ours or not). */
+export type TargetView = ReadonlyMap<string, readonly TargetHealth[]>;
+
+export type TargetObservation =
+  | { readonly ok: true; readonly view: TargetView }
+  | { readonly ok: false; readonly reason: string };
+
+/** A group without load balancers, or one whose target groups need not be read now. */
+export const NO_TARGETS: TargetObservation = { ok: true, view: new Map() };
+
+/** Reads every target group of the group (one DescribeTargetHealth each); nothing for a group without. */
+export async function observeTargets(target: GroupTarget, signal?: AbortSignal): Promise<TargetObservation> {
+  const groups = targetGroupsOf(target);
+  if (!groups) return NO_TARGETS;
+  try {
+    const seen = await Promise.all(
+      groups.arns.map((arn) => groups.registry.targets(arn, signal ? { signal } : undefined)),
+    );
+    return { ok: true, view: new Map(groups.arns.map((arn, n) => [arn, seen[n] ?? []])) };
+  } catch (err) {
+    return { ok: false, reason: `target health could not be read: ${messageOf(err)}` };
+  }
+}
+
+/** Registrations to make and to undo, by target group. */
+export interface RegistrationDrift {
+  readonly register: ReadonlyMap<string, readonly string[]>;
+  readonly deregister: ReadonlyMap<string, readonly string[]>;
+}
+
+const STOPPED: ReadonlySet<string> = new Set(['stopping', 'stopped', 'shutting-down']);
+
+/**
+ * What differs from the registration that should be. A member belongs in every target group once it
+ * is running (with `registerWhen: healthy`, once its flavor health is healthy too), unless it is
+ * being terminated (its drain owns its deregistration). A member registered while stopped or
+ * stopping is deregistered. Targets that are not members are never touched (they may be another
+ * group's or someone else's).
+ */
+export function registrationDrift(
+  target: GroupTarget,
+  instances: readonly InstanceDescription[],
+  view: TargetView,
+  terminating: ReadonlySet<string>,
+  healthOf: (instance: InstanceDescription) => Health,
+): RegistrationDrift {
+  const register = new Map<string, string[]>();
+  const deregister = new Map<string, string[]>();
+  const lb = target.spec.loadBalancers;
+  if (!lb) return { register, deregister };
+  for (const [arn, targets] of view) {
+    const present = new Map(targets.map((t) => [t.id, t.state]));
+    for (const instance of instances) {
+      if (terminating.has(instance.id)) continue;
+      const state = present.get(instance.id);
+      const registered = state !== undefined && state !== 'draining';
+      const eligible =
+        instance.state === 'running' && (lb.registerWhen === 'running' || healthOf(instance) === 'healthy');
+      if (eligible && !registered) register.set(arn, [...(register.get(arn) ?? []), instance.id]);
+      if (registered && STOPPED.has(instance.state))
+        deregister.set(arn, [...(deregister.get(arn) ?? []), instance.id]);
+    }
+  }
+  return { register, deregister };
+}
+
+export function hasDrift(drift: RegistrationDrift): boolean {
+  return drift.register.size > 0 || drift.deregister.size > 0;
+}
+
+/** Makes the registration right: RegisterTargets and DeregisterTargets per target group. */
+export async function repairRegistration(
+  target: GroupTarget,
+  drift: RegistrationDrift,
+  signal?: AbortSignal,
+): Promise<void> {
+  const groups = targetGroupsOf(target);
+  if (!groups) return;
+  const port = target.spec.loadBalancers?.port;
+  const options = signal ? { signal } : undefined;
+  for (const [arn, ids] of drift.register) await groups.registry.register(arn, ids, port, options);
+  for (const [arn, ids] of drift.deregister) await groups.registry.deregister(arn, ids, port, options);
+}
+
+/**
+ * Target health as a health signal (`health.sources`): with `target-group`, a member any target
+ * group reports `unhealthy` counts as impaired, with no date of its own, so the engine dates it
+ * from the first pass that saw it and `unhealthyTimeoutSeconds` runs from there; `initial`
+ * (registering, health checks not passed yet) never counts against it. Without `ec2-status`, the
+ * provider's own status is ignored.
+ */
+export function withTargetHealth(
+  target: GroupTarget,
+  instances: readonly InstanceDescription[],
+  view: TargetView,
+): readonly InstanceDescription[] {
+  const sources = target.spec.health.sources;
+  if (!sources?.includes('target-group')) return instances;
+  const unhealthy = new Set<string>();
+  for (const targets of view.values())
+    for (const t of targets) if (t.state === 'unhealthy') unhealthy.add(t.id);
+  const providerToo = sources.includes('ec2-status');
+  return instances.map((instance) => {
+    if (unhealthy.has(instance.id)) return { ...instance, health: { status: 'impaired' } };
+    return providerToo ? instance : { ...instance, health: { status: 'ok' } };
+  });
+}

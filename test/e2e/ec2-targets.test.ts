@@ -1,0 +1,167 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { DeregisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TargetState } from '../../src/providers/types.js';
+import type { FaultHook } from '../../src/reconcile/types.js';
+import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
+import { createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
+import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS, newEc2World } from './ec2-world.js';
+import { playedTargets, registered, registeredTargets, targetGroup } from './elb-fixtures.js';
+
+/**
+ * Members in their target groups on moto's EC2 and ELBv2: registered at launch, registration drift
+ * repaired, and target health as a health signal. moto reports every registered running instance
+ * `healthy`; the target-health test plays `unhealthy` over its answers (`playedTargets`).
+ */
+
+let moto: MotoServer;
+let dynamo: DynamoTestServer;
+let raw: EC2Client;
+let net: TestNetwork;
+const worlds: Ec2World[] = [];
+
+async function world(options: Parameters<typeof newEc2World>[2] = {}): Promise<Ec2World> {
+  const w = await newEc2World(moto.endpoint, dynamo, options);
+  worlds.push(w);
+  return w;
+}
+
+const liveIds = async (w: Ec2World, id: string) => (await w.live(id)).map((i) => i.InstanceId ?? '').sort();
+/** Instances asked of RunInstances so far (one intent may take several calls, one per subnet). */
+const launches = (w: Ec2World) =>
+  w.sent
+    .filter((r) => r.command === 'RunInstancesCommand')
+    .reduce((n, r) => n + Number(r.input.MaxCount ?? 0), 0);
+
+describe.runIf(motoAvailable())('members in their target groups, on moto', () => {
+  beforeAll(async () => {
+    [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
+    await moto.reset();
+    raw = ec2Client(moto.endpoint);
+    net = await createNetwork(raw);
+  }, 60_000);
+
+  afterEach(() => {
+    for (const w of worlds.splice(0)) w.close();
+  });
+
+  afterAll(async () => {
+    raw?.destroy();
+    await Promise.all([moto?.stop(), dynamo?.stop()]);
+  });
+
+  it('registers new instances on their port in every target group in the pass that launched them', async () => {
+    const w = await world();
+    const [a, b] = [await targetGroup(w, net, 'reg-a', 300), await targetGroup(w, net, 'reg-b', 300)];
+    const lb = { loadBalancers: { targetGroupArns: [a, b], port: 8080 } };
+    await w.put(ec2Spec('reg', 2, net, {}, lb));
+    const first = await w.engine().reconcileGroup('reg');
+    expect(first.launched).toBe(2);
+    const members = await liveIds(w, 'reg');
+    for (const arn of [a, b])
+      expect(await registeredTargets(w, arn)).toEqual(members.map((id) => ({ id, port: 8080 })));
+    // Registered, then steady: a sweep reads the target groups and writes nothing at all.
+    await converge(w.engine(), ['reg']);
+    const writes = w.store.stats.writes;
+    const steady = await w.engine().sweep({ ids: ['reg'] });
+    expect(steady.results[0]?.outcome).toBe('steady');
+    expect(w.store.stats.writes).toBe(writes);
+  }, 120_000);
+
+  it('a crash between the launch and the registration is finished by another reconciler, without a second launch', async () => {
+    const w = await world();
+    const arn = await targetGroup(w, net, 'reg-crash', 300);
+    await w.put(ec2Spec('reg-crash', 2, net, {}, { loadBalancers: { targetGroupArns: [arn] } }));
+    let armed = true;
+    const faults: FaultHook = {
+      before(step) {
+        if (armed && step === 'register') {
+          armed = false;
+          throw new Error('crash before RegisterTargets');
+        }
+      },
+    };
+    await w
+      .engine(faults)
+      .reconcileGroup('reg-crash')
+      .catch(() => undefined);
+    expect(armed).toBe(false);
+    const members = await liveIds(w, 'reg-crash');
+    expect(members).toHaveLength(2);
+    expect(await registered(w, arn)).toEqual([]);
+    w.advance(LEASE_TTL_MS + 1_000);
+    await converge(w.engine(), ['reg-crash']);
+    expect(await registered(w, arn)).toEqual(members);
+    expect(await liveIds(w, 'reg-crash')).toEqual(members);
+    expect(launches(w)).toBe(2);
+  }, 120_000);
+
+  it('repairs drift: a member removed from its target group by hand is registered again', async () => {
+    const w = await world();
+    const arn = await targetGroup(w, net, 'drift', 300);
+    await w.put(ec2Spec('drift', 2, net, {}, { loadBalancers: { targetGroupArns: [arn] } }));
+    await converge(w.engine(), ['drift']);
+    const members = await liveIds(w, 'drift');
+    const [gone] = members;
+    await w.rawElb.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: gone }] }));
+    expect(await registered(w, arn)).toEqual(members.filter((m) => m !== gone));
+    const mark = w.sent.length;
+    const pass = await w.engine().sweep({ ids: ['drift'] });
+    expect(pass.results[0]?.outcome).toBe('acted');
+    expect(await registered(w, arn)).toEqual(members);
+    const registrations = w.sent.slice(mark).filter((r) => r.command === 'RegisterTargetsCommand');
+    expect(registrations.map((r) => r.input.Targets)).toEqual([[{ Id: gone }]]);
+    // Nothing else was touched: no launch, no terminate.
+    expect(w.terminated()).toEqual([]);
+    expect(launches(w)).toBe(2);
+    const events = await w.store.listEvents('drift');
+    expect(events.items.some((e) => e.kind === 'register' && e.message.includes(gone ?? '?'))).toBe(true);
+  }, 120_000);
+
+  it('target health unhealthy past unhealthyTimeoutSeconds replaces the member: drained, terminated, its successor registered', async () => {
+    const states = new Map<string, TargetState>();
+    const draining = new Set<string>();
+    const w = await world({ targets: (real) => playedTargets(real, { states, draining }) });
+    const arn = await targetGroup(w, net, 'tg-health', 30);
+    const spec = ec2Spec(
+      'tg-health',
+      2,
+      net,
+      {},
+      {
+        loadBalancers: { targetGroupArns: [arn] },
+        health: {
+          gracePeriodSeconds: 0,
+          unhealthyTimeoutSeconds: 60,
+          sources: ['ec2-status', 'target-group'],
+        },
+      },
+    );
+    await w.put(spec);
+    await converge(w.engine(), ['tg-health']);
+    const members = await liveIds(w, 'tg-health');
+    const [sick, well] = members;
+    states.set(sick ?? '', 'unhealthy');
+    states.set(well ?? '', 'initial');
+    const engine = w.engine();
+    // Seen unhealthy now: dated from this pass, not replaced yet; `initial` never counts.
+    await engine.sweep({ ids: ['tg-health'] });
+    w.advance(30_000);
+    await engine.sweep({ ids: ['tg-health'] });
+    expect(w.terminated()).toEqual([]);
+    expect(launches(w)).toBe(2);
+    w.advance(31_000);
+    // Past the timeout: replaced launch-first, and the sick one deregisters before it goes.
+    await engine.sweep({ ids: ['tg-health'] });
+    expect(draining.has(sick ?? '')).toBe(true);
+    expect(w.terminated()).toEqual([]);
+    w.advance(31_000); // the target group's 30 s delay has passed
+    await converge(engine, ['tg-health']);
+    expect(w.terminated()).toEqual([sick]);
+    const now = await liveIds(w, 'tg-health');
+    expect(now).toHaveLength(2);
+    expect(now).toContain(well);
+    expect(await registered(w, arn)).toEqual(now);
+  }, 120_000);
+});
