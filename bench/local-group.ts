@@ -20,6 +20,7 @@ export async function startLocalGroup(
       port: 0,
       dataDir: dir,
       sweepIntervalSeconds: 5,
+      pluginWatchIntervalSeconds: 3,
       examples: false,
       tableName: 'infrakit',
     },

@@ -7,6 +7,7 @@ import { messageOf } from '../errors.js';
 import type { Log } from '../log.js';
 import { isLoopback } from '../loopback.js';
 import { buildPlugins } from '../plugins/catalog.js';
+import { InfrakitProvider } from '../providers/infrakit/index.js';
 import { ProcessProvider } from '../providers/process/index.js';
 import type { InstanceProvider } from '../providers/types.js';
 import { createEngine } from '../reconcile/index.js';
@@ -19,6 +20,7 @@ import { commitExamples, type ExampleOutcome } from './examples.js';
 import { type Expiry, startExpiry } from './expiry.js';
 import { serveGateway } from './http-adapter.js';
 import type { LocalOptions } from './options.js';
+import { type PluginWatch, startPluginWatch } from './plugin-watch.js';
 import { ensurePrivateDir } from './private-dir.js';
 import { Reporter } from './reporter.js';
 import { ReconcileScheduler } from './scheduler.js';
@@ -154,6 +156,7 @@ export async function startLocalController(
   let server: Server | undefined;
   let serverIdle: (() => Promise<void>) | undefined;
   let expiry: Expiry | undefined;
+  let pluginWatch: PluginWatch | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -256,7 +259,14 @@ export async function startLocalController(
       server?.close();
       server?.closeAllConnections();
       shutdown.abort(new Error('the controller is stopping'));
-      await Promise.allSettled([sweeping, scheduler.stop(), expiry?.stop(), serverIdle?.(), ...lookups]);
+      await Promise.allSettled([
+        sweeping,
+        scheduler.stop(),
+        expiry?.stop(),
+        pluginWatch?.stop(),
+        serverIdle?.(),
+        ...lookups,
+      ]);
       // Passes report their results to the reporter, which may have refreshes still queued.
       await reporter.close();
       await dynamo.close();
@@ -283,6 +293,16 @@ export async function startLocalController(
     serverIdle = served.idle;
     // First sweep at once: adopt what survived the last run and heal what died meanwhile.
     scheduleSweep(0);
+    // Plugin instances have no exit events: a watch of their plugins plays them.
+    const infrakit = providers.get('infrakit');
+    if (infrakit instanceof InfrakitProvider)
+      pluginWatch = startPluginWatch({
+        provider: infrakit,
+        controllerId,
+        intervalMs: options.pluginWatchIntervalSeconds * 1000,
+        onChange: (groups) => scheduler.request(groups, 'plugin instances changed'),
+        onError: (err) => reporter.line(`plugin watch: ${messageOf(err)}`),
+      });
     expiry = startExpiry({
       client: dynamo.client,
       tableName: options.tableName,

@@ -21,6 +21,8 @@ export interface LocalOptions {
   readonly tableName: string;
   /** InfraKit's plugins folder: serve `infrakit` groups on the instance plugins found there. */
   readonly pluginsDir?: string;
+  /** Seconds between looks of the plugin watch (`infrakit` groups' stand-in for events). @default 3 */
+  readonly pluginWatchIntervalSeconds: number;
 }
 
 /** The flags, their environment variables and defaults, as the docs list them. */
@@ -49,6 +51,12 @@ export const LOCAL_FLAGS = [
     env: 'INFRAKIT_PLUGINS_DIR',
     doc: 'also manage `infrakit` groups on the InfraKit instance plugins in this folder',
   },
+  {
+    flag: '--plugin-watch-interval <seconds>',
+    env: 'INFRAKIT_PLUGIN_WATCH_INTERVAL',
+    default: '3',
+    doc: 'seconds between looks for `infrakit` group members that changed (heals before the sweep)',
+  },
 ] as const;
 
 function port(text: string): number {
@@ -75,6 +83,7 @@ function url(text: string): string {
 const PARSERS: Record<string, (text: string) => string | number> = {
   '--port <port>': port,
   '--sweep-interval <seconds>': seconds,
+  '--plugin-watch-interval <seconds>': seconds,
   '--ec2-endpoint <url>': url,
   '--dynamodb-endpoint <url>': url,
 };
@@ -122,6 +131,7 @@ export function parseLocalOptions(
     table: string;
     examples: boolean;
     pluginsDir?: string;
+    pluginWatchInterval: number;
   }>();
   return {
     host: '127.0.0.1',
@@ -133,5 +143,6 @@ export function parseLocalOptions(
     examples: examplesFlag ? o.examples : (examplesFromEnv(env.INFRAKIT_EXAMPLES) ?? true),
     tableName: o.table,
     ...(o.pluginsDir ? { pluginsDir: resolve(cwd, o.pluginsDir) } : {}),
+    pluginWatchIntervalSeconds: o.pluginWatchInterval,
   };
 }

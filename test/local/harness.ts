@@ -302,6 +302,7 @@ export function startInProcessController(dir: string): Promise<LocalController> 
       port: 0,
       dataDir: join(dir, 'data'),
       sweepIntervalSeconds: 1,
+      pluginWatchIntervalSeconds: 1,
       examples: false,
       tableName: 'infrakit',
     },

@@ -156,6 +156,65 @@ describe.runIf(infrakitAvailable())('local mode on the real InfraKit simulator',
     expect((await cli(url, 'group', 'get', groupId)).code).toBe(1);
   }, 90_000);
 
+  it('heals a member destroyed in the plugin long before the next sweep: the plugin watch plays the event', async () => {
+    if (!running) throw new Error('the simulator is not running');
+    const watchedPort = await freePort();
+    // A sweep every 5 minutes: only the watch (every 0.5 s) can notice the loss within the test.
+    const watcher = await fx.start([
+      '--port',
+      String(watchedPort),
+      '--data-dir',
+      join(fx.dir(), 'data-watch'),
+      '--sweep-interval',
+      '300',
+      '--plugin-watch-interval',
+      '0.5',
+      '--plugins-dir',
+      running.pluginsDir,
+    ]);
+    const url = `http://127.0.0.1:${watchedPort}`;
+    const id = 'sim-watched';
+    const file = join(fx.dir(), `${id}.yaml`);
+    const yaml = [
+      `id: ${id}`,
+      'allocation:',
+      '  size: 2',
+      'instance:',
+      '  provider: infrakit',
+      '  properties:',
+      `    plugin: ${object}`,
+      '    properties: {}',
+      'health:',
+      '  gracePeriodSeconds: 0',
+      '',
+    ].join('\n');
+    await writeFile(file, yaml);
+    try {
+      expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
+      const converged = await cli(url, 'group', 'watch', id, '--timeout', '20', '--interval', '0.2');
+      expect(converged.code, converged.stdout + converged.stderr).toBe(0);
+      const first = await simulator.describe({ 'infrakit.group': id });
+      expect(first).toHaveLength(2);
+      const victim = first[0]?.id as string;
+      await simulator.destroy(victim, 'terminate');
+      await waitFor(
+        'a replacement before the next sweep',
+        async () => {
+          const now = await simulator.describe({ 'infrakit.group': id });
+          return now.length === 2 && !now.some((i) => i.id === victim) ? true : undefined;
+        },
+        20_000,
+      ).catch((err: unknown) => {
+        throw new Error(`${String(err)}\n${watcher.output()}`);
+      });
+      expect(watcher.output()).toMatch(new RegExp(`${id}.*\\[plugin instances changed`));
+      const destroy = await cli(url, 'group', 'destroy', id, '--wait', '--timeout', '20');
+      expect(destroy.code).toBe(0);
+    } finally {
+      await watcher.kill('SIGKILL');
+    }
+  });
+
   it("commits InfraKit's own group JSON naming the simulator and InfraKit's vanilla flavor", async () => {
     const url = `http://127.0.0.1:${port}`;
     const id = 'sim-imported';

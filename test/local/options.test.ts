@@ -16,6 +16,7 @@ describe('local mode options', () => {
       'INFRAKIT_DYNAMODB_ENDPOINT',
       'INFRAKIT_TABLE',
       'INFRAKIT_EXAMPLES',
+      'INFRAKIT_PLUGIN_WATCH_INTERVAL',
     ])
       vi.stubEnv(name, undefined);
   };
@@ -29,6 +30,7 @@ describe('local mode options', () => {
       sweepIntervalSeconds: 5,
       examples: true,
       tableName: 'infrakit',
+      pluginWatchIntervalSeconds: 3,
     });
   });
 
@@ -40,6 +42,7 @@ describe('local mode options', () => {
     vi.stubEnv('INFRAKIT_EC2_ENDPOINT', 'http://127.0.0.1:5000/');
     vi.stubEnv('INFRAKIT_DYNAMODB_ENDPOINT', 'http://127.0.0.1:4567');
     vi.stubEnv('INFRAKIT_TABLE', 'ik');
+    vi.stubEnv('INFRAKIT_PLUGIN_WATCH_INTERVAL', '0.5');
     const env = { INFRAKIT_EXAMPLES: 'false' };
     expect(parseLocalOptions([], '/w', env)).toEqual({
       host: '127.0.0.1',
@@ -50,6 +53,7 @@ describe('local mode options', () => {
       dynamodbEndpoint: 'http://127.0.0.1:4567',
       examples: false,
       tableName: 'ik',
+      pluginWatchIntervalSeconds: 0.5,
     });
     const flags = parseLocalOptions(['--port', '9100', '--table', 't2', '--sweep-interval', '1'], '/w', env);
     expect(flags).toMatchObject({ port: 9100, tableName: 't2', sweepIntervalSeconds: 1 });
@@ -80,6 +84,7 @@ describe('local mode options', () => {
       for (const argv of [
         ['--port', '70000'],
         ['--sweep-interval', '0'],
+        ['--plugin-watch-interval', 'soon'],
         ['--ec2-endpoint', 'ftp://x'],
         ['--dynamodb-endpoint', 'not a url'],
         ['--unknown'],

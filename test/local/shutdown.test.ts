@@ -128,6 +128,7 @@ describe('local controller shutdown', () => {
                 port: 0,
                 dataDir: join(dir, 'data'),
                 sweepIntervalSeconds: 1,
+                pluginWatchIntervalSeconds: 1,
                 examples: false,
                 tableName: `shutdown-${round}`,
                 dynamodbEndpoint: dynamo.endpoint,

@@ -1,6 +1,6 @@
 import { childSignal } from '../../abort.js';
 import { NotOwnedError, SpecValidationError } from '../../errors.js';
-import { isOwnedBy, ownerTags } from '../../tags.js';
+import { isOwnedBy, ownerTags, TAG_CONTROLLER } from '../../tags.js';
 import type {
   CallOptions,
   DescribeSelector,
@@ -74,6 +74,8 @@ export class InfrakitProvider implements InstanceProvider {
   private readonly now: () => number;
   /** First sight of instances launched without `TAG_LAUNCHED_AT`, by id. */
   private readonly firstSeen = new Map<string, number>();
+  /** Objects seen holding (or given) an instance of some controller: what a watch needs to ask. */
+  private readonly holding = new Set<string>();
 
   constructor(options: InfrakitProviderOptions) {
     this.plugins = options.plugins ?? new InfrakitPlugins();
@@ -148,7 +150,30 @@ export class InfrakitProvider implements InstanceProvider {
 
   /** Every served object described by the selector's tags (all must answer), then filtered here too. */
   async describe(selector: DescribeSelector, options?: CallOptions): Promise<readonly InstanceDescription[]> {
-    const found = await this.describeAll(selector.tags ?? {}, options?.signal);
+    return this.describeObjects(this.objects, selector, options);
+  }
+
+  /**
+   * The served objects that have held a controller's instance since this provider started (seen by
+   * a describe, or given a provision): a change watch asks only these, as an object that never held
+   * one has nothing to lose. Not an observation: `describe` still asks every served object.
+   */
+  holdingObjects(): readonly string[] {
+    return this.objects.filter((o) => this.holding.has(o));
+  }
+
+  /**
+   * `describe` restricted to `objects` (served ones; others are refused): one
+   * `Instance.DescribeInstances` each, all or nothing. Complete only for those objects.
+   */
+  async describeObjects(
+    objects: readonly string[],
+    selector: DescribeSelector,
+    options?: CallOptions,
+  ): Promise<readonly InstanceDescription[]> {
+    const unknown = objects.filter((o) => !this.objects.includes(o));
+    if (unknown.length > 0) throw new Error(`not served here: ${unknown.join(', ')}`);
+    const found = await this.describeAll(selector.tags ?? {}, options?.signal, objects);
     return found
       .filter(({ instance }) => selects(selector, instance.tags))
       .map(({ plugin, instance }) => this.toDescription(plugin, instance));
@@ -233,17 +258,18 @@ export class InfrakitProvider implements InstanceProvider {
   }
 
   /**
-   * `Instance.DescribeInstances` by `tags` on every served object at once; the first failure
-   * aborts the others and is thrown, so no caller sees a partial observation.
+   * `Instance.DescribeInstances` by `tags` on every served object (or on `objects`) at once; the
+   * first failure aborts the others and is thrown, so no caller sees a partial observation.
    */
   private async describeAll(
     tags: Readonly<Record<string, string>>,
     signal: AbortSignal | undefined,
+    objects: readonly string[] = this.objects,
   ): Promise<{ plugin: string; instance: PluginInstance }[]> {
     const child = childSignal([signal]);
     try {
       const perObject = await Promise.all(
-        this.objects.map(async (plugin) => {
+        objects.map(async (plugin) => {
           try {
             const found = await this.client(plugin).describe(tags, { signal: child.signal });
             return found.map((instance) => ({ plugin, instance }));
@@ -264,6 +290,7 @@ export class InfrakitProvider implements InstanceProvider {
   }
 
   private toDescription(plugin: string, instance: PluginInstance): InstanceDescription {
+    if (instance.tags[TAG_CONTROLLER] !== undefined) this.holding.add(plugin);
     const stamped = Date.parse(instance.tags[TAG_LAUNCHED_AT] ?? '');
     let launchedAt = stamped;
     if (Number.isNaN(stamped)) {
