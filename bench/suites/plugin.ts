@@ -27,10 +27,15 @@ import { type BenchSuite, type FigureSpec, type Outcome, unmeasured } from '../t
  * Each side commits N groups of 10 on `simulator/compute` with the vanilla flavor, waits for the
  * simulator to hold all N × 10, lets two polls pass, then counts the calls over three steady 10 s
  * windows, reporting their mean per window (InfraKit's poll is 10 s; ours runs with
- * `--sweep-interval 10`). Each window's counts by method are logged with `BENCH_DEBUG=1`. Then,
- * 5 times, a member described by the simulator is destroyed through the simulator (with the
- * project's plugin client, on the real socket, so uncounted) at a random moment of the poll interval, and the time until the proxy sees
- * the replacement's `Instance.Provision` is the heal time.
+ * `--sweep-interval 10`). Each window's counts by method are logged with `BENCH_DEBUG=1`. Then
+ * `HEAL_TRIALS` heal trials at once, each on its own group: a member described by the simulator
+ * is destroyed through the simulator (with the project's plugin client, on the real socket, so
+ * uncounted) at a random moment within two polls, and the time until the proxy sees that group's
+ * next `Instance.Provision` is its heal time.
+ *
+ * Ours heals through its plugin watch (one describe of the object holding its instances every
+ * 3 s by default), which the steady-poll count includes. Two more short runs of ours (10 groups)
+ * time the heal with every setting at its default, and with the watch slowed to InfraKit's 10 s.
  *
  * Our vanilla flavor is built in: it never calls a flavor plugin, so `plugin.flavor.calls.per_poll`
  * is 0 by construction (its health is the provider's view of the instance, from the describe).
@@ -41,7 +46,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const execFileP = promisify(execFile);
 const GROUP_SIZE = 10;
 const POLL_S = 10;
-const HEAL_TRIALS = 5;
+/** Heal trials per run, at once on distinct groups. */
+const HEAL_TRIALS = 9;
 /** Groups: 100 as in issue 12 §4 unless `BENCH_PLUGIN_GROUPS` says otherwise. */
 const GROUPS = Number.parseInt(process.env.BENCH_PLUGIN_GROUPS ?? '100', 10);
 const OBJECT = 'simulator/compute';
@@ -79,12 +85,22 @@ const SPECS = {
   heal: {
     name: 'plugin.heal.p50.s',
     unit: 's',
-    goal: `<= infrakit.heal.p50.s (destroy in the simulator → replacement's Provision, --sweep-interval 10, ${HEAL_TRIALS} trials)`,
+    goal: `<= infrakit.heal.p50.s (destroy in the simulator → replacement's Provision; --sweep-interval 10 as InfraKit's poll, plugin watch at its default 3 s; ${GROUPS} groups, ${HEAL_TRIALS} trials)`,
   },
   theirHeal: {
     name: 'infrakit.heal.p50.s',
     unit: 's',
-    goal: `informative (destroy in the simulator → replacement's Provision, 10 s poll, ${HEAL_TRIALS} trials)`,
+    goal: `informative (destroy in the simulator → replacement's Provision, 10 s poll, ${GROUPS} groups, ${HEAL_TRIALS} trials)`,
+  },
+  healDefault: {
+    name: 'plugin.heal.default.p50.s',
+    unit: 's',
+    goal: `informative (ours with every setting at its default: sweep 5 s, plugin watch 3 s; 10 groups, ${HEAL_TRIALS} trials)`,
+  },
+  healSlowWatch: {
+    name: 'plugin.heal.watch10.p50.s',
+    unit: 's',
+    goal: `informative, about infrakit.heal.p50.s (ours with the sweep and the plugin watch both at 10 s: no two looks at the plugin closer than InfraKit's polls; 10 groups, ${HEAL_TRIALS} trials)`,
   },
 } satisfies Record<string, FigureSpec>;
 
@@ -93,8 +109,8 @@ const SPECS = {
 
 interface CountingProxy {
   readonly counts: Map<string, number>;
-  /** Called with each JSON-RPC method as its request body is complete. */
-  onCall?: ((method: string) => void) | undefined;
+  /** Called with each JSON-RPC method and its params as its request body is complete. */
+  onCall?: ((method: string, params: unknown) => void) | undefined;
   total(prefix?: string): number;
   reset(): void;
   close(): Promise<void>;
@@ -176,14 +192,16 @@ async function startProxy(listenPath: string, targetPath: string): Promise<Count
   };
   const count = (body: Buffer) => {
     let method = 'unparsed';
+    let params: unknown;
     try {
-      const parsed = JSON.parse(body.toString('utf8')) as { method?: unknown };
+      const parsed = JSON.parse(body.toString('utf8')) as { method?: unknown; params?: unknown };
       if (typeof parsed.method === 'string') method = parsed.method;
+      params = parsed.params;
     } catch {
       // counted as unparsed
     }
     proxy.counts.set(method, (proxy.counts.get(method) ?? 0) + 1);
-    proxy.onCall?.(method);
+    proxy.onCall?.(method, params);
   };
   const server: Server = createServer((client) => {
     const upstream = createConnection(targetPath);
@@ -269,8 +287,8 @@ async function killPid(pid: number): Promise<void> {
   }
 }
 
-const groupIds = (prefix: string) =>
-  Array.from({ length: GROUPS }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+const groupIds = (prefix: string, count = GROUPS) =>
+  Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
 
 /** One side's world: the real plugins, the proxy folder, the proxies, the client on the real sockets. */
 interface World {
@@ -333,8 +351,8 @@ async function membersByGroup(world: World, prefix: string): Promise<Map<string,
   return by;
 }
 
-function converged(by: Map<string, string[]>): boolean {
-  if (by.size !== GROUPS) return false;
+function converged(by: Map<string, string[]>, groups = GROUPS): boolean {
+  if (by.size !== groups) return false;
   for (const ids of by.values()) if (ids.length !== GROUP_SIZE) return false;
   return true;
 }
@@ -367,46 +385,64 @@ async function steadyWindow(world: World): Promise<{ instance: number; flavor: n
   return { instance: instance / WINDOWS, flavor: flavor / WINDOWS, detail: details.join(' | ') };
 }
 
+/** The `infrakit.group` tag of an `Instance.Provision` request's spec, if any. */
+function provisionedGroup(params: unknown): string | undefined {
+  const spec = (params as { Spec?: { Tags?: Record<string, unknown> } } | undefined)?.Spec;
+  const group = spec?.Tags?.['infrakit.group'];
+  return typeof group === 'string' ? group : undefined;
+}
+
 /**
- * Destroys one member (an id the simulator described) of a group chosen in turn, at a random moment
- * of the poll interval, and times until the
- * proxy sees an `Instance.Provision`; waits for all N × 10 again before the next trial.
+ * `HEAL_TRIALS` trials at once, each on its own group: a member (an id the simulator described) is
+ * destroyed at a random moment within two poll intervals, and the trial ends when the proxy sees an
+ * `Instance.Provision` tagged with that group. Random moments stand for failures that come at any
+ * phase of either controller's polling; then all members are waited for again.
  */
-async function healTrials(world: World, prefix: string, timeoutMs: number): Promise<number[]> {
-  const ids = groupIds(prefix);
-  const samples: number[] = [];
-  for (let t = 0; t < HEAL_TRIALS; t++) {
-    const group = ids[(t * 37) % ids.length] as string;
-    // A failure comes at any moment of a poll: a random phase, the same for both controllers.
-    await sleep(Math.random() * POLL_S * 1000);
-    const members = await world.simulator.describe({ 'infrakit.group': group });
-    const victim = members[0]?.id;
-    if (victim === undefined) throw new Error(`the simulator describes no member of ${group}`);
-    let provisioned: number | undefined;
-    world.instances.onCall = (method) => {
-      if (method === 'Instance.Provision' && provisioned === undefined) provisioned = performance.now();
-    };
-    const started = performance.now();
-    await world.simulator.destroy(victim, 'terminate');
-    try {
-      await waitUntil(
-        `trial ${t + 1} (a member of ${group} destroyed): the replacement Provision`,
-        async () => provisioned,
-        timeoutMs,
-        20,
-      );
-    } finally {
-      world.instances.onCall = undefined;
-    }
-    samples.push(((provisioned as number) - started) / 1000);
-    debug(`${prefix} heal ${t + 1}: ${samples.at(-1)?.toFixed(2)} s`);
+async function healTrials(
+  world: World,
+  prefix: string,
+  timeoutMs: number,
+  groups = GROUPS,
+): Promise<number[]> {
+  const ids = groupIds(prefix, groups);
+  const trials = Array.from({ length: Math.min(HEAL_TRIALS, ids.length) }, (_, t) => {
+    const group = ids[Math.floor((t * ids.length) / HEAL_TRIALS)] as string;
+    return { group, delayMs: Math.random() * 2 * POLL_S * 1000 };
+  });
+  const provisioned = new Map<string, number>();
+  world.instances.onCall = (method, params) => {
+    const group = method === 'Instance.Provision' ? provisionedGroup(params) : undefined;
+    if (group !== undefined && !provisioned.has(group)) provisioned.set(group, performance.now());
+  };
+  try {
+    return await Promise.all(
+      trials.map(async ({ group, delayMs }, t) => {
+        await sleep(delayMs);
+        const members = await world.simulator.describe({ 'infrakit.group': group });
+        const victim = members[0]?.id;
+        if (victim === undefined) throw new Error(`the simulator describes no member of ${group}`);
+        provisioned.delete(group);
+        const started = performance.now();
+        await world.simulator.destroy(victim, 'terminate');
+        const at = await waitUntil(
+          `trial ${t + 1} (a member of ${group} destroyed): the replacement Provision`,
+          async () => provisioned.get(group),
+          timeoutMs,
+          20,
+        );
+        const seconds = (at - started) / 1000;
+        debug(`${prefix} heal ${t + 1} (${group}): ${seconds.toFixed(2)} s`);
+        return seconds;
+      }),
+    );
+  } finally {
+    world.instances.onCall = undefined;
     await waitUntil(
       'all members again',
-      async () => (converged(await membersByGroup(world, prefix)) ? true : undefined),
-      30_000,
-    );
+      async () => (converged(await membersByGroup(world, prefix), groups) ? true : undefined),
+      60_000,
+    ).catch((err: unknown) => debug(messageOf(err)));
   }
-  return samples;
 }
 
 interface SideResult {
@@ -484,7 +520,7 @@ async function infrakitSide(): Promise<SideResult> {
       result.callsReason = `InfraKit's steady window: ${messageOf(err)}`;
     }
     try {
-      result.heal = await healTrials(world, 'ik', 30_000);
+      result.heal = await healTrials(world, 'ik', 45_000);
     } catch (err) {
       result.healReason = `InfraKit's heal trials: ${messageOf(err)}`;
     }
@@ -500,11 +536,37 @@ async function infrakitSide(): Promise<SideResult> {
 // ---------------------------------------------------------------------------------------------
 // Our side
 
-async function ourSide(): Promise<SideResult> {
+/** One run of our controller: how many groups, the flags that differ, and whether to count calls. */
+interface OurRun {
+  readonly label: string;
+  readonly groups: number;
+  readonly flags: readonly string[];
+  readonly countCalls: boolean;
+}
+
+const OURS_EQUAL: OurRun = {
+  label: 'ours',
+  groups: GROUPS,
+  flags: ['--sweep-interval', String(POLL_S)],
+  countCalls: true,
+};
+/** Everything at its default (sweep 5 s, plugin watch 3 s); fewer groups, as only heal is timed. */
+const OURS_DEFAULT: OurRun = { label: 'ours-default', groups: 10, flags: [], countCalls: false };
+/** Sweep and plugin watch both every 10 s: no look at the plugin closer together than InfraKit's. */
+const OURS_SLOW_WATCH: OurRun = {
+  label: 'ours-watch10',
+  groups: 10,
+  flags: ['--sweep-interval', String(POLL_S), '--plugin-watch-interval', String(POLL_S)],
+  countCalls: false,
+};
+
+async function ourSide(run: OurRun): Promise<SideResult> {
   const result: SideResult = {};
+  const prefix = run.label;
   const world = await startWorld();
   const dataDir = await mkdtemp(join(tmpdir(), 'ik-bench-ours-'));
   let child: ChildProcess | undefined;
+  let output = '';
   try {
     child = spawn(
       process.execPath,
@@ -514,8 +576,7 @@ async function ourSide(): Promise<SideResult> {
         'src/local/main.ts',
         '--plugins-dir',
         world.proxyDir,
-        '--sweep-interval',
-        String(POLL_S),
+        ...run.flags,
         '--no-examples',
         '--port',
         '0',
@@ -534,7 +595,6 @@ async function ourSide(): Promise<SideResult> {
       },
     );
     const proc = child;
-    let output = '';
     proc.stdout?.on('data', (d: Buffer) => {
       output = (output + d.toString()).slice(-20_000);
     });
@@ -551,7 +611,7 @@ async function ourSide(): Promise<SideResult> {
       50,
     );
 
-    const ids = groupIds('ours');
+    const ids = groupIds(prefix, run.groups);
     const put = async (id: string) => {
       const spec = {
         id,
@@ -569,29 +629,32 @@ async function ourSide(): Promise<SideResult> {
     const started = performance.now();
     for (let i = 0; i < ids.length; i += 10) await Promise.all(ids.slice(i, i + 10).map(put));
     await waitUntil(
-      'ours converged',
-      async () => (converged(await membersByGroup(world, 'ours')) ? true : undefined),
+      `${prefix} converged`,
+      async () => (converged(await membersByGroup(world, prefix), run.groups) ? true : undefined),
       120_000,
       500,
     );
     debug(
-      `ours: ${GROUPS} groups committed and converged in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `${prefix}: ${run.groups} groups committed and converged in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
 
-    try {
-      const window = await steadyWindow(world);
-      debug(`ours steady window: ${window.detail}`);
-      result.calls = window;
-    } catch (err) {
-      result.callsReason = `our steady window: ${messageOf(err)}`;
+    if (run.countCalls) {
+      try {
+        const window = await steadyWindow(world);
+        debug(`${prefix} steady window: ${window.detail}`);
+        result.calls = window;
+      } catch (err) {
+        result.callsReason = `${prefix} steady window: ${messageOf(err)}`;
+      }
     }
     try {
-      result.heal = await healTrials(world, 'ours', 30_000);
+      result.heal = await healTrials(world, prefix, 45_000, run.groups);
     } catch (err) {
-      debug(`our controller's output:\n${output.slice(-6000)}`);
-      result.healReason = `our heal trials: ${messageOf(err)}`;
+      debug(`${prefix} controller's output:\n${output.slice(-6000)}`);
+      result.healReason = `${prefix} heal trials: ${messageOf(err)}`;
     }
   } finally {
+    if (process.env.BENCH_DEBUG) debug(`${prefix} controller's last output:\n${output.slice(-3000)}`);
     if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child?.once('exit', () => resolve()));
       child.kill('SIGKILL');
@@ -608,7 +671,7 @@ async function ourSide(): Promise<SideResult> {
 export const suite: BenchSuite = {
   name: 'plugin',
   figures: Object.values(SPECS),
-  timeoutMs: 9 * 60_000,
+  timeoutMs: 12 * 60_000,
   async run() {
     const all = Object.values(SPECS);
     if (!infrakitAvailable()) {
@@ -623,8 +686,18 @@ export const suite: BenchSuite = {
         return { callsReason: reason, healReason: reason };
       }
     };
-    const theirs = await sideOf('InfraKit side', infrakitSide);
-    const ours = await sideOf('our side', ourSide);
+    // `BENCH_PLUGIN_RUNS=ours,ours-default` runs only those (a run left out is unmeasured).
+    const runs = process.env.BENCH_PLUGIN_RUNS?.split(',').map((r) => r.trim());
+    const skipped: SideResult = {
+      callsReason: 'left out by BENCH_PLUGIN_RUNS',
+      healReason: 'left out by BENCH_PLUGIN_RUNS',
+    };
+    const maybe = (label: string, run: () => Promise<SideResult>) =>
+      runs && !runs.includes(label) ? Promise.resolve(skipped) : sideOf(label, run);
+    const theirs = await maybe('infrakit', infrakitSide);
+    const ours = await maybe(OURS_EQUAL.label, () => ourSide(OURS_EQUAL));
+    const oursDefault = await maybe(OURS_DEFAULT.label, () => ourSide(OURS_DEFAULT));
+    const oursSlow = await maybe(OURS_SLOW_WATCH.label, () => ourSide(OURS_SLOW_WATCH));
 
     const out: Outcome[] = [];
     const fig = (spec: FigureSpec, value: number | undefined, reason: string | undefined): void => {
@@ -645,6 +718,8 @@ export const suite: BenchSuite = {
       );
     fig(SPECS.heal, ours.heal ? median(ours.heal) : undefined, ours.healReason);
     fig(SPECS.theirHeal, theirs.heal ? median(theirs.heal) : undefined, theirs.healReason);
+    fig(SPECS.healDefault, oursDefault.heal ? median(oursDefault.heal) : undefined, oursDefault.healReason);
+    fig(SPECS.healSlowWatch, oursSlow.heal ? median(oursSlow.heal) : undefined, oursSlow.healReason);
     return out;
   },
 };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { type Api, createApi } from '../api/index.js';
@@ -121,6 +122,8 @@ export async function startLocalController(
   // Aborted by `stop`: every provider call in flight (a sweep's, a scheduled pass's, an API
   // request's) is cancelled, so the passes under way end soon and release their leases.
   const shutdown = new AbortController();
+  // Every pass and plugin call in flight listens to it: dozens at once is normal, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const engine = createEngine({
     store,
     providers,

@@ -7,10 +7,11 @@ import { controllerSelector, TAG_GROUP } from '../tags.js';
  * controller's back would wait for the next sweep. This watch plays the events, as process exits
  * do for the process provider: every `intervalMs` it describes, by the controller's tag, the
  * plugin objects that hold its instances (one `Instance.DescribeInstances` each; objects that never
- * held one are not asked), and asks for a pass over each group whose members changed since the
- * previous look. It never plans or acts itself: the pass observes completely, as the sweep does,
- * and the sweep remains the safety net (a group that lost every member before the watch first saw
- * it is found there).
+ * held one are not asked), and asks for a pass over each group that lost or gained a member since
+ * the previous look other than by the controller's own launches and terminations (so that its own
+ * rollouts cost no extra passes, and a launch that arrived after its call timed out is noticed). It
+ * never plans or acts itself: the pass observes completely, as the sweep does. The first look, and
+ * the first after a failed one, only learn: the sweep is the safety net for what changed before.
  */
 
 /** Members (instance ids) by group. */
@@ -29,13 +30,26 @@ export function membershipOf(instances: readonly InstanceDescription[]): Members
   return byGroup;
 }
 
-/** The groups whose set of members differs between `before` and `after`, sorted. Pure. */
-export function changedGroups(before: Membership, after: Membership): string[] {
+/** What the controller itself last did to an instance, if anything. */
+export type OwnAction = (id: string) => 'provisioned' | 'destroyed' | undefined;
+
+/**
+ * The groups that lost or gained a member between `before` and `after`, sorted; a member lost
+ * because the controller destroyed it, or gained because it launched it, does not count. Pure.
+ */
+export function changedGroups(
+  before: Membership,
+  after: Membership,
+  ownAction: OwnAction = () => undefined,
+): string[] {
   const changed: string[] = [];
+  const none = new Set<string>();
   for (const group of new Set([...before.keys(), ...after.keys()])) {
-    const a = before.get(group) ?? new Set<string>();
-    const b = after.get(group) ?? new Set<string>();
-    if (a.size !== b.size || [...a].some((id) => !b.has(id))) changed.push(group);
+    const a = before.get(group) ?? none;
+    const b = after.get(group) ?? none;
+    const lost = [...a].some((id) => !b.has(id) && ownAction(id) !== 'destroyed');
+    const gained = [...b].some((id) => !a.has(id) && ownAction(id) !== 'provisioned');
+    if (lost || gained) changed.push(group);
   }
   return changed.sort();
 }
@@ -69,13 +83,13 @@ export function startPluginWatch(options: PluginWatchOptions): PluginWatch {
     try {
       const found = await provider.describeObjects(objects, selector, { signal: stopping.signal });
       const now = membershipOf(found);
-      // With nothing to compare to (the first look, or the first after a failed one), a member may
-      // have gone just before: each group seen is looked at once. Then, only groups that changed.
-      const changed = previous === undefined ? [...now.keys()].sort() : changedGroups(previous, now);
-      if (changed.length > 0) options.onChange(changed);
+      if (previous !== undefined) {
+        const changed = changedGroups(previous, now, (id) => provider.ownAction(id));
+        if (changed.length > 0) options.onChange(changed);
+      }
       previous = now;
     } catch (err) {
-      // After a failed look, the next one starts afresh: a partial comparison would mislead.
+      // After a failed look, the next one learns afresh: a partial comparison would mislead.
       previous = undefined;
       if (!stopping.signal.aborted) options.onError?.(err);
     }

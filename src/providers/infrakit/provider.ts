@@ -76,6 +76,8 @@ export class InfrakitProvider implements InstanceProvider {
   private readonly firstSeen = new Map<string, number>();
   /** Objects seen holding (or given) an instance of some controller: what a watch needs to ask. */
   private readonly holding = new Set<string>();
+  /** What this provider last did to an id, oldest first (bounded): changes of its own making. */
+  private readonly actedOn = new Map<string, 'provisioned' | 'destroyed'>();
 
   constructor(options: InfrakitProviderOptions) {
     this.plugins = options.plugins ?? new InfrakitPlugins();
@@ -136,6 +138,7 @@ export class InfrakitProvider implements InstanceProvider {
           { properties: pluginProperties, tags, init: request.init, logicalId: request.logicalId },
           { signal },
         );
+        this.remember(id, 'provisioned');
         return this.toDescription(plugin, {
           id,
           tags,
@@ -160,6 +163,17 @@ export class InfrakitProvider implements InstanceProvider {
    */
   holdingObjects(): readonly string[] {
     return this.objects.filter((o) => this.holding.has(o));
+  }
+
+  /** What this provider itself last did to `id`, if anything (among its last 100,000 such ids). */
+  ownAction(id: string): 'provisioned' | 'destroyed' | undefined {
+    return this.actedOn.get(id);
+  }
+
+  private remember(id: string, action: 'provisioned' | 'destroyed'): void {
+    this.actedOn.delete(id);
+    if (this.actedOn.size >= 100_000) this.actedOn.delete(this.actedOn.keys().next().value as string);
+    this.actedOn.set(id, action);
   }
 
   /**
@@ -214,6 +228,8 @@ export class InfrakitProvider implements InstanceProvider {
       doomed,
       this.parallelism,
       async (id) => {
+        // Before the call: its effect may be seen before its answer comes back.
+        this.remember(id, 'destroyed');
         await this.plugins.instance(located.get(id) as string).destroy(id, wireReason(reason), { signal });
         this.firstSeen.delete(id);
       },
