@@ -193,6 +193,15 @@ export interface InstanceProvider {
   readonly targets?: TargetGroups;
 
   /**
+   * Optional: how long after a launch intent was recorded an instance it asked for may still
+   * appear to `describe` (a request the backend carries out after the caller stopped waiting for
+   * its answer, a backend that shows launches late). The engine waits at least this long, and at
+   * least its own `launchSettleMs`, before it takes an invisible launch as lost and launches it
+   * again: shorter would duplicate instances whenever the backend is slow.
+   */
+  readonly launchSettleMs?: number;
+
+  /**
    * Validates and normalizes `instance.properties`; throws `SpecValidationError` whose paths are
    * relative to the properties object. Pure: no I/O, same input → same output.
    */

@@ -520,7 +520,8 @@ export async function resumeIntent(pass: ActingPass, intent: Intent): Promise<St
   // count as pending, and afterwards whatever landed carries the token and is subtracted. Only an
   // observation begun after the settle time may call an invisible instance lost: one taken
   // earlier may predate a landing (the clock moves on while this pass waits on the store).
-  const settling = pass.observedAt - intent.createdAt < ctx.launchSettleMs;
+  const settleMs = Math.max(ctx.launchSettleMs, target.provider.launchSettleMs ?? 0);
+  const settling = pass.observedAt - intent.createdAt < settleMs;
   // A group being destroyed is removed once nothing is observed and no intent is open: closing this
   // intent before it settles would let the group go while its instances may still land (leaked).
   if (target.destroying && rest.count > 0 && settling) return 'continue';

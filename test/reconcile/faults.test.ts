@@ -91,6 +91,27 @@ describe('reconcile engine under provider faults', () => {
     w.close();
   });
 
+  it("waits out the provider's own settle time when it is longer than the engine's before relaunching", async () => {
+    const w = await world();
+    // A backend that may carry out a launch after its caller stopped waiting (an InfraKit plugin).
+    (w.provider as FakeProvider & { launchSettleMs?: number }).launchSettleMs = 30_000;
+    await w.put(fakeSpec('web', { size: 4 }));
+    const engine = w.engine(undefined, undefined, { launchSettleMs: 1_000 });
+    w.provider.faults.provisionFailAfter = 1;
+    await engine.reconcileGroup('web');
+    expect(w.provider.ofGroup('web')).toHaveLength(1);
+    // Past the engine's settle time, not the provider's: the remainder still counts as pending.
+    w.clock.advance(5_000);
+    await engine.reconcileGroup('web');
+    expect(w.provider.calls.provision).toHaveLength(1);
+    w.clock.advance(30_000);
+    await settle(engine, w.clock);
+    expect(w.provider.calls.provision).toHaveLength(2);
+    expect(w.provider.calls.provision[1]).toHaveLength(3);
+    expect(w.provider.ofGroup('web')).toHaveLength(4);
+    w.close();
+  });
+
   it('re-issues a termination that partially failed', async () => {
     const w = await world();
     await w.put(fakeSpec('web', { size: 4 }));

@@ -68,6 +68,11 @@ function selects(selector: DescribeSelector, tags: Readonly<Record<string, strin
  */
 export class InfrakitProvider implements InstanceProvider {
   readonly name = 'infrakit';
+  /**
+   * Two plugin call timeouts: a `Provision` the plugin carries out after this provider stopped
+   * waiting still lands within one more, and plugins take no client token to refuse a repeat.
+   */
+  readonly launchSettleMs: number;
   readonly plugins: InfrakitPlugins;
   readonly objects: readonly string[];
   private readonly parallelism: number;
@@ -81,6 +86,7 @@ export class InfrakitProvider implements InstanceProvider {
 
   constructor(options: InfrakitProviderOptions) {
     this.plugins = options.plugins ?? new InfrakitPlugins();
+    this.launchSettleMs = 2 * this.plugins.callTimeoutMs;
     this.objects = [...new Set(options.objects)];
     for (const object of this.objects) this.plugins.parse(object);
     this.parallelism = Math.max(1, options.parallelism ?? 8);
