@@ -1,3 +1,5 @@
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InfrakitClient } from '../../src/cli/client.js';
 import { type ConsoleProxy, startConsoleProxy } from '../../src/cli/console.js';
@@ -13,6 +15,8 @@ const credentials = {
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
 };
 const deployed = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+const ROOT = new URL('../../', import.meta.url).pathname;
+const execFileP = promisify(execFile);
 
 function recordingFetch() {
   const calls: { url: string; method: string; headers: Record<string, string>; body?: string }[] = [];
@@ -103,8 +107,41 @@ describe('infrakit console proxy', () => {
     expect(remote.calls).toEqual([]);
   });
 
-  it('listens on loopback only', async () => {
-    await start();
-    expect(proxy?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  it('runs as `infrakit console` on loopback until SIGTERM, and a busy port is one line', async () => {
+    const child = spawn(
+      process.execPath,
+      ['bin/infrakit.js', '--endpoint', deployed, 'console', '--port', '0'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AWS_REGION: 'eu-west-1' } },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no console line in 30 s: ${out}`)), 30_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /console: (http:\/\/127\.0\.0\.1:\d+\/)\s+\(API: (\S+);/.exec(out);
+          if (m?.[1]) {
+            clearTimeout(timer);
+            expect(m[2]).toBe(deployed);
+            resolve(m[1]);
+          }
+        });
+      });
+      const page = await rawRequest(url, 'GET', '/');
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('InfraKit console');
+      const port = new URL(url).port;
+      const busy = await execFileP(process.execPath, ['bin/infrakit.js', 'console', '--port', port], {
+        cwd: ROOT,
+      }).catch((err: { code: number; stderr: string }) => err);
+      expect(busy).toMatchObject({
+        code: 1,
+        stderr: `error: port ${port} on 127.0.0.1 is in use: pass --port\n`,
+      });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });

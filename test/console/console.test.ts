@@ -138,6 +138,62 @@ describe.skipIf(missing !== undefined)('web console in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('asks before each action: a cancelled one changes nothing, confirmed ones scale, pause, resume, reconcile, free and destroy', async () => {
+    const client = new InfrakitClient({ endpoint: controller.url });
+    for (const id of ['spare', 'doomed']) {
+      const spec = await writeProcessSpec(fx.dir(), id, fx.marker, { size: 1 });
+      expect((await cli(controller.url, 'group', 'commit', spec)).code).toBe(0);
+    }
+    await page.goto(`${controller.url}/#/groups/web`);
+    await poll(() => page.locator('#group-state').textContent()).toBe('converged');
+    const v0 = (await client.getGroup('web')).body.version;
+    const version = async () => (await client.getGroup('web')).body.version;
+
+    await page.click('#destroy');
+    await page.locator('dialog#confirm[open]').waitFor();
+    expect(await page.locator('#confirm-message').textContent()).toContain('Destroy web?');
+    await page.click('#confirm-cancel');
+    expect((await client.getGroup('web')).body.lifecycle).toBe('active');
+    expect(await version()).toBe(v0);
+
+    await page.fill('#size-input', '3');
+    await page.click('#scale');
+    await confirmDialog();
+    await poll(async () => (await client.getGroup('web')).body.spec.allocation.size).toBe(3);
+    await page.click('#pause');
+    await confirmDialog();
+    await poll(async () => (await client.getGroup('web')).body.spec.paused).toBe(true);
+    await poll(() => page.locator('#pause').textContent()).toBe('Resume');
+    await poll(() => page.locator('#group-state').textContent()).toBe('paused');
+    await page.click('#pause');
+    await confirmDialog();
+    await poll(async () => (await client.getGroup('web')).body.spec.paused).toBe(false);
+    await page.fill('#size-input', '2');
+    await page.click('#scale');
+    await confirmDialog();
+    await poll(async () => (await client.getGroup('web')).body.spec.allocation.size).toBe(2);
+    await page.click('#reconcile');
+    await confirmDialog();
+    await poll(() => page.locator('#notice').textContent()).toContain('reconciled:');
+    await poll(() => page.locator('#instances tr[data-instance]').count()).toBe(2);
+
+    // Any two versions can be compared: the first against the one that paused the group.
+    await poll(() => page.locator('#diff-from option').count()).toBe(v0 + 4);
+    await page.selectOption('#diff-from', String(v0));
+    await page.selectOption('#diff-to', String(v0 + 2));
+    await poll(() => page.locator('#diff-text').textContent()).toContain('+ paused: true');
+
+    await page.goto(`${controller.url}/#/groups/spare`);
+    await page.click('#free');
+    await confirmDialog();
+    await poll(async () => (await client.listGroups()).body.groups.some((g) => g.id === 'spare')).toBe(false);
+    await page.goto(`${controller.url}/#/groups/doomed`);
+    await page.click('#destroy');
+    await confirmDialog();
+    await poll(() => page.locator('#group-state').textContent()).toBe('removed');
+    await shot('actions');
+  });
+
   it('serves the same page through infrakit console, which refuses other origins', async () => {
     const client = new InfrakitClient({ endpoint: controller.url });
     let proxy: ConsoleProxy | undefined;

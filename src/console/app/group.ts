@@ -131,12 +131,27 @@ export function groupPage(id: string): Page {
       return `rolled back to the spec of version ${version}: now version ${body.version}`;
     });
 
+  /** The diff between any two stored versions, chosen with two selects. */
   const showDiff = (from: number, to: number) => {
     const spec = (v: number) => versions.find((x) => x.version === v)?.spec;
     const lines = lineDiff(stringify(spec(from) ?? {}), stringify(spec(to) ?? {}));
+    const choose = (selectId: string, selected: number) => {
+      const select = h(
+        'select',
+        { id: selectId },
+        ...versions.map((v) =>
+          h('option', { value: v.version, selected: v.version === selected }, `version ${v.version}`),
+        ),
+      );
+      select.addEventListener('change', () => {
+        const value = (name: string) => Number((document.getElementById(name) as HTMLSelectElement).value);
+        showDiff(value('diff-from'), value('diff-to'));
+      });
+      return select;
+    };
     fill(
       'diff',
-      h('p', {}, `Diff: version ${from} → ${to}`),
+      h('p', {}, 'Diff ', choose('diff-from', from), ' → ', choose('diff-to', to)),
       h(
         'pre',
         { class: 'diff', id: 'diff-text' },

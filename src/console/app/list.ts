@@ -74,14 +74,15 @@ function row(group: Schemas['GroupSummary'], document: GroupDocument | undefined
   );
 }
 
-/** Converged, blocked and why, paused, destroying, or converging. */
+/** Destroying, paused, blocked and why, converged, or converging. */
 export function stateOf(
   group: { lifecycle: string; paused: boolean; blocked?: string },
   document: GroupDocument | undefined,
 ): HTMLElement {
   if (group.lifecycle === 'destroying') return h('span', { class: 'warn' }, 'destroying');
-  if (group.blocked) return h('span', { class: 'bad' }, `blocked: ${group.blocked}`);
+  // A paused group is reported blocked by its pause: say paused.
   if (group.paused) return h('span', { class: 'warn' }, 'paused');
+  if (group.blocked) return h('span', { class: 'bad' }, `blocked: ${group.blocked}`);
   if (document?.status.converged) return h('span', { class: 'ok' }, 'converged');
   return h('span', { class: 'muted' }, document?.status.summary ?? 'converging');
 }
