@@ -25,9 +25,12 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-/** Replaces the children of the element with id `id`, if it is on the page. */
-export function fill(id: string, ...children: Child[]): void {
-  const element = document.getElementById(id);
+/**
+ * Replaces the children of the element with id `id` inside `root` (a page's own element, so that a
+ * page still refreshing after the user moved on never writes into the next page).
+ */
+export function fill(root: HTMLElement, id: string, ...children: Child[]): void {
+  const element = root.querySelector(`#${CSS.escape(id)}`);
   if (!element) return;
   element.replaceChildren(...h('div', {}, ...children).childNodes);
 }

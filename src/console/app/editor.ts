@@ -51,26 +51,40 @@ async function check(text: string, id: string | undefined): Promise<{ spec?: unk
   return { spec, issues };
 }
 
+type PlanAction = Plan['actions'][number];
+
+/** One action as a diff line: `+` launches, `-` terminations, `~` reboots. */
+function actionLine(a: PlanAction): HTMLElement {
+  if (a.kind === 'launch') {
+    const ids = a.logicalIds ? ` (${a.logicalIds.join(', ')})` : '';
+    return h('li', { class: 'ok' }, `+ launch ${a.count}${ids} — ${a.reason}`);
+  }
+  if (a.kind === 'terminate')
+    return h('li', { class: 'bad' }, `- terminate ${a.ids.join(', ')} — ${a.reason}`);
+  return h('li', { class: 'warn' }, `~ ${a.kind} ${a.ids.join(', ')}`);
+}
+
+/** The pretend plan: summary, actions, what the planner holds back and why, the rollout, notes. */
 function planView(plan: Plan): HTMLElement {
+  const rollout = plan.rollout;
   return h(
     'div',
     { id: 'plan-body' },
     h('p', {}, h('strong', {}, plan.summary), plan.blocked ? ` · blocked: ${plan.blocked.reason}` : ''),
     plan.actions.length === 0
       ? h('p', { class: 'muted' }, 'No launch or termination.')
-      : h(
-          'ul',
-          {},
-          ...plan.actions.map((a) =>
-            a.kind === 'launch'
-              ? h(
-                  'li',
-                  { class: 'ok' },
-                  `+ launch ${a.count}${a.logicalIds ? ` (${a.logicalIds.join(', ')})` : ''} — ${a.reason}`,
-                )
-              : h('li', { class: 'bad' }, `- terminate ${a.ids.join(', ')} — ${a.reason}`),
-          ),
-        ),
+      : h('ul', {}, ...plan.actions.map(actionLine)),
+    ...(plan.holds ?? []).map((hold) =>
+      h('p', { class: 'warn' }, `held ${hold.id}: ${hold.reason} — ${hold.detail}`),
+    ),
+    rollout
+      ? h(
+          'p',
+          { class: 'muted' },
+          `rollout of config ${rollout.configHash.slice(0, 12)}: ${rollout.counted.length} counted, ` +
+            `${rollout.provenHealthy.length} proven healthy${rollout.halted ? `; halted: ${rollout.halted}` : ''}`,
+        )
+      : null,
     ...plan.notes.map((n) => h('p', { class: 'muted' }, n)),
   );
 }
@@ -86,6 +100,7 @@ export function editorPage(existing: string | undefined): Page {
   const validate = async () => {
     const { issues } = await check(textarea.value, existing);
     fill(
+      element,
       'validation',
       issues.length === 0
         ? h('div', { class: 'notice ok', id: 'valid' }, 'Valid against the group spec schema')
@@ -118,6 +133,7 @@ export function editorPage(existing: string | undefined): Page {
   const showError = (err: unknown) => {
     const issues = err instanceof ApiFailure ? err.issues : [];
     fill(
+      element,
       'plan',
       h(
         'div',
@@ -133,7 +149,7 @@ export function editorPage(existing: string | undefined): Page {
     try {
       const { body } = await ok((await put(true)).call);
       if (!('pretend' in body)) throw new Error('the API stored the spec instead of pretending');
-      fill('plan', h('h2', {}, 'Plan'), planView(body.plan));
+      fill(element, 'plan', h('h2', {}, 'Plan'), planView(body.plan));
       return body.plan;
     } catch (err) {
       showError(err);

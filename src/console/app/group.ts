@@ -24,9 +24,13 @@ export function groupPage(id: string): Page {
   const act = (question: string, run: () => Promise<string>) => async () => {
     if (!(await confirmAction(question))) return;
     try {
-      fill('notice', h('div', { class: 'notice' }, await run()));
+      fill(element, 'notice', h('div', { class: 'notice' }, await run()));
     } catch (err) {
-      fill('notice', h('div', { class: 'issues' }, err instanceof Error ? err.message : String(err)));
+      fill(
+        element,
+        'notice',
+        h('div', { class: 'issues' }, err instanceof Error ? err.message : String(err)),
+      );
     }
     await page.refresh();
   };
@@ -144,12 +148,14 @@ export function groupPage(id: string): Page {
         ),
       );
       select.addEventListener('change', () => {
-        const value = (name: string) => Number((document.getElementById(name) as HTMLSelectElement).value);
+        const value = (name: string) =>
+          Number((element.querySelector(`#${name}`) as HTMLSelectElement).value);
         showDiff(value('diff-from'), value('diff-to'));
       });
       return select;
     };
     fill(
+      element,
       'diff',
       h('p', {}, 'Diff ', choose('diff-from', from), ' → ', choose('diff-to', to)),
       h(
@@ -165,6 +171,7 @@ export function groupPage(id: string): Page {
   const renderHistory = () => {
     const latest = versions[0]?.version;
     fill(
+      element,
       'history',
       h(
         'table',
@@ -202,7 +209,8 @@ export function groupPage(id: string): Page {
       ),
     );
     if (versions.length > 1 && latest !== undefined) showDiff(versions[1]?.version ?? latest, latest);
-    else fill('diff', h('pre', { class: 'diff', id: 'diff-text' }, stringify(versions[0]?.spec ?? {})));
+    else
+      fill(element, 'diff', h('pre', { class: 'diff', id: 'diff-text' }, stringify(versions[0]?.spec ?? {})));
   };
 
   const page: Page = {
@@ -215,7 +223,7 @@ export function groupPage(id: string): Page {
         group = await ok(api.GET('/groups/{id}', { params: path }));
       } catch (err) {
         if (err instanceof ApiFailure && err.status === 404) {
-          fill('group-state', h('span', { class: 'muted' }, 'removed'));
+          fill(element, 'group-state', h('span', { class: 'muted' }, 'removed'));
           return;
         }
         throw err;
@@ -230,16 +238,19 @@ export function groupPage(id: string): Page {
       const desired = desiredOf(spec);
       const counts = countsOf(desired, status);
       fill(
+        element,
         'group-state',
         stateOf({ lifecycle: current.lifecycle, paused: spec.paused, blocked: status.blocked }, current),
       );
       fill(
+        element,
         'group-line',
         `version ${current.version} · ${spec.instance.provider} · ${spec.allocation.logicalIds ? 'pets' : 'cattle'} · ` +
           `desired ${counts.desired}, running ${counts.running}, healthy ${counts.healthy}` +
           (status.observeError ? ` · cannot observe: ${status.observeError}` : ''),
       );
       fill(
+        element,
         'rollout',
         h('progress', {
           id: 'rollout-progress',
@@ -253,12 +264,13 @@ export function groupPage(id: string): Page {
           : '',
         ` · surge ${spec.update.maxSurge}, unavailable ${spec.update.maxUnavailable}`,
       );
-      fill('instances', instancesTable(current));
+      fill(element, 'instances', instancesTable(current));
       const ids = new Set(status.instances.map((i) => i.id));
       for (const id of shownIds) if (!ids.has(id)) gone.unshift({ id, at: Date.now() });
       shownIds = ids;
       gone.splice(10);
       fill(
+        element,
         'gone',
         ...gone.map((g) =>
           h(
@@ -272,6 +284,7 @@ export function groupPage(id: string): Page {
       );
       const events = await ok(api.GET('/groups/{id}/events', { params: { ...path, query: { limit: 30 } } }));
       fill(
+        element,
         'events',
         h(
           'table',

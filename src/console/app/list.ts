@@ -27,6 +27,7 @@ export function listPage(): Page {
         ),
       );
       fill(
+        element,
         'groups',
         groups.length === 0
           ? h('p', {}, 'No groups yet. ', h('a', { href: '#/new' }, 'Create one.'))
