@@ -14,6 +14,7 @@ function banner(options: LocalOptions, url: string, dynamo: string, providers: r
   return [
     'InfraKit-serverless local controller',
     `  API        ${url}   (try: npx infrakit group ls)`,
+    `  console    ${url}/`,
     `  data       ${dataDir}`,
     `  DynamoDB   ${dynamo}`,
     `  providers  ${providers.map((p) => (p === 'ec2' && options.ec2Endpoint ? `ec2 at ${options.ec2Endpoint}` : p)).join(', ')}`,
