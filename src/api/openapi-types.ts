@@ -317,6 +317,41 @@ export interface components {
       summary?: string;
       /** @description Set when the instances could not be observed just now. */
       observeError?: string;
+      /** @description What the planner holds back now, and why. */
+      holds: ({
+          id: string;
+          /** @enum {string} */
+          reason: "protected" | "max-unhealthy-percent" | "replacement-budget" | "rollout-halted" | "rollout-paused" | "canary" | "availability" | "ladder-exhausted";
+          detail: string;
+        })[];
+      /** @description The rollout under way, if any. */
+      rollout?: {
+        /** @description The config being rolled out. */
+        configHash: string;
+        startedAt: number;
+        /** @description The start, or when a new instance last became available. */
+        lastProgressAt: number;
+        bestAvailable: number;
+        /** @description New instances in a row that never became healthy. */
+        failedReplacements: number;
+        counted: string[];
+        provenHealthy: string[];
+        /** @constant */
+        paused?: true;
+        /** @description Why the rollout halted. */
+        halted?: string;
+      };
+      /** @description The last automatic rollback, until another rollout starts. */
+      lastRollback?: string;
+      /** @description With ?explain=true: the planner's reasoning per instance. */
+      explain?: {
+          id: string;
+          condition: string;
+          outdated: boolean;
+          /** @description keep, terminate: <reason>, retain: <reason>, reboot, held: <reason>, going */
+          decision: string;
+          detail?: string;
+        }[];
     };
     GroupDocument: {
       /** @description Group ID: lowercase letters, digits and dashes. */
@@ -507,6 +542,8 @@ export interface components {
           version: number;
           etag: string;
           updatedAt: number;
+          /** @description Why the controller wrote this version (an automatic rollback). */
+          note?: string;
           spec: components["schemas"]["GroupSpec"];
         }[];
       next?: string;
@@ -770,6 +807,10 @@ export interface operations {
   /** Spec, version, ETag and live status */
   getGroup: {
     parameters: {
+      query?: {
+        /** @description Add the planner's reasoning per instance to the status */
+        explain?: boolean;
+      };
       path: {
         /** @description Group id */
         id: string;

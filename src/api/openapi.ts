@@ -158,6 +158,15 @@ function paths(): Json {
       get: {
         operationId: 'getGroup',
         summary: 'Spec, version, ETag and live status',
+        parameters: [
+          {
+            name: 'explain',
+            in: 'query',
+            required: false,
+            description: "Add the planner's reasoning per instance to the status",
+            schema: { type: 'boolean' },
+          },
+        ],
         responses: { '200': jsonResponse('The group', 'GroupDocument', etagHeader), ...common },
       },
       put: {

@@ -4,6 +4,7 @@ import type { ApiDeps } from './types.js';
 import {
   groupIdParam,
   pageQuery,
+  parseFlag,
   requireGroup,
   statusView,
   storedView,
@@ -29,11 +30,13 @@ export function readRoutes(deps: ApiDeps): Route[] {
     {
       method: 'GET',
       path: '/groups/{id}',
-      async handle(_req, params) {
-        const record = await requireGroup(deps, groupIdParam(params));
+      async handle(req, params) {
+        const id = groupIdParam(params);
+        const explain = parseFlag(req, 'explain');
+        const record = await requireGroup(deps, id);
         const body = {
           ...storedView(record.id, record, record.lifecycle),
-          status: await statusView(deps, record),
+          status: await statusView(deps, record, { explain }),
         };
         return jsonResponse(200, body, { etag: record.etag });
       },
@@ -62,6 +65,7 @@ export function readRoutes(deps: ApiDeps): Route[] {
           version: v.version,
           etag: v.etag,
           updatedAt: v.updatedAt,
+          ...(v.note !== undefined ? { note: v.note } : {}),
           spec: v.spec,
         }));
         return jsonResponse(200, { versions, ...(result.next ? { next: result.next } : {}) });

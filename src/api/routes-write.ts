@@ -5,14 +5,21 @@ import type { GroupSpec } from '../spec/schema.js';
 import { GroupDestroyingError, GroupExistsError, VersionConflictError } from '../store/errors.js';
 import type { GroupRecord } from '../store/types.js';
 import { admitForWrite, readJsonBody, readSpecBody } from './body.js';
-import { badRequest, conflict, notFound } from './errors.js';
+import { conflict, notFound } from './errors.js';
 import { checkPreconditions } from './etag.js';
 import { type ApiRequest, jsonResponse } from './http.js';
 import { keptView } from './kept.js';
 import { RollbackRequestSchema, SizeRequestSchema } from './requests.js';
 import type { Route } from './router.js';
 import type { ApiDeps } from './types.js';
-import { groupIdParam, requestReconcileSoon, requireGroup, statusView, storedView } from './views.js';
+import {
+  groupIdParam,
+  parseFlag,
+  requestReconcileSoon,
+  requireGroup,
+  statusView,
+  storedView,
+} from './views.js';
 
 const UNCONDITIONAL_RETRIES = 3;
 
@@ -40,14 +47,6 @@ async function conditionalWrite<T>(
       if (!lostRace || hasPreconditions(req) || attempt >= UNCONDITIONAL_RETRIES) throw err;
     }
   }
-}
-
-/** A true/false query parameter (`?pretend=true`, `?deleteVolumes=true`); absent is false. */
-function parseFlag(req: ApiRequest, name: string): boolean {
-  const value = req.query[name];
-  if (value === undefined || value === 'false' || value === '0') return false;
-  if (value === 'true' || value === '1' || value === '') return true;
-  throw badRequest(`${name} must be true or false`, [{ path: name, message: 'must be true or false' }]);
 }
 
 function sameSpec(a: GroupSpec, b: GroupSpec): boolean {

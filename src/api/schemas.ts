@@ -75,6 +75,41 @@ export const InstanceStatusSchema = z.object({
   details: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
 });
 
+export const HoldSchema = z.object({
+  id: z.string(),
+  reason: z.enum([
+    'protected',
+    'max-unhealthy-percent',
+    'replacement-budget',
+    'rollout-halted',
+    'rollout-paused',
+    'canary',
+    'availability',
+    'ladder-exhausted',
+  ]),
+  detail: z.string(),
+});
+
+export const InstanceVerdictSchema = z.object({
+  id: z.string(),
+  condition: z.string(),
+  outdated: z.boolean(),
+  decision: z.string().describe('keep, terminate: <reason>, retain: <reason>, reboot, held: <reason>, going'),
+  detail: z.string().optional(),
+});
+
+export const RolloutProgressSchema = z.object({
+  configHash: z.string().describe('The config being rolled out.'),
+  startedAt: z.number(),
+  lastProgressAt: z.number().describe('The start, or when a new instance last became available.'),
+  bestAvailable: z.int(),
+  failedReplacements: z.int().describe('New instances in a row that never became healthy.'),
+  counted: z.array(z.string()),
+  provenHealthy: z.array(z.string()),
+  paused: z.literal(true).optional(),
+  halted: z.string().optional().describe('Why the rollout halted.'),
+});
+
 export const GroupStatusSchema = z.object({
   lifecycle: Lifecycle,
   configHash: z
@@ -88,6 +123,13 @@ export const GroupStatusSchema = z.object({
   lastReconcileAt: LastReconcileAt,
   summary: z.string().optional(),
   observeError: z.string().optional().describe('Set when the instances could not be observed just now.'),
+  holds: z.array(HoldSchema).describe('What the planner holds back now, and why.'),
+  rollout: RolloutProgressSchema.optional().describe('The rollout under way, if any.'),
+  lastRollback: z.string().optional().describe('The last automatic rollback, until another rollout starts.'),
+  explain: z
+    .array(InstanceVerdictSchema)
+    .optional()
+    .describe("With ?explain=true: the planner's reasoning per instance."),
 });
 
 export const GroupDocumentSchema = StoredGroupSchema.extend({ status: GroupStatusSchema });
@@ -155,41 +197,6 @@ export const PlanActionSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('reboot'), ids: z.array(z.string()) }),
 ]);
 
-export const HoldSchema = z.object({
-  id: z.string(),
-  reason: z.enum([
-    'protected',
-    'max-unhealthy-percent',
-    'replacement-budget',
-    'rollout-halted',
-    'rollout-paused',
-    'canary',
-    'availability',
-    'ladder-exhausted',
-  ]),
-  detail: z.string(),
-});
-
-export const InstanceVerdictSchema = z.object({
-  id: z.string(),
-  condition: z.string(),
-  outdated: z.boolean(),
-  decision: z.string().describe('keep, terminate: <reason>, retain: <reason>, reboot, held: <reason>, going'),
-  detail: z.string().optional(),
-});
-
-export const RolloutProgressSchema = z.object({
-  configHash: z.string().describe('The config being rolled out.'),
-  startedAt: z.number(),
-  lastProgressAt: z.number().describe('The start, or when a new instance last became available.'),
-  bestAvailable: z.int(),
-  failedReplacements: z.int().describe('New instances in a row that never became healthy.'),
-  counted: z.array(z.string()),
-  provenHealthy: z.array(z.string()),
-  paused: z.literal(true).optional(),
-  halted: z.string().optional().describe('Why the rollout halted.'),
-});
-
 export const PlanSchema = z.object({
   actions: z.array(PlanActionSchema),
   blocked: z.object({ reason: z.string() }).optional(),
@@ -248,6 +255,7 @@ export const VersionSchema = z.object({
   version: z.int(),
   etag: z.string(),
   updatedAt: z.number(),
+  note: z.string().optional().describe('Why the controller wrote this version (an automatic rollback).'),
   spec: GroupSpecSchema,
 });
 

@@ -28,6 +28,14 @@ export async function requireGroup(deps: ApiDeps, id: string): Promise<GroupReco
   return record;
 }
 
+/** A true/false query parameter (`?pretend=true`, `?explain=true`); absent is false. */
+export function parseFlag(req: ApiRequest, name: string): boolean {
+  const value = req.query[name];
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1' || value === '') return true;
+  throw badRequest(`${name} must be true or false`, [{ path: name, message: 'must be true or false' }]);
+}
+
 /** `?limit=&cursor=`, validated. */
 export function pageQuery(req: ApiRequest): { limit?: number; cursor?: string } {
   try {
@@ -98,11 +106,11 @@ export function summaryView(record: GroupRecord) {
  * The live status of a group (architecture §6). Observing can fail (provider down); the spec is still
  * worth returning, so the failure is reported in `observeError` instead of failing the request.
  */
-export async function statusView(deps: ApiDeps, record: GroupRecord) {
+export async function statusView(deps: ApiDeps, record: GroupRecord, options: { explain?: boolean } = {}) {
   let status: GroupStatus | undefined;
   let observeError: string | undefined;
   try {
-    status = await deps.engine.status(record.id);
+    status = await deps.engine.status(record.id, options);
   } catch (err) {
     observeError = messageOf(err);
     (deps.log ?? { warn() {} }).warn('status observation failed', {
@@ -122,6 +130,10 @@ export async function statusView(deps: ApiDeps, record: GroupRecord) {
     ...(lastReconcileAt !== undefined ? { lastReconcileAt } : {}),
     ...(summary ? { summary } : {}),
     ...(observeError ? { observeError } : {}),
+    holds: status?.holds ?? [],
+    ...(status?.rollout ? { rollout: status.rollout } : {}),
+    ...(status?.lastRollback ? { lastRollback: status.lastRollback } : {}),
+    ...(status?.explain ? { explain: status.explain } : {}),
   };
 }
 

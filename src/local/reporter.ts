@@ -1,9 +1,9 @@
 import { countsOf, statusLine, when } from '../cli/format.js';
 import { messageOf } from '../errors.js';
 import type { Plan } from '../plan/types.js';
-import type { Engine, ReconcileResult } from '../reconcile/types.js';
+import type { Engine, GroupStatus, ReconcileResult } from '../reconcile/types.js';
 import { configHash } from '../spec/index.js';
-import type { GroupStore } from '../store/types.js';
+import type { GroupLifecycle, GroupStore } from '../store/types.js';
 
 /**
  * What local mode prints: one status line per group whenever it changes, each launch and
@@ -71,7 +71,7 @@ export class Reporter {
       }
       const status = await this.deps.engine.status(id);
       const desired = record.spec.allocation.size ?? record.spec.allocation.logicalIds?.length ?? 0;
-      const view = status ? { ...status, lifecycle: record.lifecycle } : undefined;
+      const view = status ? statusForLine(status, record.lifecycle) : undefined;
       const line = statusLine(id, countsOf(desired, view, configHash(record.spec)), view);
       if (this.lastLine.get(id) !== line) {
         this.lastLine.set(id, line);
@@ -79,6 +79,12 @@ export class Reporter {
       }
     }
   }
+}
+
+/** The status as the status line reads it: neither the rollout's memory nor the reasoning per instance. */
+function statusForLine(status: GroupStatus, lifecycle: GroupLifecycle) {
+  const { rollout: _rollout, explain: _explain, holds, ...rest } = status;
+  return { ...rest, holds: [...holds], lifecycle };
 }
 
 /** `launch 2 (scale-up)`, `terminate p-1, p-2 (unhealthy)`, `reboot p-3`. */

@@ -49,6 +49,12 @@ export interface ActingPass {
   terminated: number;
   /** Set when the provider rejected the configuration in this pass. */
   rejection?: string;
+  /**
+   * Instances of the current config this pass failed to launch (the provider refused, the call
+   * failed): each is a failed replacement of a rollout. Capacity and throttling do not count:
+   * they say nothing about the config.
+   */
+  failedLaunches: number;
   /** The class of the first provider error of this pass, for metrics. */
   errorClass?: ErrorClass;
 }
@@ -337,6 +343,12 @@ async function provisionFor(
         token: intent.token,
       },
     );
+  }
+  if (failure) {
+    const { err } = failure;
+    const current = (intent.configHash ?? target.configHash) === target.configHash;
+    if (current && !(err instanceof InsufficientCapacityError) && !(err instanceof ThrottledError))
+      pass.failedLaunches += Math.max(0, rest.count - launchedIds.length);
   }
   if (failure && !onProviderError(pass, intent, failure.err)) return 'stop';
   await finishLaunch(pass, { ...intent, launchedIds: all }, all);

@@ -1,4 +1,4 @@
-import { refusedPlan } from '../plan/index.js';
+import { plan, refusedPlan } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
 import type { GroupSpec } from '../spec/schema.js';
 import type { GroupRecord, GroupState, Intent } from '../store/types.js';
@@ -67,7 +67,7 @@ export function createEngine(deps: EngineDeps): Engine {
       return planned.decision.plan;
     },
 
-    async status(id): Promise<GroupStatus | undefined> {
+    async status(id, options = {}): Promise<GroupStatus | undefined> {
       const record = await ctx.store.getGroup(id);
       if (!record) return undefined;
       const base = {
@@ -77,8 +77,20 @@ export function createEngine(deps: EngineDeps): Engine {
       };
       const planned = await observeAndPlan(ctx, record);
       if (!planned.ok)
-        return { instances: [], converged: false, blocked: planned.reason, summary: planned.reason, ...base };
+        return {
+          instances: [],
+          converged: false,
+          blocked: planned.reason,
+          summary: planned.reason,
+          holds: [],
+          ...base,
+        };
       const { decision, instances } = planned;
+      const memory = decision.desired.memory;
+      // The reasoning is only worked out when asked for: the same plan, with its explanation.
+      const explained = options.explain
+        ? plan({ ...decision.prepared.input, explain: true }, ctx.now())
+        : undefined;
       const details = new Map(instances.map((i) => [i.id, i.details]));
       const blocked = decision.desired.blocked;
       return {
@@ -89,6 +101,10 @@ export function createEngine(deps: EngineDeps): Engine {
         converged: decision.plan.converged && decision.actions.length === 0 && blocked === undefined,
         ...(blocked !== undefined ? { blocked } : {}),
         summary: decision.desired.lastSummary,
+        holds: decision.plan.holds,
+        ...(memory?.rollout ? { rollout: memory.rollout } : {}),
+        ...(memory?.rollback ? { lastRollback: memory.rollback.message } : {}),
+        ...(explained ? { explain: explained.explain } : {}),
         ...base,
       };
     },

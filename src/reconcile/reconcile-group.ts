@@ -44,6 +44,7 @@ import { LeaseKeeper } from './lease.js';
 import { type Observation, observeGroup } from './observe.js';
 import { judgeHealth, type PreparedInput, preparePlanInput } from './plan-input.js';
 import { hasDrift, NO_TARGETS, observeTargets, registrationDrift, withTargetHealth } from './registration.js';
+import { settleRollout } from './rollout.js';
 import {
   desiredState,
   rejectedConfigHash,
@@ -86,7 +87,7 @@ export function decide(
     plan: planned,
     actions: standing ? [] : planned.actions,
     rejection: standing,
-    desired: desiredState(prepared, planned, standing),
+    desired: desiredState(prepared, planned, standing, record.state.memory),
   };
 }
 
@@ -192,8 +193,16 @@ export async function reconcileRecord(
   const drift = registrationDrift(target, instances, targets.view, terminatingIds(intents, decision), (i) =>
     healthOf(target, judged, i),
   );
+  // A rollback is a spec write: it is made under the lease, like any action.
+  const rollingBack =
+    decision.plan.rollback !== undefined &&
+    record.state.memory?.rollbackAttempted !== decision.plan.rollback.failedConfigHash;
   const quiet =
-    decision.actions.length === 0 && record.state.openIntents.length === 0 && !removable && !hasDrift(drift);
+    decision.actions.length === 0 &&
+    record.state.openIntents.length === 0 &&
+    !removable &&
+    !hasDrift(drift) &&
+    !rollingBack;
   const settled = result(id, decision.desired.blocked ? 'blocked' : 'steady', { plan: decision.plan });
   // Steady state: nothing to do and nothing new to say, so nothing is written at all.
   if (quiet && !stateChanged(record.state, decision.desired)) return settled;
@@ -298,6 +307,7 @@ async function actHolding(
     events,
     launched: 0,
     terminated: 0,
+    failedLaunches: 0,
   };
   let next: StepResult = 'continue';
   for (const intent of intents) {
@@ -334,7 +344,14 @@ async function actHolding(
   }
 
   const acted = intents.length > 0 || decision.actions.length > 0;
-  const desired = desiredState(decision.prepared, decision.plan, pass.rejection ?? decision.rejection);
+  const desired = await settleRollout(
+    ctx,
+    record,
+    target,
+    desiredState(decision.prepared, decision.plan, pass.rejection ?? decision.rejection, record.state.memory),
+    pass,
+    now,
+  );
   if (acted || stateChanged(record.state, desired)) {
     await keeper.keep();
     ctx.step('update-state', id);

@@ -1,6 +1,6 @@
 import type { Plan } from '../plan/types.js';
 import { canonicalJson } from '../spec/hash.js';
-import type { GroupState, StatePatch as StoreStatePatch } from '../store/types.js';
+import type { GroupState, PlanMemory, StatePatch as StoreStatePatch } from '../store/types.js';
 import type { PreparedInput } from './plan-input.js';
 
 /**
@@ -28,12 +28,44 @@ export interface StatePatch {
   retiring: PreparedInput['retiring'];
   lifecycleDone: PreparedInput['lifecycleDone'];
   nextCheckAt: number | undefined;
+  memory: PlanMemory | undefined;
   lastReconcileAt?: number;
 }
 
+/**
+ * What the planner must remember after this plan, without empty fields (undefined when nothing),
+ * so an unchanged memory compares equal and a steady sweep writes nothing. The last automatic
+ * rollback is kept for the status until another rollout starts.
+ */
+export function memoryOf(plan: Plan, previous: PlanMemory | undefined): PlanMemory | undefined {
+  const lastRollback =
+    previous?.rollback &&
+    (plan.rollout === undefined || plan.rollout.configHash === previous.rollback.restoredConfigHash)
+      ? previous.rollback
+      : undefined;
+  const attempted =
+    previous?.rollbackAttempted !== undefined && plan.rollout?.configHash === previous.rollbackAttempted
+      ? previous.rollbackAttempted
+      : undefined;
+  const memory: PlanMemory = {
+    ...(plan.rollout ? { rollout: plan.rollout } : {}),
+    ...(plan.remediations.length > 0 ? { remediations: plan.remediations } : {}),
+    ...(Object.keys(plan.rebooted).length > 0 ? { rebooted: plan.rebooted } : {}),
+    ...(lastRollback ? { rollback: lastRollback } : {}),
+    ...(attempted !== undefined ? { rollbackAttempted: attempted } : {}),
+  };
+  return Object.keys(memory).length > 0 ? memory : undefined;
+}
+
 /** The state this pass would leave behind. `blocked` prefers a rejected configuration over the plan's reason. */
-export function desiredState(prepared: PreparedInput, plan: Plan, rejection: string | undefined): StatePatch {
+export function desiredState(
+  prepared: PreparedInput,
+  plan: Plan,
+  rejection: string | undefined,
+  previous: PlanMemory | undefined,
+): StatePatch {
   return {
+    memory: memoryOf(plan, previous),
     lastSummary: rejection ?? plan.summary,
     blocked: rejection ?? plan.blocked?.reason,
     healthSince: prepared.healthSince,
@@ -53,7 +85,8 @@ export function stateChanged(state: GroupState, next: StatePatch): boolean {
     state.blocked !== next.blocked ||
     canonicalJson(state.healthSince) !== canonicalJson(next.healthSince) ||
     canonicalJson(state.retiring) !== canonicalJson(next.retiring) ||
-    canonicalJson(state.lifecycleDone) !== canonicalJson(next.lifecycleDone)
+    canonicalJson(state.lifecycleDone) !== canonicalJson(next.lifecycleDone) ||
+    canonicalJson(state.memory ?? null) !== canonicalJson(next.memory ?? null)
   );
 }
 

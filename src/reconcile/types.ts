@@ -1,6 +1,6 @@
 import type { ErrorClass } from '../errors.js';
 import type { FlavorRegistry } from '../flavors/types.js';
-import type { ObservedInstance, Plan } from '../plan/types.js';
+import type { Hold, InstanceVerdict, ObservedInstance, Plan, RolloutProgress } from '../plan/types.js';
 import type { ProviderRegistry } from '../providers/types.js';
 import type { GroupSpec } from '../spec/schema.js';
 import type { GroupStore } from '../store/types.js';
@@ -100,6 +100,14 @@ export interface GroupStatus {
   readonly blocked?: string;
   readonly lastReconcileAt?: number;
   readonly summary?: string;
+  /** What the planner holds back now, and why. */
+  readonly holds: readonly Hold[];
+  /** The rollout under way, if any. */
+  readonly rollout?: RolloutProgress;
+  /** The last automatic rollback, until another rollout starts. */
+  readonly lastRollback?: string;
+  /** With `explain`: the planner's reasoning per instance. */
+  readonly explain?: readonly InstanceVerdict[];
 }
 
 export interface ReconcileOptions {
@@ -125,5 +133,5 @@ export interface Engine {
   /** The plan for `spec` against the live observation; writes nothing. */
   pretend(spec: GroupSpec): Promise<Plan>;
   /** Live status of a stored group (observes the provider; writes nothing). */
-  status(id: string): Promise<GroupStatus | undefined>;
+  status(id: string, options?: { readonly explain?: boolean }): Promise<GroupStatus | undefined>;
 }

@@ -45,6 +45,9 @@ export const ATTR = {
   healthSince: 'healthSince',
   retiring: 'retiring',
   nextCheckAt: 'nextCheckAt',
+  /** Group record: the planner's memory between passes (JSON); record and history: a version's note. */
+  memory: 'memory',
+  note: 'note',
   intent: 'intent',
   doneAt: 'doneAt',
   launchedIds: 'launchedIds',
@@ -81,11 +84,13 @@ function parseJson<T>(raw: string | undefined, fallback: T): T {
 
 /** The spec fields of a group record or a history item. */
 export function storedSpecFromItem(item: Item): StoredSpec {
+  const note = s(item, ATTR.note);
   return {
     spec: required(parseJson<GroupSpec | undefined>(s(item, ATTR.spec), undefined), ATTR.spec),
     version: required(n(item, ATTR.version), ATTR.version),
     etag: required(s(item, ATTR.etag), ATTR.etag),
     updatedAt: required(n(item, ATTR.updatedAt), ATTR.updatedAt),
+    ...(note !== undefined ? { note } : {}),
   };
 }
 
@@ -113,6 +118,9 @@ function stateFromItem(item: Item): GroupState {
     healthSince: parseJson<GroupState['healthSince']>(s(item, ATTR.healthSince), {}),
     retiring,
     lifecycleDone: lifecycleDoneOf(item[ATTR.lifecycleDone]?.SS ?? []),
+    ...(item[ATTR.memory]?.S !== undefined
+      ? { memory: parseJson<NonNullable<GroupState['memory']>>(s(item, ATTR.memory), {}) }
+      : {}),
   };
 }
 

@@ -56,7 +56,7 @@ export class DynamoGroupStore implements GroupStore {
 
   putSpec(
     spec: GroupSpec,
-    options: { expectedVersion?: number; createOnly?: boolean; now: number },
+    options: { expectedVersion?: number; createOnly?: boolean; now: number; note?: string },
   ): Promise<StoredSpec> {
     return specs.putSpec(this.ctx, spec, options);
   }

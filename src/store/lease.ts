@@ -105,6 +105,8 @@ function applyPatch(update: UpdateBuilder, patch: StatePatch): void {
     optional(ATTR.openIntents, tokens.length > 0 ? { SS: tokens } : undefined);
   }
   if ('healthSince' in patch) update.set(ATTR.healthSince, str(JSON.stringify(patch.healthSince ?? {})));
+  if ('memory' in patch)
+    optional(ATTR.memory, patch.memory === undefined ? undefined : str(JSON.stringify(patch.memory)));
   // Key by key, so a mark merged by an events handler during this pass is never lost.
   for (const instanceId of new Set(patch.retiringRemove ?? []))
     update.removeMapKey(ATTR.retiring, instanceId);

@@ -80,6 +80,7 @@ async function writeHistory(
       [ATTR.etag]: str(stored.etag),
       [ATTR.updatedAt]: num(stored.updatedAt),
       [ATTR.createdAt]: num(createdAt),
+      ...(stored.note !== undefined ? { [ATTR.note]: str(stored.note) } : {}),
     },
     (e) => historyWritable(e, createdAt),
   );
@@ -92,16 +93,26 @@ async function putAt(
   expected: number,
   createOnly: boolean,
   now: number,
+  note: string | undefined,
 ): Promise<StoredSpec> {
   const id = spec.id;
   const version = expected + 1;
-  const stored: StoredSpec = { spec, version, etag: etagOf(spec, version), updatedAt: now };
+  const stored: StoredSpec = {
+    spec,
+    version,
+    etag: etagOf(spec, version),
+    updatedAt: now,
+    ...(note !== undefined ? { note } : {}),
+  };
   const e = new Expr();
   const update = new UpdateBuilder(e)
     .set(ATTR.spec, str(JSON.stringify(spec)))
     .set(ATTR.version, num(version))
     .set(ATTR.etag, str(stored.etag))
     .set(ATTR.updatedAt, num(now));
+  // A version's note belongs to it alone: the next version, a user's, carries none.
+  if (note !== undefined) update.set(ATTR.note, str(note));
+  else if (expected > 0) update.remove(ATTR.note);
   if (expected === 0) {
     // Creation also initialises the state attributes that later writes update in place.
     update
@@ -150,17 +161,18 @@ async function putAt(
 export async function putSpec(
   ctx: StoreContext,
   spec: GroupSpec,
-  options: { expectedVersion?: number; createOnly?: boolean; now: number },
+  options: { expectedVersion?: number; createOnly?: boolean; now: number; note?: string },
 ): Promise<StoredSpec> {
-  if (options.createOnly) return putAt(ctx, spec, 0, true, options.now);
+  const { note } = options;
+  if (options.createOnly) return putAt(ctx, spec, 0, true, options.now, note);
   if (options.expectedVersion !== undefined)
-    return putAt(ctx, spec, options.expectedVersion, false, options.now);
+    return putAt(ctx, spec, options.expectedVersion, false, options.now, note);
   // No precondition given (create or replace): still conditional, on the version just read, so a
   // concurrent writer's version is never silently reused; retry a few times on contention.
   let conflict: unknown;
   for (let attempt = 0; attempt < UPSERT_ATTEMPTS; attempt++) {
     try {
-      return await putAt(ctx, spec, await currentVersion(ctx, spec.id), false, options.now);
+      return await putAt(ctx, spec, await currentVersion(ctx, spec.id), false, options.now, note);
     } catch (err) {
       if (!(err instanceof VersionConflictError)) throw err;
       conflict = err;

@@ -1,3 +1,4 @@
+import type { RolloutProgress } from '../plan/types.js';
 import type { GroupSpec } from '../spec/schema.js';
 
 /**
@@ -16,6 +17,8 @@ export interface StoredSpec {
   /** Opaque, changes with every version (quoted, as HTTP wants it). */
   readonly etag: string;
   readonly updatedAt: number;
+  /** Why this version was written, when the controller wrote it (an automatic rollback names the failed version). */
+  readonly note?: string;
 }
 
 export interface LeaseState {
@@ -47,6 +50,19 @@ export interface GroupState {
    * merged without the lease at any moment; the holder removes a mark once it has acted on it.
    */
   readonly lifecycleDone: Readonly<Record<string, LifecycleResult>>;
+  /** What the planner remembers between passes (rollout, replacement window, reboots). */
+  readonly memory?: PlanMemory;
+}
+
+/** What the planner remembers between passes (`Plan.rollout`, `remediations`, `rebooted`), kept as one JSON attribute. */
+export interface PlanMemory {
+  readonly rollout?: RolloutProgress;
+  readonly remediations?: readonly number[];
+  readonly rebooted?: Readonly<Record<string, number>>;
+  /** The last automatic rollback, shown in the status until another rollout starts. */
+  readonly rollback?: { readonly at: number; readonly message: string; readonly restoredConfigHash: string };
+  /** The halted config an automatic rollback was tried for (done or refused): never tried twice. */
+  readonly rollbackAttempted?: string;
 }
 
 /** A lifecycle hook's outcome: go on (`continue`) or give the instance up (`abandon`). */
@@ -156,7 +172,7 @@ export interface GroupStore {
    */
   putSpec(
     spec: GroupSpec,
-    options: { expectedVersion?: number; createOnly?: boolean; now: number },
+    options: { expectedVersion?: number; createOnly?: boolean; now: number; note?: string },
   ): Promise<StoredSpec>;
   getGroup(id: string): Promise<GroupRecord | undefined>;
   /** Paginated listing of all groups (spec + state), cheap: one query per page. */

@@ -330,6 +330,30 @@ describe('POST /groups/{id}/reconcile as deployed (the API function holds no lau
   });
 });
 
+describe('GET /groups/{id}?explain=true', () => {
+  it("adds the planner's reasoning per instance; without it the status lists only what is held back", async () => {
+    await put('web', cattle('web', 2));
+    await h.api(apiEvent('POST', '/groups/web/reconcile'));
+    const plain = GroupDocumentSchema.parse(bodyOf(await h.api(apiEvent('GET', '/groups/web'))));
+    expect(plain.status.holds).toEqual([]);
+    expect(plain.status.explain).toBeUndefined();
+    const res = await h.api(apiEvent('GET', '/groups/web', { query: { explain: 'true' } }));
+    const doc = GroupDocumentSchema.parse(bodyOf(res));
+    expect(doc.status.explain?.map((v) => v.decision)).toEqual(['keep', 'keep']);
+    expect(doc.status.explain?.map((v) => v.id)).toEqual(doc.status.instances.map((i) => i.id).sort());
+  });
+
+  it('refuses an explain that is not true or false with 400 naming the parameter', async () => {
+    await put('web', cattle('web', 1));
+    const err = expectError(
+      await h.api(apiEvent('GET', '/groups/web', { query: { explain: 'yes' } })),
+      400,
+      'invalid-request',
+    );
+    expect(err.issues).toEqual([{ path: 'explain', message: 'must be true or false' }]);
+  });
+});
+
 describe('group lifecycle', () => {
   it('reconciles, reports status, resizes, keeps history and rolls back', async () => {
     await put('web', cattle('web', 2));
