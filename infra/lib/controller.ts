@@ -112,6 +112,13 @@ export interface InfraKitControllerProps {
    */
   readonly launchGuardrails?: LaunchGuardrails;
   /**
+   * ELBv2 target groups that groups' `loadBalancers` may name: the reconcilers may register and
+   * deregister targets in these only. Without it, only in target groups tagged
+   * `infrakit.controller` with this controller's identity.
+   * @default - target groups tagged with the controller's identity
+   */
+  readonly targetGroupArns?: readonly string[];
+  /**
    * The provider plugins the functions serve (`src/plugins/catalog.ts`), by name: each gets the IAM
    * statements it declares, and the functions build exactly these. A deployed stack reaches no
    * unix socket, so `process` and `infrakit` are for local mode.
@@ -227,6 +234,7 @@ export class InfraKitController extends Construct {
       controllerId: this.controllerId,
       instanceRoleArns: props.instanceRoleArns ?? [],
       guardrails: props.launchGuardrails,
+      targetGroupArns: props.targetGroupArns,
     });
     for (const plugin of plugins) {
       const grants = plugin.grants?.(grantsScope);
@@ -235,11 +243,12 @@ export class InfraKitController extends Construct {
         for (const s of grants.control) fn.addToRolePolicy(toPolicyStatement(s));
       for (const s of grants.observe) this.functions.api.addToRolePolicy(toPolicyStatement(s));
     }
-    // Publishers only: the API announces spec changes and reconcile requests, the sweep fans out;
-    // the events function consumes. The bus itself refuses every other publisher.
-    this.eventBus.grantPutEventsTo(this.functions.api);
-    this.eventBus.grantPutEventsTo(this.functions.reconcile);
-    restrictBusPublishers(this.eventBus, [roleOf(this.functions.api), roleOf(this.functions.reconcile)]);
+    // Publishers only: the API announces spec changes and reconcile requests, the sweep fans out,
+    // and both reconcilers (the sweep and the events function) announce lifecycle hooks
+    // (`Instance Terminating`). The bus itself refuses every other publisher.
+    const publishers = [this.functions.api, this.functions.reconcile, this.functions.events];
+    for (const fn of publishers) this.eventBus.grantPutEventsTo(fn);
+    restrictBusPublishers(this.eventBus, publishers.map(roleOf));
 
     createControllerRules(this, {
       sweepInterval,

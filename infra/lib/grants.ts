@@ -28,6 +28,7 @@ export function grantScope(
     readonly controllerId: string;
     readonly instanceRoleArns: readonly string[];
     readonly guardrails?: LaunchGuardrails | undefined;
+    readonly targetGroupArns?: readonly string[] | undefined;
   },
 ): GrantScope {
   const { partition, region, account } = Stack.of(scope);
@@ -38,5 +39,6 @@ export function grantScope(
     controllerId: options.controllerId,
     instanceRoleArns: options.instanceRoleArns,
     ...(options.guardrails ? { launchGuardrails: options.guardrails } : {}),
+    ...(options.targetGroupArns?.length ? { targetGroupArns: options.targetGroupArns } : {}),
   };
 }

@@ -71,7 +71,12 @@ export const ROLE_ACKNOWLEDGEMENTS: readonly { readonly id: string; readonly rea
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'Only the EC2 Describe actions the runtime calls (DescribeInstances, DescribeInstanceStatus, DescribeImages, DescribeSubnets, and for pets DescribeVolumes, DescribeNetworkInterfaces, DescribeAddresses) use Resource *, because EC2 Describe actions do not support resource-level permissions.',
+      'Only the read actions the runtime calls use Resource *, because they support no resource-level permissions: the EC2 Describe actions (DescribeInstances, DescribeInstanceStatus, DescribeImages, DescribeSubnets, and for pets DescribeVolumes, DescribeNetworkInterfaces, DescribeAddresses) and the ELBv2 reads DescribeTargetHealth and DescribeTargetGroupAttributes.',
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:targetgroup/*/*]',
+    reason:
+      'Without the targetGroupArns prop, groups name their target groups at runtime: RegisterTargets and DeregisterTargets are then allowed only on target groups whose infrakit.controller resource tag equals this controller id exactly.',
   },
 ];
 

@@ -58,6 +58,18 @@ export interface paths {
       };
     };
   };
+  "/groups/{id}/instances/{instanceId}/complete": {
+    /** Complete an instance's waiting lifecycle hook (terminating) */
+    post: operations["completeLifecycleHook"];
+    parameters: {
+      path: {
+        /** @description Group id */
+        id: string;
+        /** @description The instance whose lifecycle hook waits */
+        instanceId: string;
+      };
+    };
+  };
   "/groups/{id}/events": {
     /** The event log, newest first */
     get: operations["listGroupEvents"];
@@ -553,6 +565,24 @@ export interface components {
       id: string;
       /** @constant */
       freed: true;
+      message: string;
+    };
+    CompleteRequest: {
+      /**
+       * @description continue: go on; abandon: give the instance up (a terminating instance is terminated either way).
+       * @default continue
+       * @enum {string}
+       */
+      result: "continue" | "abandon";
+    };
+    CompleteResponse: {
+      /** @description Group ID: lowercase letters, digits and dashes. */
+      groupId: string;
+      instanceId: string;
+      /** @enum {string} */
+      hook: "terminating";
+      /** @enum {string} */
+      result: "continue" | "abandon";
       message: string;
     };
     SizeRequest: {
@@ -1198,6 +1228,82 @@ export interface operations {
       };
       /** @description Stale If-Match */
       412: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error (details are in the controller logs) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Complete an instance's waiting lifecycle hook (terminating) */
+  completeLifecycleHook: {
+    parameters: {
+      path: {
+        /** @description Group id */
+        id: string;
+        /** @description The instance whose lifecycle hook waits */
+        instanceId: string;
+      };
+    };
+    /** @description `{ "result": "continue" | "abandon" }` */
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["CompleteRequest"];
+        "application/yaml": components["schemas"]["CompleteRequest"];
+      };
+    };
+    responses: {
+      /** @description Completed */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CompleteResponse"];
+        };
+      };
+      /** @description Invalid request or spec; `issues` names each field */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Deployed: no valid SigV4 signature, or no execute-api:Invoke permission (API Gateway answers `{ message }`). Local mode: a foreign Host or Origin. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"] | {
+            message: string;
+          };
+        };
+      };
+      /** @description Unknown group or route */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Method not allowed on this path (see the Allow header) */
+      405: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No lifecycle hook waits for this instance */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 256 KiB */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Body is neither JSON nor YAML */
+      415: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { GroupSpecSchema } from '../spec/schema.js';
 import {
+  CompleteRequestSchema,
+  CompleteResponseSchema,
   DestroyResponseSchema,
   ErrorResponseSchema,
   EventPageSchema,
@@ -48,6 +50,8 @@ function componentSchemas(): Json {
     ['EventPage', EventPageSchema],
     ['HistoryPage', HistoryPageSchema],
     ['FreeResponse', FreeResponseSchema],
+    ['CompleteRequest', CompleteRequestSchema],
+    ['CompleteResponse', CompleteResponseSchema],
     ['SizeRequest', SizeRequestSchema],
     ['RollbackRequest', RollbackRequestSchema],
   ];
@@ -270,6 +274,32 @@ function paths(): Json {
         responses: {
           '200': jsonResponse('Freed', 'FreeResponse'),
           '412': errorResponse('Stale If-Match'),
+          ...common,
+        },
+      },
+    },
+    '/groups/{id}/instances/{instanceId}/complete': {
+      parameters: [
+        idParam,
+        {
+          name: 'instanceId',
+          in: 'path',
+          required: true,
+          description: 'The instance whose lifecycle hook waits',
+          schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
+        },
+      ],
+      post: {
+        operationId: 'completeLifecycleHook',
+        summary: "Complete an instance's waiting lifecycle hook (terminating)",
+        requestBody: {
+          ...specBody('CompleteRequest', '`{ "result": "continue" | "abandon" }`'),
+          required: false,
+        },
+        responses: {
+          '200': jsonResponse('Completed', 'CompleteResponse'),
+          '409': errorResponse('No lifecycle hook waits for this instance'),
+          ...withBody,
           ...common,
         },
       },

@@ -15,6 +15,15 @@ export const RollbackRequestSchema = z.strictObject({
   version: z.int().min(1).max(Number.MAX_SAFE_INTEGER).describe('The past version to restore.'),
 });
 
+export const CompleteRequestSchema = z.strictObject({
+  result: z
+    .enum(['continue', 'abandon'])
+    .default('continue')
+    .describe(
+      'continue: go on; abandon: give the instance up (a terminating instance is terminated either way).',
+    ),
+});
+
 /** `?limit=&cursor=` of the paged routes. */
 export const PageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),

@@ -9,7 +9,8 @@ import { conflict, notFound } from './errors.js';
 import { checkPreconditions } from './etag.js';
 import { type ApiRequest, jsonResponse } from './http.js';
 import { keptView } from './kept.js';
-import { RollbackRequestSchema, SizeRequestSchema } from './requests.js';
+import { instanceIdParam, waitingHook } from './lifecycle.js';
+import { CompleteRequestSchema, RollbackRequestSchema, SizeRequestSchema } from './requests.js';
 import type { Route } from './router.js';
 import type { ApiDeps } from './types.js';
 import {
@@ -86,7 +87,7 @@ async function replaceSpec(
   return stored(200, saved, current.id);
 }
 
-/** The routes that change a group: PUT, PATCH size, rollback, DELETE, free, reconcile. */
+/** The routes that change a group: PUT, PATCH size, rollback, DELETE, free, reconcile, complete. */
 export function writeRoutes(deps: ApiDeps): Route[] {
   return [
     {
@@ -182,6 +183,24 @@ export function writeRoutes(deps: ApiDeps): Route[] {
           const message = `group ${id} is no longer managed; its instances keep running and keep their tags`;
           return jsonResponse(200, { id, freed: true, message });
         });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/groups/{id}/instances/{instanceId}/complete',
+      async handle(req, params) {
+        const id = groupIdParam(params);
+        const instanceId = instanceIdParam(params);
+        const { result } = req.body?.length
+          ? await readJsonBody(req, CompleteRequestSchema)
+          : { result: 'continue' as const };
+        const group = await requireGroup(deps, id);
+        const hook = await waitingHook(deps.store, group, instanceId, (deps.now ?? Date.now)());
+        if (!hook) throw conflict(`no lifecycle hook of group ${id} waits for instance ${instanceId}`);
+        await deps.store.markLifecycleDone(id, instanceId, result);
+        await requestReconcileSoon(deps, id, `lifecycle hook ${hook} completed`);
+        const message = `${hook} hook of ${instanceId} completed with ${result}; the next pass goes on`;
+        return jsonResponse(200, { groupId: id, instanceId, hook, result, message });
       },
     },
     {

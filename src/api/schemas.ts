@@ -2,7 +2,12 @@ import * as z from 'zod';
 import { ERROR_CLASSES } from '../errors.js';
 import { GroupIdSchema, GroupSpecSchema } from '../spec/schema.js';
 
-export { PageQuerySchema, RollbackRequestSchema, SizeRequestSchema } from './requests.js';
+export {
+  CompleteRequestSchema,
+  PageQuerySchema,
+  RollbackRequestSchema,
+  SizeRequestSchema,
+} from './requests.js';
 
 /**
  * Request and response bodies of the HTTP API (architecture §6). Requests are validated with them; the
@@ -260,6 +265,14 @@ export const VersionSchema = z.object({
 });
 
 export const HistoryPageSchema = z.object({ versions: z.array(VersionSchema), next: z.string().optional() });
+
+export const CompleteResponseSchema = z.object({
+  groupId: GroupIdSchema,
+  instanceId: z.string(),
+  hook: z.enum(['terminating']),
+  result: z.enum(['continue', 'abandon']),
+  message: z.string(),
+});
 
 export const FreeResponseSchema = z.object({
   id: GroupIdSchema,

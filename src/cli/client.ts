@@ -176,6 +176,19 @@ export class InfrakitClient {
     return this.answer(this.api.POST('/groups/{id}/reconcile', { params: { path: { id } } }));
   }
 
+  complete(
+    id: string,
+    instanceId: string,
+    result: 'continue' | 'abandon',
+  ): Promise<ApiResponse<Schemas['CompleteResponse']>> {
+    return this.answer(
+      this.api.POST('/groups/{id}/instances/{instanceId}/complete', {
+        params: { path: { id, instanceId } },
+        body: { result },
+      }),
+    );
+  }
+
   free(id: string): Promise<ApiResponse<Schemas['FreeResponse']>> {
     return this.answer(this.api.POST('/groups/{id}/free', { params: { path: { id } } }));
   }

@@ -94,6 +94,17 @@ export async function freeGroup(ctx: CommandContext, id: string): Promise<void> 
   ctx.out(res.body.message || `group ${id} freed: its instances keep running, unmanaged`);
 }
 
+export async function completeHook(
+  ctx: CommandContext,
+  id: string,
+  instanceId: string,
+  result: 'continue' | 'abandon',
+): Promise<void> {
+  const res = await ctx.client.complete(id, instanceId, result);
+  if (ctx.json) return ctx.outJson(res.body);
+  ctx.out(`group ${id}: ${res.body.message}`);
+}
+
 export async function reconcileGroup(ctx: CommandContext, id: string): Promise<void> {
   const res = await ctx.client.reconcile(id);
   if (ctx.json) return ctx.outJson(res.body);

@@ -101,6 +101,15 @@ export function buildProgram(io: CliIo): Command {
     .description('reconcile a group now')
     .action((id: string, _opts, cmd: Command) => commands.reconcileGroup(context(cmd), id));
   group
+    .command('complete')
+    .argument('<id>')
+    .argument('<instance>')
+    .description("complete an instance's waiting lifecycle hook (terminating): the controller goes on")
+    .option('--abandon', 'answer abandon instead of continue')
+    .action((id: string, instance: string, opts: { abandon?: boolean }, cmd: Command) =>
+      commands.completeHook(context(cmd), id, instance, opts.abandon ? 'abandon' : 'continue'),
+    );
+  group
     .command('events')
     .argument('<id>')
     .description("the group's event log, newest first")

@@ -9,6 +9,12 @@ export const EVENT_SOURCE = 'infrakit';
 /** Detail-types of the project's own events; both carry `{ groupIds: string[] }`. */
 export const DETAIL_TYPE_SPEC_CHANGED = 'Group Spec Changed';
 export const DETAIL_TYPE_RECONCILE_REQUESTED = 'Reconcile Requested';
+/**
+ * Published for applications, never consumed by the controller: an instance waits in its
+ * `terminating` lifecycle hook (detail: groupId, instanceId, hook, deadline, defaultResult, reason)
+ * until `POST /groups/{id}/instances/{instanceId}/complete` or the deadline.
+ */
+export const DETAIL_TYPE_INSTANCE_TERMINATING = 'Instance Terminating';
 
 /** CloudWatch (EMF) namespace and metric names the handlers publish and the alarms watch. */
 export const METRICS_NAMESPACE = 'InfraKit';

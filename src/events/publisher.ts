@@ -5,7 +5,13 @@ import type {
 } from '@aws-sdk/client-eventbridge';
 import { InfrakitError } from '../errors.js';
 import { type Deferred, onFirstUse, resolveDeferred } from '../lazy.js';
-import { DETAIL_TYPE_RECONCILE_REQUESTED, DETAIL_TYPE_SPEC_CHANGED, EVENT_SOURCE } from './constants.js';
+import type { LifecycleNotice } from '../reconcile/drain.js';
+import {
+  DETAIL_TYPE_INSTANCE_TERMINATING,
+  DETAIL_TYPE_RECONCILE_REQUESTED,
+  DETAIL_TYPE_SPEC_CHANGED,
+  EVENT_SOURCE,
+} from './constants.js';
 
 /** PutEvents accepts at most 10 entries per call. */
 export const MAX_ENTRIES_PER_PUT = 10;
@@ -76,6 +82,21 @@ export class EventPublisher {
     }));
     for (const batch of chunk(entries, MAX_ENTRIES_PER_PUT)) await this.put(batch, true);
     return entries.length;
+  }
+
+  /** Publishes an `Instance Terminating` notice for the application that drains the instance. */
+  async publishLifecycle(notice: LifecycleNotice): Promise<void> {
+    await this.put(
+      [
+        {
+          Source: EVENT_SOURCE,
+          DetailType: DETAIL_TYPE_INSTANCE_TERMINATING,
+          EventBusName: this.eventBusName,
+          Detail: JSON.stringify(notice),
+        },
+      ],
+      true,
+    );
   }
 
   private async put(entries: PutEventsRequestEntry[], retry: boolean): Promise<void> {

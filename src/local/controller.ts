@@ -133,6 +133,11 @@ export async function startLocalController(
     leaseTtlMs: LOCAL_LEASE_TTL_MS,
     ...(realEc2 ? {} : { launchSettleMs: LOCAL_LAUNCH_SETTLE_MS }),
     signal: shutdown.signal,
+    // No bus locally: the notice is printed here and served in the group's events (the API).
+    announce: async (n) =>
+      print(
+        `${n.groupId}: ${n.instanceId} waits in its ${n.hook} hook until ${new Date(n.deadline).toISOString()} (then ${n.defaultResult}): infrakit group complete ${n.groupId} ${n.instanceId}`,
+      ),
   });
   const reporter = new Reporter({ engine, store }, print);
   const scheduler = new ReconcileScheduler({

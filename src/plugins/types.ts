@@ -58,6 +58,8 @@ export interface GrantScope {
   readonly instanceRoleArns: readonly string[];
   /** The construct's `launchGuardrails` prop, as given. */
   readonly launchGuardrails?: unknown;
+  /** The construct's `targetGroupArns` prop: the only target groups instances may be registered in. */
+  readonly targetGroupArns?: readonly string[];
 }
 
 /** The IAM statements a deployed controller needs for a plugin. */

@@ -10,6 +10,7 @@ import type { Log } from '../log.js';
 import { buildPlugins, providerPlugins } from '../plugins/catalog.js';
 import type { InstanceGroupLookup } from '../plugins/types.js';
 import type { ProviderRegistry } from '../providers/types.js';
+import type { LifecycleNotice } from '../reconcile/drain.js';
 import { createEngine } from '../reconcile/index.js';
 import type { Engine } from '../reconcile/types.js';
 import { DynamoGroupStore } from '../store/index.js';
@@ -68,11 +69,13 @@ export async function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): Pr
   const { providers, flavors } = plugins;
   // Names this container in leases and events; the lease token, not the owner, fences writes.
   const owner = `${env.AWS_LAMBDA_FUNCTION_NAME ?? 'lambda'}:${randomUUID().slice(0, 8)}`;
-  const engine = createEngine({ store, providers, flavors, owner, controllerId });
   const publisher = new EventPublisher({
     client: events,
     ...(env[ENV.eventBusName] ? { eventBusName: env[ENV.eventBusName] } : {}),
   });
+  // Lifecycle hooks are announced on the project's bus, for the applications that drain.
+  const announce = (notice: LifecycleNotice) => publisher.publishLifecycle(notice);
+  const engine = createEngine({ store, providers, flavors, owner, controllerId, announce });
   const logger = createLogger();
   return {
     controllerId,

@@ -155,9 +155,9 @@ describe('the OpenAPI document matches what the API does', () => {
     method: string,
     template: string,
     id: string,
-    options: ApiEventOptions & { expect: number },
+    options: ApiEventOptions & { expect: number; instanceId?: string },
   ): Promise<Json> {
-    const path = template.replace('{id}', id);
+    const path = template.replace('{id}', id).replace('{instanceId}', options.instanceId ?? '');
     const res = await h.api(apiEvent(method, path, options));
     const status = res.statusCode ?? 0;
     const where = `${method} ${template} → ${status}`;
@@ -258,6 +258,19 @@ describe('the OpenAPI document matches what the API does', () => {
     h.provider.faults.describe.push('fail');
     await call('POST', `${G}/reconcile`, 'zk', { expect: 200 });
     await call('POST', `${G}/reconcile`, 'missing', { expect: 404 });
+
+    // A terminating hook: the scale-down waits for its completion; the call is refused for others.
+    const hook = { lifecycle: { terminating: { timeoutSeconds: 600 } } };
+    await call('PUT', G, 'hooked', { body: cattle('hooked', 2, hook), expect: 201 });
+    await call('POST', `${G}/reconcile`, 'hooked', { expect: 200 });
+    await call('PATCH', `${G}/size`, 'hooked', { body: { size: 1 }, expect: 200 });
+    await call('POST', `${G}/reconcile`, 'hooked', { expect: 200 });
+    const [waiting] = (await h.store.listOpenIntents('hooked')).flatMap((i) => i.ids ?? []);
+    const done = `${G}/instances/{instanceId}/complete`;
+    await call('POST', done, 'hooked', { instanceId: 'i-nobody', expect: 409 });
+    await call('POST', done, 'missing', { instanceId: waiting, expect: 404 });
+    await call('POST', done, 'hooked', { instanceId: waiting, body: { result: 'maybe' }, expect: 400 });
+    await call('POST', done, 'hooked', { instanceId: waiting, body: { result: 'continue' }, expect: 200 });
 
     await call('GET', G, 'web', { expect: 200 });
     await call('GET', G, 'missing', { expect: 404 });

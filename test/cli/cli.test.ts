@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -274,6 +274,40 @@ describe('infrakit CLI', () => {
     expect(late.stderr.trim().split('\n')).toHaveLength(1);
     for (const id of ['cli-paused', 'cli-warming'])
       expect((await cli(url, 'group', 'destroy', id)).code).toBe(0);
+  });
+
+  it('completes a waiting terminating hook: the scale-down goes on at once; nothing waiting is a 409', async () => {
+    const file = await writeProcessSpec(dir, 'cli-hook', marker, { size: 2 });
+    await writeFile(
+      file,
+      `${await readFile(file, 'utf8')}lifecycle:\n  terminating: { timeoutSeconds: 3600 }\n`,
+    );
+    expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
+    expect((await cli(url, 'group', 'watch', 'cli-hook', '--timeout', '30', '--interval', '0.2')).code).toBe(
+      0,
+    );
+    expect((await cli(url, 'group', 'scale', 'cli-hook', '1')).code).toBe(0);
+    // The terminating instance is announced in the group's events (and printed by local mode).
+    const waiting = await waitFor('the terminating hook to be announced', async () => {
+      const res = await fetch(`${url}/groups/cli-hook/events`);
+      const { events } = (await res.json()) as { events: { kind: string; data?: { instanceId?: string } }[] };
+      return events.find((e) => e.kind === 'instance-terminating')?.data?.instanceId;
+    });
+    const other = await cli(url, 'group', 'complete', 'cli-hook', 'not-waiting');
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(
+      /no lifecycle hook of group cli-hook waits for instance not-waiting \(HTTP 409\)/,
+    );
+    const done = await cli(url, 'group', 'complete', 'cli-hook', waiting);
+    expect(done).toMatchObject({ code: 0 });
+    expect(done.stdout).toContain(`terminating hook of ${waiting} completed with continue`);
+    // Without the answer the hook would hold the instance for an hour.
+    expect((await cli(url, 'group', 'watch', 'cli-hook', '--timeout', '30', '--interval', '0.2')).code).toBe(
+      0,
+    );
+    const events = await (await fetch(`${url}/groups/cli-hook/events`)).json();
+    expect(JSON.stringify(events)).toContain(`terminated 1 (scale-down): ${waiting}`);
+    expect((await cli(url, 'group', 'destroy', 'cli-hook')).code).toBe(0);
   });
 
   it('fails with one line on a missing version, a pets group resize and a missing group', async () => {

@@ -27,6 +27,7 @@ const GUARDRAILS: LaunchGuardrails = {
 };
 
 let plain: Synthesized;
+let withTargets: Synthesized;
 let withRoles: Synthesized;
 let guarded: Synthesized;
 let template: Template;
@@ -36,6 +37,7 @@ beforeAll(() => {
   plain = synthStack();
   withRoles = synthStack({ props: { instanceRoleArns: [ROLE_A, ROLE_B] } });
   guarded = synthStack({ props: { launchGuardrails: GUARDRAILS } });
+  withTargets = synthStack({ props: { targetGroupArns: [TG_WEB] } });
   template = plain.template;
   controllerId = plain.stack.controller.controllerId;
 });
@@ -43,6 +45,43 @@ afterAll(() => {
   plain.cleanup();
   withRoles.cleanup();
   guarded.cleanup();
+  withTargets.cleanup();
+});
+
+const TG_WEB = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
+
+describe('ELBv2 target groups', () => {
+  it('the reconcilers register and deregister only in target groups tagged with their identity, by default', () => {
+    for (const fn of RECONCILERS) {
+      const s = bySid(functionStatements(template, fn), EC2_SID.targetsRegister);
+      expect(actionsOf(s).sort()).toEqual([
+        'elasticloadbalancing:DeregisterTargets',
+        'elasticloadbalancing:RegisterTargets',
+      ]);
+      expect(JSON.stringify(s.Resource)).toMatch(/elasticloadbalancing:.*:targetgroup\/\*\/\*/);
+      expect(s.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/infrakit.controller': controllerId } });
+    }
+  });
+
+  it('only in the target groups the targetGroupArns prop names, when it names some', () => {
+    for (const fn of RECONCILERS) {
+      const s = bySid(functionStatements(withTargets.template, fn), EC2_SID.targetsRegister);
+      expect(s.Resource).toBe(TG_WEB);
+      expect(s.Condition).toBeUndefined();
+    }
+  });
+
+  it('reads target health and the deregistration delay, nothing else, and the API none of it', () => {
+    for (const fn of RECONCILERS) {
+      const s = bySid(functionStatements(template, fn), EC2_SID.targetsRead);
+      expect(actionsOf(s).sort()).toEqual([
+        'elasticloadbalancing:DescribeTargetGroupAttributes',
+        'elasticloadbalancing:DescribeTargetHealth',
+      ]);
+    }
+    const api = functionStatements(template, API).flatMap(actionsOf);
+    expect(api.filter((a) => a.startsWith('elasticloadbalancing:'))).toEqual([]);
+  });
 });
 
 const bySid = (statements: Statement[], sid: string): Statement => {
@@ -244,7 +283,9 @@ describe.each(FUNCTIONS)('EC2 reads of %s', (fn) => {
     );
     expect([...EC2_DESCRIBE_ACTIONS].sort()).toEqual(actionsOf(s).sort());
     expect(s.Resource).toBe('*');
-    expect(statements.filter((x) => x.Resource === '*')).toEqual([s]);
+    // The ELBv2 reads are the only other statement on *, and only where the engine runs.
+    const reads = statements.filter((x) => x.Sid === EC2_SID.targetsRead);
+    expect(statements.filter((x) => x.Resource === '*')).toEqual([s, ...reads]);
     for (const x of statements) {
       // No Describe* (DescribeInstanceAttribute reads user data), no service-wide wildcards.
       for (const action of actionsOf(x)) expect(action).not.toMatch(/\*/);
@@ -368,15 +409,11 @@ describe('EventBridge PutEvents', () => {
   const putEvents = (fn: string) =>
     functionStatements(template, fn).filter((s) => actionsOf(s).includes('events:PutEvents'));
 
-  it('is granted to the API and the sweep, only on the project bus', () => {
+  it('is granted to the API and both reconcilers (lifecycle notices), only on the project bus', () => {
     const bus = logicalId(template, 'AWS::Events::EventBus', 'ControllerEventBus');
-    for (const fn of [API, 'ControllerReconcileFunction']) {
+    for (const fn of [API, 'ControllerReconcileFunction', 'ControllerEventsFunction']) {
       expect(putEvents(fn).map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [bus, 'Arn'] }]);
     }
-  });
-
-  it('is not granted to the events function, which only consumes', () => {
-    expect(putEvents('ControllerEventsFunction')).toEqual([]);
   });
 
   it('is granted nowhere on the default bus or on *', () => {
@@ -397,7 +434,7 @@ describe('the project bus policy', () => {
       (p) => p.Properties as { EventBusName: unknown; Statement: Statement & { Principal: unknown } },
     );
 
-  it('denies PutEvents to every principal but the API and reconcile roles', () => {
+  it('denies PutEvents to every principal but the API, reconcile and events roles', () => {
     const bus = logicalId(template, 'AWS::Events::EventBus', 'ControllerEventBus');
     const deny = busStatements().filter((p) => p.Statement.Effect === 'Deny');
     expect(deny).toEqual([
@@ -411,17 +448,26 @@ describe('the project bus policy', () => {
           Action: 'events:PutEvents',
           Resource: { 'Fn::GetAtt': [bus, 'Arn'] },
           Condition: {
-            StringNotEquals: { 'aws:PrincipalArn': [roleArn(API), roleArn('ControllerReconcileFunction')] },
+            StringNotEquals: {
+              'aws:PrincipalArn': [
+                roleArn(API),
+                roleArn('ControllerReconcileFunction'),
+                roleArn('ControllerEventsFunction'),
+              ],
+            },
           },
         },
       },
     ]);
   });
 
-  it('allows PutEvents to the API and reconcile roles only', () => {
+  it('allows PutEvents to the API, reconcile and events roles only', () => {
     const allow = busStatements().filter((p) => p.Statement.Effect === 'Allow');
     expect(allow.map((p) => [p.Statement.Action, p.Statement.Principal])).toEqual([
-      ['events:PutEvents', { AWS: [roleArn(API), roleArn('ControllerReconcileFunction')] }],
+      [
+        'events:PutEvents',
+        { AWS: [roleArn(API), roleArn('ControllerReconcileFunction'), roleArn('ControllerEventsFunction')] },
+      ],
     ]);
   });
 });

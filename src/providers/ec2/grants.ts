@@ -29,7 +29,40 @@ export const EC2_SID = {
   petAttach: 'PetsAttachOnlyOwnVolumes',
   petAssociate: 'PetsAssociateOnlyOwnAddresses',
   petDelete: 'PetsDeleteOnlyOwnResources',
+  targetsRegister: 'RegisterOnlyInNamedTargetGroups',
+  targetsRead: 'ReadTargetHealth',
 } as const;
+
+/**
+ * ELBv2 for a spec's `loadBalancers`: register and deregister only in the target groups the
+ * construct names (`targetGroupArns`), or, when it names none, only in target groups tagged with
+ * this controller's identity; reads (target health, the deregistration delay) are read-only and
+ * ELBv2 authorizes them on no resource, so they are on `*`.
+ */
+export function elbv2Statements(scope: GrantScope): IamStatement[] {
+  const { partition, region, account, controllerId } = scope;
+  const named = scope.targetGroupArns ?? [];
+  return [
+    {
+      sid: EC2_SID.targetsRegister,
+      actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+      ...(named.length > 0
+        ? { resources: [...named] }
+        : {
+            resources: [`arn:${partition}:elasticloadbalancing:${region}:${account}:targetgroup/*/*`],
+            conditions: { StringEquals: { [`aws:ResourceTag/${TAG_CONTROLLER}`]: controllerId } },
+          }),
+    },
+    {
+      sid: EC2_SID.targetsRead,
+      actions: [
+        'elasticloadbalancing:DescribeTargetHealth',
+        'elasticloadbalancing:DescribeTargetGroupAttributes',
+      ],
+      resources: ['*'],
+    },
+  ];
+}
 
 /**
  * The EC2 read actions the runtime calls, and no others: observation (`DescribeInstances`,
@@ -191,6 +224,7 @@ export function ec2ControlStatements(scope: GrantScope): IamStatement[] {
     },
     ec2DescribeStatement(),
     ...petStatements(scope, guardrails, arn),
+    ...elbv2Statements(scope),
   ];
   if (scope.instanceRoleArns.length > 0) {
     statements.push({
