@@ -38,6 +38,26 @@ export interface paths {
       };
     };
   };
+  "/groups/{id}/pause": {
+    /** Pause the group (paused), or with rollout=true only its rollout (update.paused) */
+    post: operations["pauseGroup"];
+    parameters: {
+      path: {
+        /** @description Group id */
+        id: string;
+      };
+    };
+  };
+  "/groups/{id}/resume": {
+    /** Resume the group (paused), or with rollout=true only its rollout (update.paused) */
+    post: operations["resumeGroup"];
+    parameters: {
+      path: {
+        /** @description Group id */
+        id: string;
+      };
+    };
+  };
   "/groups/{id}/reconcile": {
     /** Reconcile now */
     post: operations["reconcileGroup"];
@@ -857,6 +877,12 @@ export interface operations {
           "application/json": components["schemas"]["GroupDocument"];
         };
       };
+      /** @description explain is not true or false */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description Deployed: no valid SigV4 signature, or no execute-api:Invoke permission (API Gateway answers `{ message }`). Local mode: a foreign Host or Origin. */
       403: {
         content: {
@@ -1126,6 +1152,152 @@ export interface operations {
       };
       /** @description Body is neither JSON nor YAML */
       415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error (details are in the controller logs) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Pause the group (paused), or with rollout=true only its rollout (update.paused) */
+  pauseGroup: {
+    parameters: {
+      query?: {
+        /** @description Pause only the rollout: no outdated instance is replaced; healing and scaling go on */
+        rollout?: boolean;
+      };
+      header?: {
+        /** @description Only change the group when it is still at this ETag (412 otherwise) */
+        "If-Match"?: string;
+      };
+      path: {
+        /** @description Group id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Stored (a new version, or unchanged) */
+      200: {
+        headers: {
+          /** @description Entity tag of the stored version */
+          ETag: string;
+        };
+        content: {
+          "application/json": components["schemas"]["StoredGroup"];
+        };
+      };
+      /** @description rollout is not true or false */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Deployed: no valid SigV4 signature, or no execute-api:Invoke permission (API Gateway answers `{ message }`). Local mode: a foreign Host or Origin. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"] | {
+            message: string;
+          };
+        };
+      };
+      /** @description Unknown group or route */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Method not allowed on this path (see the Allow header) */
+      405: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Being destroyed */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Stale If-Match */
+      412: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal error (details are in the controller logs) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Resume the group (paused), or with rollout=true only its rollout (update.paused) */
+  resumeGroup: {
+    parameters: {
+      query?: {
+        /** @description Resume only the rollout */
+        rollout?: boolean;
+      };
+      header?: {
+        /** @description Only change the group when it is still at this ETag (412 otherwise) */
+        "If-Match"?: string;
+      };
+      path: {
+        /** @description Group id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Stored (a new version, or unchanged) */
+      200: {
+        headers: {
+          /** @description Entity tag of the stored version */
+          ETag: string;
+        };
+        content: {
+          "application/json": components["schemas"]["StoredGroup"];
+        };
+      };
+      /** @description rollout is not true or false */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Deployed: no valid SigV4 signature, or no execute-api:Invoke permission (API Gateway answers `{ message }`). Local mode: a foreign Host or Origin. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"] | {
+            message: string;
+          };
+        };
+      };
+      /** @description Unknown group or route */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Method not allowed on this path (see the Allow header) */
+      405: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Being destroyed */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Stale If-Match */
+      412: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

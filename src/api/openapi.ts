@@ -85,6 +85,38 @@ const jsonResponse = (description: string, schema: string, headers?: Json) => ({
 const etagHeader = {
   ETag: { description: 'Entity tag of the stored version', required: true, schema: { type: 'string' } },
 };
+/** `POST /groups/{id}/pause` and `…/resume`, which differ only in the flag they write. */
+function pausePath(verb: 'pause' | 'resume') {
+  const title = verb === 'pause' ? 'Pause' : 'Resume';
+  return {
+    parameters: [idParam],
+    post: {
+      operationId: `${verb}Group`,
+      summary: `${title} the group (paused), or with rollout=true only its rollout (update.paused)`,
+      parameters: [
+        ifMatch,
+        {
+          name: 'rollout',
+          in: 'query',
+          required: false,
+          description:
+            verb === 'pause'
+              ? 'Pause only the rollout: no outdated instance is replaced; healing and scaling go on'
+              : 'Resume only the rollout',
+          schema: { type: 'boolean' },
+        },
+      ],
+      responses: {
+        '200': jsonResponse('Stored (a new version, or unchanged)', 'StoredGroup', etagHeader),
+        '400': errorResponse('rollout is not true or false'),
+        '409': errorResponse('Being destroyed'),
+        '412': errorResponse('Stale If-Match'),
+        ...common,
+      },
+    },
+  };
+}
+
 const pretendEtagHeader = {
   ETag: {
     description: 'Entity tag of the stored version (absent with pretend=true: nothing is stored)',
@@ -171,7 +203,11 @@ function paths(): Json {
             schema: { type: 'boolean' },
           },
         ],
-        responses: { '200': jsonResponse('The group', 'GroupDocument', etagHeader), ...common },
+        responses: {
+          '200': jsonResponse('The group', 'GroupDocument', etagHeader),
+          '400': errorResponse('explain is not true or false'),
+          ...common,
+        },
       },
       put: {
         operationId: 'putGroup',
@@ -247,6 +283,8 @@ function paths(): Json {
         },
       },
     },
+    '/groups/{id}/pause': pausePath('pause'),
+    '/groups/{id}/resume': pausePath('resume'),
     '/groups/{id}/reconcile': {
       parameters: [idParam],
       post: {

@@ -87,9 +87,34 @@ async function replaceSpec(
   return stored(200, saved, current.id);
 }
 
-/** The routes that change a group: PUT, PATCH size, rollback, DELETE, free, reconcile, complete. */
+/**
+ * `POST /groups/{id}/pause` and `…/resume`: `paused` (nothing at all), or with `?rollout=true`
+ * `update.paused` (no outdated instance replaced; healing and scaling go on), as a new version.
+ */
+function pauseRoute(deps: ApiDeps, verb: 'pause' | 'resume'): Route {
+  const paused = verb === 'pause';
+  return {
+    method: 'POST',
+    path: `/groups/{id}/${verb}`,
+    async handle(req, params) {
+      const id = groupIdParam(params);
+      const rollout = parseFlag(req, 'rollout');
+      return conditionalWrite(req, deps, id, async (current) => {
+        if (!current) throw notFound(`group ${id} not found`);
+        const { spec } = current;
+        const next = rollout ? { ...spec, update: { ...spec.update, paused } } : { ...spec, paused };
+        const what = rollout ? 'rollout' : 'group';
+        return replaceSpec(deps, req, current, next, `${what} ${paused ? 'paused' : 'resumed'}`);
+      });
+    },
+  };
+}
+
+/** The routes that change a group: PUT, PATCH size, pause, resume, rollback, DELETE, free, reconcile, complete. */
 export function writeRoutes(deps: ApiDeps): Route[] {
   return [
+    pauseRoute(deps, 'pause'),
+    pauseRoute(deps, 'resume'),
     {
       method: 'PUT',
       path: '/groups/{id}',

@@ -121,8 +121,9 @@ export class InfrakitClient {
     return this.answer(this.api.GET('/groups', { params: { query: pageQuery(page) } }));
   }
 
-  getGroup(id: string): Promise<ApiResponse<Schemas['GroupDocument']>> {
-    return this.answer(this.api.GET('/groups/{id}', { params: { path: { id } } }));
+  getGroup(id: string, options: { explain?: boolean } = {}): Promise<ApiResponse<Schemas['GroupDocument']>> {
+    const query = options.explain ? { explain: true } : {};
+    return this.answer(this.api.GET('/groups/{id}', { params: { path: { id }, query } }));
   }
 
   /** Stores the spec in `text`. */
@@ -170,6 +171,20 @@ export class InfrakitClient {
 
   setSize(id: string, size: number): Promise<ApiResponse<Schemas['StoredGroup']>> {
     return this.answer(this.api.PATCH('/groups/{id}/size', { params: { path: { id } }, body: { size } }));
+  }
+
+  /** `pause` / `resume` the group, or with `rollout` only its rollout. */
+  setPaused(
+    id: string,
+    verb: 'pause' | 'resume',
+    rollout: boolean,
+  ): Promise<ApiResponse<Schemas['StoredGroup']>> {
+    const params = { path: { id }, query: rollout ? { rollout: true } : {} };
+    return this.answer(
+      verb === 'pause'
+        ? this.api.POST('/groups/{id}/pause', { params })
+        : this.api.POST('/groups/{id}/resume', { params }),
+    );
   }
 
   reconcile(id: string): Promise<ApiResponse<Schemas['ReconcileResult'] | Schemas['ReconcileRequested']>> {

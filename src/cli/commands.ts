@@ -38,8 +38,12 @@ export async function listGroups(ctx: CommandContext): Promise<void> {
   else ctx.out(formatGroupList(groups));
 }
 
-export async function getGroup(ctx: CommandContext, id: string): Promise<void> {
-  const res = await ctx.client.getGroup(id);
+export async function getGroup(
+  ctx: CommandContext,
+  id: string,
+  options: { explain?: boolean } = {},
+): Promise<void> {
+  const res = await ctx.client.getGroup(id, options.explain ? { explain: true } : {});
   if (ctx.json) ctx.outJson(res.body);
   else ctx.out(formatGroup(withConfigHash(res.body)));
 }
@@ -86,6 +90,26 @@ export async function scaleGroup(ctx: CommandContext, id: string, sizeText: stri
   if (ctx.json) return ctx.outJson(res.body);
   const stored = res.body;
   ctx.out(`group ${id} scaled to ${size}: version ${stored.version}`);
+}
+
+/** `group pause|resume ID [--rollout]`. */
+export async function pauseGroup(
+  ctx: CommandContext,
+  id: string,
+  verb: 'pause' | 'resume',
+  options: { rollout?: boolean },
+): Promise<void> {
+  const rollout = options.rollout === true;
+  const res = await ctx.client.setPaused(id, verb, rollout);
+  if (ctx.json) return ctx.outJson(res.body);
+  const what = rollout ? `group ${id}'s rollout` : `group ${id}`;
+  const meaning =
+    verb === 'resume'
+      ? ''
+      : rollout
+        ? ' (no outdated instance is replaced; healing and scaling go on)'
+        : ' (no action at all until resumed)';
+  ctx.out(`${what} ${verb === 'pause' ? 'paused' : 'resumed'}${meaning}: version ${res.body.version}`);
 }
 
 export async function freeGroup(ctx: CommandContext, id: string): Promise<void> {

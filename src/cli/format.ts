@@ -109,6 +109,7 @@ export function formatGroup(group: GroupView): string {
   ];
   if (group.status?.summary) lines.push(`last plan: ${group.status.summary}`);
   if (group.status?.observeError) lines.push(`observe failed: ${group.status.observeError}`);
+  lines.push(...rolloutLines(group.status));
   const instances = group.status?.instances ?? [];
   lines.push('');
   lines.push(
@@ -119,7 +120,42 @@ export function formatGroup(group: GroupView): string {
           instanceRows(instances),
         ),
   );
+  const explain = group.status?.explain;
+  if (explain && explain.length > 0) {
+    lines.push('');
+    lines.push(
+      table(
+        ['INSTANCE', 'CONDITION', 'DECISION', 'WHY'],
+        explain.map((v) => [
+          v.id,
+          `${v.condition}${v.outdated ? ', outdated' : ''}`,
+          v.decision,
+          v.detail ?? '',
+        ]),
+      ),
+    );
+  }
   return lines.join('\n');
+}
+
+/** The rollout under way, the last automatic rollback, and what the planner holds back and why. */
+function rolloutLines(status: GroupView['status'] | undefined): string[] {
+  if (!status) return [];
+  const lines: string[] = [];
+  const r = status.rollout;
+  if (r) {
+    const state = r.halted ? 'halted' : r.paused ? 'paused' : 'rolling';
+    lines.push(
+      `rollout: config ${r.configHash} ${state}, ${r.failedReplacements} failed in a row, ` +
+        `last progress ${when(r.lastProgressAt)}`,
+    );
+  }
+  if (status.lastRollback) lines.push(`last rollback: ${status.lastRollback}`);
+  if (status.holds.length > 0) {
+    lines.push(`held back: ${status.holds.length}`);
+    for (const h of status.holds) lines.push(`  ${h.id}  ${h.reason}: ${h.detail}`);
+  }
+  return lines;
 }
 
 export function formatEvents(events: readonly EventView[]): string {
@@ -139,7 +175,7 @@ export function formatHistory(versions: readonly VersionView[], current?: number
       when(v.updatedAt),
       String(desiredOf(v.spec)),
       v.spec.instance.provider,
-      v.version === current ? '(current)' : '',
+      [v.version === current ? '(current)' : '', v.note ?? ''].filter(Boolean).join(' '),
     ]),
   );
 }

@@ -59,8 +59,11 @@ export function buildProgram(io: CliIo): Command {
   group
     .command('get')
     .argument('<id>')
-    .description('show a group: spec version, status line and instances')
-    .action((id: string, _opts, cmd: Command) => commands.getGroup(context(cmd), id));
+    .description('show a group: spec version, status line, what the planner holds back, and instances')
+    .option('--explain', "also the planner's reasoning per instance")
+    .action((id: string, opts: { explain?: boolean }, cmd: Command) =>
+      commands.getGroup(context(cmd), id, opts.explain ? { explain: true } : {}),
+    );
   group
     .command('commit')
     .argument('<file>', 'spec file: YAML, JSON or InfraKit-format JSON')
@@ -78,6 +81,20 @@ export function buildProgram(io: CliIo): Command {
     .argument('<size>')
     .description('set the size of a cattle group')
     .action((id: string, size: string, _opts, cmd: Command) => commands.scaleGroup(context(cmd), id, size));
+  for (const verb of ['pause', 'resume'] as const) {
+    group
+      .command(verb)
+      .argument('<id>')
+      .description(
+        verb === 'pause'
+          ? 'pause a group: no action at all; with --rollout only its rollout, healing and scaling go on'
+          : 'resume a paused group, or with --rollout its paused rollout',
+      )
+      .option('--rollout', `${verb} only the rollout (update.paused)`)
+      .action((id: string, opts: { rollout?: boolean }, cmd: Command) =>
+        commands.pauseGroup(context(cmd), id, verb, opts),
+      );
+  }
   group
     .command('free')
     .argument('<id>')

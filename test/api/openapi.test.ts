@@ -273,6 +273,8 @@ describe('the OpenAPI document matches what the API does', () => {
     await call('POST', done, 'hooked', { instanceId: waiting, body: { result: 'continue' }, expect: 200 });
 
     await call('GET', G, 'web', { expect: 200 });
+    await call('GET', G, 'web', { query: { explain: 'true' }, expect: 200 });
+    await call('GET', G, 'web', { query: { explain: 'x' }, expect: 400 });
     await call('GET', G, 'missing', { expect: 404 });
     await call('GET', '/groups', '', { query: { limit: '1' }, expect: 200 });
     await call('PATCH', `${G}/size`, 'zk', { body: { size: 1 }, expect: 409 });
@@ -287,6 +289,11 @@ describe('the OpenAPI document matches what the API does', () => {
     await call('GET', `${G}/events`, 'web', { query: { cursor: 'nope' }, expect: 400 });
     await call('GET', `${G}/history`, 'web', { expect: 200 });
     await call('GET', `${G}/history`, 'missing', { expect: 404 });
+    await call('POST', `${G}/pause`, 'web', { query: { rollout: 'true' }, expect: 200 });
+    await call('POST', `${G}/pause`, 'web', { query: { rollout: 'maybe' }, expect: 400 });
+    await call('POST', `${G}/resume`, 'web', { query: { rollout: 'true' }, expect: 200 });
+    await call('POST', `${G}/pause`, 'web', { headers: { 'if-match': '"stale"' }, expect: 412 });
+    await call('POST', `${G}/resume`, 'missing', { expect: 404 });
     await call('POST', `${G}/rollback`, 'web', { body: { version: 1 }, expect: 200 });
     await call('POST', `${G}/rollback`, 'web', { body: { version: 99 }, expect: 404 });
     await call('POST', `${G}/rollback`, 'web', { body: { version: 0 }, expect: 400 });

@@ -136,6 +136,62 @@ describe('infrakit CLI', () => {
     expect(await groupPids(url, 'cli-roll')).toEqual(old);
   });
 
+  it('pauses and resumes a rollout alone (group get says what waits and why), and the whole group', async () => {
+    const file = await writeProcessSpec(dir, 'cli-pause', marker, { size: 2 });
+    expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
+    const watch = () => cli(url, 'group', 'watch', 'cli-pause', '--timeout', '30', '--interval', '0.2');
+    expect((await watch()).code).toBe(0);
+    const old = await groupPids(url, 'cli-pause');
+
+    const paused = await cli(url, 'group', 'pause', 'cli-pause', '--rollout');
+    expect(paused.code).toBe(0);
+    expect(paused.stdout).toContain("group cli-pause's rollout paused (no outdated instance is replaced");
+    // A new config while the rollout is paused: nothing is replaced, and group get says why.
+    const v2 = join(dir, 'cli-pause-v2.json');
+    const spec = await cliJson<{ spec: object }>(url, 'group', 'get', 'cli-pause');
+    await writeFile(
+      v2,
+      JSON.stringify({
+        ...spec.spec,
+        instance: {
+          provider: 'process',
+          properties: { command: 'node', args: ['-e', 'setInterval(() => {}, 1e8)', marker] },
+        },
+      }),
+    );
+    expect((await cli(url, 'group', 'commit', v2)).code).toBe(0);
+    expect((await cli(url, 'group', 'reconcile', 'cli-pause')).code).toBe(0);
+    const get = await cli(url, 'group', 'get', 'cli-pause');
+    expect(get.stdout).toContain('held back: 2');
+    expect(get.stdout).toMatch(/p-\S+ {2}rollout-paused: outdated: update\.paused is true/);
+    expect(await groupPids(url, 'cli-pause')).toEqual(old);
+    const explained = await cli(url, 'group', 'get', 'cli-pause', '--explain');
+    expect(explained.stdout).toMatch(/INSTANCE\s+CONDITION\s+DECISION\s+WHY/);
+    expect(explained.stdout).toMatch(/available, outdated\s+held: rollout-paused/);
+
+    expect((await cli(url, 'group', 'resume', 'cli-pause', '--rollout')).stdout).toContain('rollout resumed');
+    await waitFor(
+      'the rollout to replace both old processes',
+      async () => {
+        const now = await groupPids(url, 'cli-pause');
+        return now.length === 2 && now.every((p) => !old.includes(p));
+      },
+      60_000,
+    );
+
+    expect((await cli(url, 'group', 'pause', 'cli-pause')).stdout).toContain(
+      '(no action at all until resumed)',
+    );
+    const doc = await cliJson<{ spec: { paused: boolean; update: { paused: boolean } } }>(
+      url,
+      'group',
+      'get',
+      'cli-pause',
+    );
+    expect(doc.spec).toMatchObject({ paused: true, update: { paused: false } });
+    expect((await cli(url, 'group', 'resume', 'cli-pause')).code).toBe(0);
+  });
+
   it('commits an InfraKit-format JSON spec and a JSON spec', async () => {
     const infrakit = join(dir, 'infrakit.json');
     await writeFile(
