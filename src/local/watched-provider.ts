@@ -1,6 +1,7 @@
 import type {
   CallOptions,
   DescribeSelector,
+  DestroyOptions,
   DestroyResult,
   InstanceDescription,
   InstanceOwner,
@@ -64,11 +65,18 @@ export class WatchedProvider implements InstanceProvider {
     ids: readonly string[],
     owner: InstanceOwner,
     reason: string,
-    options?: CallOptions,
+    options?: DestroyOptions,
   ): Promise<DestroyResult> {
     // Recorded before the call: the exit can be reported while destroy is still waiting for it.
     for (const id of ids) this.terminating.set(id, reason);
     return this.inner.destroy(ids, owner, reason, options);
+  }
+
+  /** The inner provider's `stop` (a drain's SIGTERM); the exit that follows is a termination, not a crash. */
+  async stop(ids: readonly string[], owner: InstanceOwner, reason: string): Promise<void> {
+    if (!this.inner.stop) return;
+    for (const id of ids) this.terminating.set(id, reason);
+    await this.inner.stop(ids, owner, reason);
   }
 
   label(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void> {

@@ -173,6 +173,16 @@ export interface TargetGroups {
   deregistrationDelaySeconds(targetGroupArn: string, options?: CallOptions): Promise<number>;
 }
 
+/** `destroy`'s options: its cancellation, and how long an instance gets to stop by itself. */
+export interface DestroyOptions extends CallOptions {
+  /**
+   * How long to wait after asking an instance to stop before forcing it (process: SIGTERM, then
+   * SIGKILL). The engine passes 0 after a drain that already gave the instance its time (`stop`).
+   * @default the provider's own grace
+   */
+  readonly graceMs?: number;
+}
+
 /**
  * An instance provider.
  *
@@ -262,8 +272,16 @@ export interface InstanceProvider {
     ids: readonly string[],
     owner: InstanceOwner,
     reason: string,
-    options?: CallOptions,
+    options?: DestroyOptions,
   ): Promise<DestroyResult>;
+
+  /**
+   * Optional: asks `ids` (all `owner`'s, checked as by `destroy`) to stop by themselves, and returns
+   * at once without waiting (process: SIGTERM). The engine then waits across passes, up to the
+   * group's `lifecycle.drainTimeoutSeconds`, for them to go, and `destroy`s what is left with
+   * `graceMs: 0`. Idempotent; an instance already gone is skipped.
+   */
+  stop?(ids: readonly string[], owner: InstanceOwner, reason: string): Promise<void>;
 
   /**
    * Optional: finishes what a launch leaves to do once its instances run (EC2: a pet's data volumes

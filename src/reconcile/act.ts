@@ -14,7 +14,7 @@ import { LeaseLostError } from '../store/errors.js';
 import type { GroupEvent, GroupEventLevel, Intent, LifecycleResult } from '../store/types.js';
 import { launchRequestOf, TAG_CONTROLLER, TAG_INTENT } from '../tags.js';
 import type { EngineContext } from './context.js';
-import { announceFailure, deregisterTargets, drainOver, planDrain, viewTargets } from './drain.js';
+import { announceFailure, deregisterTargets, drainOver, drains, planDrain, viewTargets } from './drain.js';
 import { PassAbandonedError } from './errors.js';
 import type { LeaseKeeper } from './lease.js';
 import { describeWithTimeout } from './observe.js';
@@ -375,7 +375,11 @@ async function destroyFor(pass: ActingPass, intent: Intent, ids: readonly string
       const result = await withCallTimeout(pass, retain ? 'retain' : 'destroy', (signal) =>
         retain
           ? retain(doomedIds, target.owner, { signal })
-          : target.provider.destroy(doomedIds, target.owner, intent.reason, { signal }),
+          : target.provider.destroy(doomedIds, target.owner, intent.reason, {
+              signal,
+              // After a drain that asked them to stop and waited: no second grace.
+              ...(intent.drain?.stopUntil !== undefined ? { graceMs: 0 } : {}),
+            }),
       );
       const gone = result.destroyed.filter((id) => ids.includes(id));
       pass.terminated += gone.length;
@@ -433,6 +437,11 @@ async function stillDraining(
       await step(pass, 'drain');
       await target.flavor.drain(target.flavorProperties, instance);
     }
+    const stop = target.provider.stop?.bind(target.provider);
+    if (stop && drain.stopUntil !== undefined && !intent.retain) {
+      await step(pass, 'stop');
+      await withCallTimeout(pass, 'stop', () => stop(ids, target.owner, intent.reason));
+    }
     await step(pass, 'record-draining');
     await ctx.store.updateIntent(intent, { drainingSince: ctx.now() }, pass.keeper.current);
     record(
@@ -449,7 +458,7 @@ async function stillDraining(
     );
   }
   const answered = ids.every((id) => pass.lifecycleDone[id] !== undefined);
-  return !drainOver(drain, view.remaining, answered, ctx.now()).over;
+  return !drainOver(drain, view.remaining, answered, ctx.now());
 }
 
 /** Announces a waiting hook: in the group's event log (the API serves it) and to the engine's owner (the bus). */
@@ -559,7 +568,7 @@ async function drainOf(
   ids: readonly string[],
   now: number,
 ): Promise<Pick<Intent, 'drain'>> {
-  if (!pass.target.spec.loadBalancers && !pass.target.spec.lifecycle?.terminating) return {};
+  if (!drains(pass.target)) return {};
   await step(pass, 'plan-drain');
   const drain = await withCallTimeout(pass, 'deregistration delay', (signal) =>
     planDrain(pass.target, ids, pass.retiring, now, signal),

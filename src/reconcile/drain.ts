@@ -27,6 +27,15 @@ import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from '../spec/schema.js';
 import type { IntentDrain } from '../store/types.js';
 import type { GroupTarget } from './target.js';
 
+/** Whether a termination of this group drains across passes (see `planDrain`). */
+export function drains(target: GroupTarget): boolean {
+  return (
+    targetGroupsOf(target) !== undefined ||
+    target.spec.lifecycle?.terminating !== undefined ||
+    (target.spec.lifecycle !== undefined && target.provider.stop !== undefined)
+  );
+}
+
 /** A lifecycle notice the engine hands its owner (the bus deployed, the console in local mode). */
 export interface LifecycleNotice {
   readonly groupId: string;
@@ -71,7 +80,7 @@ export async function planDrain(
 ): Promise<IntentDrain | undefined> {
   const groups = targetGroupsOf(target);
   const hook = target.spec.lifecycle?.terminating;
-  if (!groups && !hook) return undefined;
+  if (!drains(target)) return undefined;
   // A retiring instance goes at its deadline whatever we wait for (a Spot notice gives 2 minutes).
   const cap = Math.min(...ids.map((id) => retiring[id] ?? Number.POSITIVE_INFINITY));
   let targetsUntil: number | undefined;
@@ -84,9 +93,13 @@ export async function planDrain(
     targetsUntil = Math.min(now + Math.min(Math.max(0, ...delays) * 1000, drainTimeoutMs(target)), cap);
   }
   const hookUntil = hook ? Math.min(now + hook.timeoutSeconds * 1000, cap) : undefined;
+  // A spec with `lifecycle` gives instances that can stop by themselves its drain bound to do so.
+  const stopUntil =
+    target.spec.lifecycle && target.provider.stop ? Math.min(now + drainTimeoutMs(target), cap) : undefined;
   return {
     ...(targetsUntil !== undefined ? { targetsUntil } : {}),
     ...(hookUntil !== undefined ? { hookUntil } : {}),
+    ...(stopUntil !== undefined ? { stopUntil } : {}),
   };
 }
 
@@ -147,21 +160,21 @@ export async function deregisterTargets(
   return calls;
 }
 
-/** Whether the wait is over at `now`: the targets gone or timed out, and the hook answered or timed out. */
+/**
+ * Whether the wait is over at `now`: the targets gone (or `unused`) or their deadline passed, the
+ * hook answered or timed out, and instances asked to stop given their time (a pass drains only
+ * instances it still observes: one that went by itself is no longer drained at all).
+ */
 export function drainOver(
   drain: IntentDrain,
   remaining: number,
   hookAnswered: boolean,
   now: number,
-): { readonly over: boolean; readonly why: string } {
+): boolean {
   const targetsDone = drain.targetsUntil === undefined || remaining === 0 || now >= drain.targetsUntil;
   const hookDone = drain.hookUntil === undefined || hookAnswered || now >= drain.hookUntil;
-  if (targetsDone && hookDone) return { over: true, why: '' };
-  const waits: string[] = [];
-  if (!targetsDone)
-    waits.push(`${remaining} target(s) draining until ${new Date(drain.targetsUntil ?? now).toISOString()}`);
-  if (!hookDone) waits.push(`terminating hook until ${new Date(drain.hookUntil ?? now).toISOString()}`);
-  return { over: false, why: waits.join(', ') };
+  const stopDone = drain.stopUntil === undefined || now >= drain.stopUntil;
+  return targetsDone && hookDone && stopDone;
 }
 
 /** A notice that could not be published, as an event message. */

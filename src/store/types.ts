@@ -130,6 +130,11 @@ export interface IntentDrain {
   readonly targetsUntil?: number;
   /** Lifecycle hook `terminating`: wait for its completion, at most until this time. */
   readonly hookUntil?: number;
+  /**
+   * Providers that stop gracefully (`stop`: a process's SIGTERM): wait for the instances to go by
+   * themselves until this time, then destroy them without further grace (SIGKILL).
+   */
+  readonly stopUntil?: number;
 }
 
 /** What an open intent records as it goes. */

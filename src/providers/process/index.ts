@@ -5,6 +5,7 @@ import { isOwnedBy, TAG_GROUP } from '../../tags.js';
 import type {
   CallOptions,
   DescribeSelector,
+  DestroyOptions,
   DestroyResult,
   InstanceDescription,
   InstanceOwner,
@@ -194,20 +195,42 @@ export class ProcessProvider implements InstanceProvider {
     ids: readonly string[],
     owner: InstanceOwner,
     reason: string,
-    options?: CallOptions,
+    options?: DestroyOptions,
   ): Promise<DestroyResult> {
     const signal = options?.signal;
     signal?.throwIfAborted();
     const unique = [...new Set(ids)];
-    const records = (await Promise.all(unique.map((id) => this.store.read(id)))).filter(
+    const owned = await this.ownedRecords(unique, owner);
+    // Provisional records are resolved first: a process whose launcher died is stopped too.
+    signal?.throwIfAborted();
+    const grace = options?.graceMs ?? this.stopGraceMs;
+    await Promise.all((await this.resolve(owned)).map((s) => this.terminate(s, reason, grace, signal)));
+    return { destroyed: unique };
+  }
+
+  /**
+   * SIGTERM to each live process of `ids` (owned by `owner`, checked first), without waiting: the
+   * engine's drain gives it `drainTimeoutSeconds` to exit, then destroys what is left with SIGKILL.
+   */
+  async stop(ids: readonly string[], owner: InstanceOwner, reason: string): Promise<void> {
+    const owned = await this.ownedRecords([...new Set(ids)], owner);
+    for (const state of await this.resolve(owned)) {
+      if (!(await isSameProcess(state.pid, state.startTime))) continue;
+      await appendFile(state.logFile, `\n[infrakit] stopping ${state.id} (SIGTERM): ${reason}\n`, {
+        mode: 0o600,
+      }).catch(() => {});
+      signalInstance(state.pid, 'SIGTERM');
+    }
+  }
+
+  /** The state records of `ids`; `NotOwnedError` before anything else when one is not `owner`'s. */
+  private async ownedRecords(ids: readonly string[], owner: InstanceOwner): Promise<InstanceRecord[]> {
+    const records = (await Promise.all(ids.map((id) => this.store.read(id)))).filter(
       (r): r is InstanceRecord => r !== undefined,
     );
     const notOwned = records.filter((r) => !isOwnedBy(r.tags, owner)).map((r) => r.id);
     if (notOwned.length > 0) throw new NotOwnedError(notOwned, owner);
-    // Provisional records are resolved first: a process whose launcher died is stopped too.
-    signal?.throwIfAborted();
-    await Promise.all((await this.resolve(records)).map((s) => this.stop(s, reason, signal)));
-    return { destroyed: unique };
+    return records;
   }
 
   /** Merges `tags` into each live instance's state file (atomic rewrite). Unknown or dead ids are skipped. */
@@ -403,7 +426,12 @@ export class ProcessProvider implements InstanceProvider {
     }
   }
 
-  private async stop(state: InstanceState, reason: string, signal: AbortSignal | undefined): Promise<void> {
+  private async terminate(
+    state: InstanceState,
+    reason: string,
+    graceMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const { pid, startTime } = state;
     signal?.throwIfAborted();
     if (await isSameProcess(pid, startTime)) {
@@ -413,7 +441,7 @@ export class ProcessProvider implements InstanceProvider {
       // The start time was checked just above; a pid recycled in the microseconds since is not a
       // practical concern (it needs a full wrap of the pid space).
       signalInstance(pid, 'SIGTERM');
-      if (!(await waitGone(pid, startTime, this.stopGraceMs, signal))) {
+      if (!(await waitGone(pid, startTime, graceMs, signal))) {
         signalInstance(pid, 'SIGKILL');
         await waitGone(pid, startTime, KILL_WAIT_MS, signal);
       }
