@@ -1,7 +1,8 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { dispatchEvent } from '../src/events/registry.js';
 import { awsRuntime } from '../src/runtime/aws.js';
-import { recordPasses } from '../src/runtime/observability.js';
+import { createMetrics, recordPasses } from '../src/runtime/metrics.js';
 
 /** Time kept after the last pass for metrics and returning. */
 const FINISH_MARGIN_MS = 1_000;
@@ -14,6 +15,9 @@ export interface EventsHandlerResult {
   readonly outcomes: readonly { groupId: string; outcome: string; launched: number; terminated: number }[];
 }
 
+/** Built on the first invocation (Powertools reads its environment then), kept warm after. */
+let metrics: Metrics | undefined;
+
 /**
  * EventBridge (EC2 state changes, Spot and rebalance notices, AWS Health, the project's own events)
  * → the registry in src/events. A store or engine failure throws, so Lambda retries the event.
@@ -23,6 +27,7 @@ export const handler = async (
   context: Context,
 ): Promise<EventsHandlerResult> => {
   const runtime = await awsRuntime();
+  metrics ??= createMetrics();
   runtime.logger.addContext(context);
   try {
     const outcome = await dispatchEvent(event, {
@@ -32,7 +37,7 @@ export const handler = async (
       log: runtime.log,
       deadline: Date.now() + context.getRemainingTimeInMillis() - FINISH_MARGIN_MS,
     });
-    if (outcome.results.length > 0) recordPasses(runtime.metrics, outcome.results);
+    if (outcome.results.length > 0) recordPasses(metrics, outcome.results);
     return {
       kind: outcome.kind,
       action: outcome.action,
@@ -45,6 +50,6 @@ export const handler = async (
       })),
     };
   } finally {
-    if (runtime.metrics.hasStoredMetrics()) runtime.metrics.publishStoredMetrics();
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 };

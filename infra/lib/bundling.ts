@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -28,6 +30,15 @@ export const HANDLER_TARGET = 'node24';
 export const EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*'];
 
 /**
+ * Build-time constants of the Lambda bundles. `process.env.INFRAKIT_BUNDLE` reads "lambda" there,
+ * so what a handler never runs is left out: the plugins that run in local mode only
+ * (`src/plugins/catalog.ts`) with all their code, and the IAM grants only the construct reads.
+ */
+export const BUNDLE_DEFINE: Readonly<Record<string, string>> = {
+  'process.env.INFRAKIT_BUNDLE': JSON.stringify('lambda'),
+};
+
+/**
  * Some dependencies are CommonJS and call `require`; an ESM bundle needs a `require` to give them.
  * Named so it cannot clash with a bundled module's own `createRequire` import.
  */
@@ -46,6 +57,16 @@ export function handlerEntry(name: HandlerName): string {
   return fileURLToPath(new URL(`../../lambda/${name}.ts`, import.meta.url));
 }
 
+/**
+ * `yaml` as ES modules: its `node` export is CommonJS, which esbuild cannot tree-shake, so a
+ * handler would carry its whole stringifier; the same code as ES modules keeps only the parser the
+ * API uses (about 15 KB less).
+ */
+export function yamlEsmAlias(): Readonly<Record<string, string>> {
+  const pkg = createRequire(import.meta.url).resolve('yaml/package.json');
+  return { yaml: join(dirname(pkg), 'browser', 'index.js') };
+}
+
 /** `NodejsFunction` bundling: local esbuild (no Docker), minified ESM with linked source maps. */
 export function nodejsBundling(): BundlingOptions {
   return {
@@ -59,6 +80,10 @@ export function nodejsBundling(): BundlingOptions {
     sourcesContent: false,
     mainFields: ['module', 'main'],
     externalModules: [...EXTERNAL_MODULES],
+    define: { ...BUNDLE_DEFINE },
+    esbuildArgs: Object.fromEntries(
+      Object.entries(yamlEsmAlias()).map(([from, to]) => [`--alias:${from}`, to]),
+    ),
     banner: ESM_REQUIRE_BANNER,
   };
 }
@@ -77,6 +102,8 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     sourcesContent: false,
     mainFields: ['module', 'main'],
     external: [...EXTERNAL_MODULES],
+    define: { ...BUNDLE_DEFINE },
+    alias: { ...yamlEsmAlias() },
     banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'silent',
   };

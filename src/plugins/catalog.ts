@@ -14,30 +14,35 @@ import type { FlavorPlugin, InstanceGroupLookup, PluginEnvironment, ProviderPlug
  * construct take. A new provider lives in its own folder (`src/providers/<name>/plugin.ts`) and is
  * added here, and nowhere else.
  */
-export const PROVIDER_PLUGINS: readonly ProviderPlugin[] = [ec2Plugin, processPlugin, infrakitPlugin];
+export const PROVIDER_PLUGINS: readonly ProviderPlugin[] =
+  // Folded at build time in the Lambda bundles (infra/lib/bundling.ts): the local-only plugins
+  // are left out of them. Everywhere else the variable is unset and every plugin is listed.
+  process.env.INFRAKIT_BUNDLE === 'lambda' ? [ec2Plugin] : [ec2Plugin, processPlugin, infrakitPlugin];
 
-export const FLAVOR_PLUGINS: readonly FlavorPlugin[] = [
-  {
-    kind: vanillaFlavor.kind,
-    summary: 'init script and tags (InfraKit vanilla)',
-    validateProperties: (properties, allocation) => vanillaFlavor.validate(properties, allocation),
-    build: async () => vanillaFlavor,
-  },
-  {
-    kind: 'infrakit',
-    summary: "InfraKit flavor plugins (InfraKit's plugin protocol), local mode with --plugins-dir",
-    // Shape only: the address and an object of properties (no plugin is asked, none need exist).
-    validateProperties: (properties) =>
-      new InfrakitFlavor({ plugins: new InfrakitPlugins({ pluginsDir: '', env: {} }) }).validate(properties),
-    // Prepared and judged through the plugin (prepareLaunch, healthOf): every pass asks it.
-    build: async (environment) =>
-      environment.where === 'local' && environment.pluginsDir
-        ? new InfrakitFlavor({
-            plugins: new InfrakitPlugins({ pluginsDir: environment.pluginsDir, env: environment.env }),
-          })
-        : undefined,
-  },
-];
+const VANILLA_FLAVOR: FlavorPlugin = {
+  kind: vanillaFlavor.kind,
+  summary: 'init script and tags (InfraKit vanilla)',
+  validateProperties: (properties, allocation) => vanillaFlavor.validate(properties, allocation),
+  build: async () => vanillaFlavor,
+};
+
+const INFRAKIT_FLAVOR: FlavorPlugin = {
+  kind: 'infrakit',
+  summary: "InfraKit flavor plugins (InfraKit's plugin protocol), local mode with --plugins-dir",
+  // Shape only: the address and an object of properties (no plugin is asked, none need exist).
+  validateProperties: (properties) =>
+    new InfrakitFlavor({ plugins: new InfrakitPlugins({ pluginsDir: '', env: {} }) }).validate(properties),
+  // Prepared and judged through the plugin (prepareLaunch, healthOf): every pass asks it.
+  build: async (environment) =>
+    environment.where === 'local' && environment.pluginsDir
+      ? new InfrakitFlavor({
+          plugins: new InfrakitPlugins({ pluginsDir: environment.pluginsDir, env: environment.env }),
+        })
+      : undefined,
+};
+
+export const FLAVOR_PLUGINS: readonly FlavorPlugin[] =
+  process.env.INFRAKIT_BUNDLE === 'lambda' ? [VANILLA_FLAVOR] : [VANILLA_FLAVOR, INFRAKIT_FLAVOR];
 
 /** Provider plugins by name; an unknown name is an error listing the known ones. */
 export function providerPlugins(names: readonly string[]): ProviderPlugin[] {

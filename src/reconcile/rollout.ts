@@ -11,7 +11,8 @@
  */
 import { withFailedLaunches } from '../plan/index.js';
 import type { RolloutProgress } from '../plan/types.js';
-import { configHash, restoreConfig } from '../spec/index.js';
+import { configHash } from '../spec/hash.js';
+import { restoreConfig } from '../spec/rollback.js';
 import { GroupDestroyingError, VersionConflictError } from '../store/errors.js';
 import type { GroupEvent, GroupRecord, PlanMemory, StoredSpec } from '../store/types.js';
 import type { EngineContext } from './context.js';

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ApiDeps } from '../api/types.js';
 import { ENV } from '../env.js';
@@ -16,7 +15,7 @@ import type { Engine } from '../reconcile/types.js';
 import { DynamoGroupStore } from '../store/index.js';
 import type { GroupStore } from '../store/types.js';
 import { checkControllerId } from '../tags.js';
-import { asLog, createLogger, createMetrics } from './observability.js';
+import { asLog, createLogger } from './observability.js';
 
 /**
  * The wiring shared by the three Lambda handlers: SDK clients, store, providers, engine and
@@ -36,7 +35,6 @@ export interface AwsRuntime {
   readonly controllerId: string;
   readonly logger: Logger;
   readonly log: Log;
-  readonly metrics: Metrics;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -88,7 +86,6 @@ export async function createAwsRuntime(env: NodeJS.ProcessEnv = process.env): Pr
     requestReconcile: publishingRequestReconcile(publisher),
     logger,
     log: asLog(logger),
-    metrics: createMetrics(),
   };
 }
 

@@ -11,7 +11,7 @@ import {
 import { EventPublisher, publishingRequestReconcile } from '../../src/events/publisher.js';
 import { OwnEventDetailSchema } from '../../src/events/schemas/infrakit.js';
 import type { ReconcileResult } from '../../src/reconcile/types.js';
-import { recordPasses } from '../../src/runtime/observability.js';
+import { recordPasses } from '../../src/runtime/metrics.js';
 import { scheduledSweep } from '../../src/runtime/sweep.js';
 
 const eventBridge = mockClient(EventBridgeClient);

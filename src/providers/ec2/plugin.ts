@@ -61,5 +61,6 @@ export const ec2Plugin: ProviderPlugin = {
   },
   validateProperties: (properties) => parseEc2Properties(properties),
   loadBalancers: true,
-  grants: ec2Grants,
+  // Read by the construct at synth time only: folded out of the Lambda bundles (infra/lib/bundling.ts).
+  ...(process.env.INFRAKIT_BUNDLE === 'lambda' ? {} : { grants: ec2Grants }),
 };
