@@ -256,27 +256,13 @@ export interface components {
          */
         registerWhen: "running" | "healthy";
       };
-      /** @description Drain bound and lifecycle hooks (launching, terminating). */
+      /** @description Drain bound and the terminating lifecycle hook. */
       lifecycle?: {
         /**
          * @description Longest drain before terminate (deregistration wait, SIGTERM before SIGKILL).
          * @default 300
          */
         drainTimeoutSeconds: number;
-        /** @description Hook before a new instance counts as in service. */
-        launching?: {
-          /**
-           * @description How long to wait for the completion call before acting on defaultResult.
-           * @default 300
-           */
-          timeoutSeconds: number;
-          /**
-           * @description The result when nobody completes the hook in time: continue or abandon.
-           * @default continue
-           * @enum {string}
-           */
-          defaultResult: "continue" | "abandon";
-        };
         /** @description Hook before an instance is terminated. */
         terminating?: {
           /**
@@ -748,27 +734,13 @@ export interface components {
          */
         registerWhen?: "running" | "healthy";
       };
-      /** @description Drain bound and lifecycle hooks (launching, terminating). */
+      /** @description Drain bound and the terminating lifecycle hook. */
       lifecycle?: {
         /**
          * @description Longest drain before terminate (deregistration wait, SIGTERM before SIGKILL).
          * @default 300
          */
         drainTimeoutSeconds?: number;
-        /** @description Hook before a new instance counts as in service. */
-        launching?: {
-          /**
-           * @description How long to wait for the completion call before acting on defaultResult.
-           * @default 300
-           */
-          timeoutSeconds?: number;
-          /**
-           * @description The result when nobody completes the hook in time: continue or abandon.
-           * @default continue
-           * @enum {string}
-           */
-          defaultResult?: "continue" | "abandon";
-        };
         /** @description Hook before an instance is terminated. */
         terminating?: {
           /**

@@ -40,12 +40,12 @@ export function drains(target: GroupTarget): boolean {
 export interface LifecycleNotice {
   readonly groupId: string;
   readonly instanceId: string;
-  /** Which hook waits. */
-  readonly hook: 'terminating' | 'launching';
+  /** Which hook waits (the only one so far). */
+  readonly hook: 'terminating';
   /** Epoch ms at which the hook's default result applies. */
   readonly deadline: number;
   readonly defaultResult: 'continue' | 'abandon';
-  /** Why the instance goes (terminating) or `launch` (launching). */
+  /** Why the instance goes. */
   readonly reason: string;
 }
 

@@ -285,8 +285,6 @@ export const LifecycleSchema = z.strictObject({
     .max(3_600)
     .default(300)
     .describe('Longest drain before terminate (deregistration wait, SIGTERM before SIGKILL).'),
-  /** Before a new instance counts as in service. */
-  launching: LifecycleHookSchema.optional().describe('Hook before a new instance counts as in service.'),
   /** Before an instance is terminated (after its deregistration starts). */
   terminating: LifecycleHookSchema.optional().describe('Hook before an instance is terminated.'),
 });
@@ -306,7 +304,7 @@ export const GroupSpecSchema = z.strictObject({
     'Load balancer target groups the members are registered in (ec2).',
   ),
   /** Drain bound and lifecycle hooks. */
-  lifecycle: LifecycleSchema.optional().describe('Drain bound and lifecycle hooks (launching, terminating).'),
+  lifecycle: LifecycleSchema.optional().describe('Drain bound and the terminating lifecycle hook.'),
   /** No actions at all while true; the plan says why. @default false */
   paused: z.boolean().default(false).describe('No actions at all while true; the plan says why.'),
 });
