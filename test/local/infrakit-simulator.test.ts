@@ -32,28 +32,36 @@ describe.runIf(infrakitAvailable())('local mode on the real InfraKit simulator',
   /** The group's instances as the simulator itself describes them (its own view, not ours). */
   const members = () => simulator.describe({ 'infrakit.group': groupId });
 
-  const writeSpec = async (note: string, size: number) => {
-    const file = join(fx.dir(), `${groupId}-${note}.yaml`);
+  /**
+   * A spec file for group `id` of `size` on the simulator, with the plugin properties `note` (if
+   * any), no grace period, and `extra` top-level YAML lines (flavor, update…).
+   */
+  const writeSimSpec = async (
+    id: string,
+    size: number,
+    options: { note?: string; extra?: string[] } = {},
+  ) => {
+    const file = join(fx.dir(), `${id}-${options.note ?? 'spec'}.yaml`);
     const yaml = [
-      `id: ${groupId}`,
+      `id: ${id}`,
       'allocation:',
       `  size: ${size}`,
       'instance:',
       '  provider: infrakit',
       '  properties:',
       `    plugin: ${object}`,
-      '    properties:',
-      `      note: ${note}`,
+      ...(options.note ? ['    properties:', `      note: ${options.note}`] : ['    properties: {}']),
       'health:',
       '  gracePeriodSeconds: 0',
-      'update:',
-      '  maxSurge: 1',
-      '  maxUnavailable: 0',
+      ...(options.extra ?? []),
       '',
     ].join('\n');
     await writeFile(file, yaml);
     return file;
   };
+
+  const writeSpec = (note: string, size: number) =>
+    writeSimSpec(groupId, size, { note, extra: ['update:', '  maxSurge: 1', '  maxUnavailable: 0'] });
 
   beforeAll(async () => {
     running = await startInfrakitPlugins(['simulator', 'vanilla']);
@@ -174,21 +182,7 @@ describe.runIf(infrakitAvailable())('local mode on the real InfraKit simulator',
     ]);
     const url = `http://127.0.0.1:${watchedPort}`;
     const id = 'sim-watched';
-    const file = join(fx.dir(), `${id}.yaml`);
-    const yaml = [
-      `id: ${id}`,
-      'allocation:',
-      '  size: 2',
-      'instance:',
-      '  provider: infrakit',
-      '  properties:',
-      `    plugin: ${object}`,
-      '    properties: {}',
-      'health:',
-      '  gracePeriodSeconds: 0',
-      '',
-    ].join('\n');
-    await writeFile(file, yaml);
+    const file = await writeSimSpec(id, 2);
     try {
       expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
       const converged = await cli(url, 'group', 'watch', id, '--timeout', '20', '--interval', '0.2');
@@ -255,28 +249,17 @@ describe.runIf(infrakitAvailable())('local mode on the real InfraKit simulator',
   it("prepares launches and judges health through InfraKit's vanilla flavor plugin (flavor kind infrakit)", async () => {
     const url = `http://127.0.0.1:${port}`;
     const id = 'sim-flavored';
-    const file = join(fx.dir(), `${id}.yaml`);
-    const yaml = [
-      `id: ${id}`,
-      'allocation:',
-      '  size: 2',
-      'instance:',
-      '  provider: infrakit',
-      '  properties:',
-      `    plugin: ${object}`,
-      '    properties: {}',
-      'flavor:',
-      '  kind: infrakit',
-      '  properties:',
-      '    plugin: vanilla',
-      '    properties:',
-      '      Init: [echo flavored]',
-      '      Tags: { role: flavored }',
-      'health:',
-      '  gracePeriodSeconds: 0',
-      '',
-    ].join('\n');
-    await writeFile(file, yaml);
+    const file = await writeSimSpec(id, 2, {
+      extra: [
+        'flavor:',
+        '  kind: infrakit',
+        '  properties:',
+        '    plugin: vanilla',
+        '    properties:',
+        '      Init: [echo flavored]',
+        '      Tags: { role: flavored }',
+      ],
+    });
     const commit = await cli(url, 'group', 'commit', file);
     expect(commit.stderr).toBe('');
     expect(commit.code).toBe(0);

@@ -87,15 +87,7 @@ describe('the plugin watch', () => {
     });
     expect(provider.holdingObjects()).toEqual(['sim/compute']);
 
-    const changes: string[][] = [];
-    const errors: unknown[] = [];
-    const watch = startPluginWatch({
-      provider,
-      controllerId: 'ctl',
-      intervalMs: 30,
-      onChange: (groups) => changes.push([...groups]),
-      onError: (err) => errors.push(err),
-    });
+    const { watch, changes, errors } = recordingWatch(provider);
     try {
       // The watch's looks: by the controller's tag alone (the provider's own describes name a group).
       const looks = () =>
@@ -149,15 +141,7 @@ describe('the plugin watch', () => {
         tags: { [TAG_CONTROLLER]: 'ctl', [TAG_GROUP]: 'web', [TAG_CONFIG_HASH]: 'h', [TAG_INTENT]: 't' },
       },
     ]);
-    const changes: string[][] = [];
-    const errors: unknown[] = [];
-    const watch = startPluginWatch({
-      provider,
-      controllerId: 'ctl',
-      intervalMs: 30,
-      onChange: (groups) => changes.push([...groups]),
-      onError: (err) => errors.push(err),
-    });
+    const { watch, changes, errors } = recordingWatch(provider);
     try {
       const looks = () => fake?.calls.filter((c) => c.method === 'Instance.DescribeInstances').length ?? 0;
       await until(() => looks() >= 2);
@@ -173,6 +157,20 @@ describe('the plugin watch', () => {
     }
   });
 });
+
+/** A watch every 30 ms of `provider` for controller `ctl`, recording what it reports. */
+function recordingWatch(provider: InfrakitProvider) {
+  const changes: string[][] = [];
+  const errors: unknown[] = [];
+  const watch = startPluginWatch({
+    provider,
+    controllerId: 'ctl',
+    intervalMs: 30,
+    onChange: (groups) => changes.push([...groups]),
+    onError: (err) => errors.push(err),
+  });
+  return { watch, changes, errors };
+}
 
 async function until(ready: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
