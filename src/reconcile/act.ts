@@ -154,7 +154,7 @@ function launchRequests(pass: ActingPass, intent: Intent, count: number, logical
  */
 async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: readonly string[]): Promise<void> {
   const { target } = pass;
-  if (launchedIds.length > 0 || target.provider.attach) {
+  if (launchedIds.length > 0) {
     await step(pass, 'verify-launch');
     const seen = await describeWithTimeout(
       target.provider,
@@ -555,7 +555,9 @@ export async function resumeIntent(pass: ActingPass, intent: Intent): Promise<St
   }
   if (rest.count === 0) {
     // Everything landed: what is left is what the provider attaches once the instances run.
-    await finishLaunch(pass, intent, []);
+    const landed = pass.instances.filter((i) => i.tags[TAG_INTENT] === intent.token).map((i) => i.id);
+    if (target.provider.attach && landed.length > 0) await finishLaunch(pass, intent, landed);
+    else await complete(pass, intent);
     return 'continue';
   }
   if (settling) return 'continue';
