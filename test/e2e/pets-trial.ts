@@ -16,6 +16,7 @@ import { DynamoGroupStore } from '../../src/store/index.js';
 import { TAG_CONTROLLER, TAG_GROUP, TAG_LOGICAL_ID } from '../../src/tags.js';
 import type { DynamoTestServer } from '../helpers/dynalite.js';
 import { createNetwork, ec2Client } from '../providers/ec2-fixtures.js';
+import { prng } from '../reconcile/trial.js';
 import { ec2Spec, liveInstances, tagOf } from './ec2-world.js';
 
 /**
@@ -52,18 +53,6 @@ const MUTATING = new Set([
   'AssociateAddressCommand',
 ]);
 const STEPS_PER_PASS = 30;
-
-/** A small seeded PRNG (mulberry32): a trial is repeatable from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Crash extends Error {
   constructor(where: string) {
@@ -155,7 +144,7 @@ export async function runPetsTrial(
   dynamo: DynamoTestServer,
   options: { replacements: number; seed: number; crashRate?: number },
 ): Promise<PetsTrialVerdict> {
-  const rand = random(options.seed);
+  const rand = prng(options.seed);
   const crashRate = options.crashRate ?? 0.08;
   const controllerId = `pets-trial-${options.seed}`;
   const raw = ec2Client(endpoint);

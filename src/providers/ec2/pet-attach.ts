@@ -29,7 +29,7 @@ export async function holdersAlive(
 }
 
 /** The instance a volume is attached to (or being attached to), if any. */
-function holderOf(v: Volume): string | undefined {
+export function holderOf(v: Volume): string | undefined {
   return (v.Attachments ?? []).find((a) => a.InstanceId)?.InstanceId;
 }
 

@@ -3,7 +3,7 @@ import type { InstanceOwner, ReleaseRequest, ReleaseResult, RetainedResource } f
 import type { Ec2Api } from './api.js';
 import { tagRecord } from './describe.js';
 import { awsErrorCode, isResourceGone } from './errors.js';
-import { holdersAlive } from './pet-attach.js';
+import { holderOf, holdersAlive } from './pet-attach.js';
 import { wantedFor } from './pet-launch.js';
 import { listPetResources, logicalIdOf, type PetResources, TAG_DEVICE } from './pet-resources.js';
 import type { Ec2Properties } from './properties.js';
@@ -109,27 +109,32 @@ export async function releasePets(
     await unlessGone(() => api.releaseAddress({ AllocationId: a.AllocationId }, { signal }));
     released.push(a.AllocationId);
   }
+  const releasing: Releasing = { api, alive, waiting, signal };
   for (const n of interfaces)
-    if (await deleteInterface(api, n, alive, waiting, signal)) released.push(n.NetworkInterfaceId ?? '');
-  for (const v of volumes)
-    if (await deleteVolume(api, v, alive, waiting, signal)) released.push(v.VolumeId ?? '');
+    if (await deleteInterface(releasing, n)) released.push(n.NetworkInterfaceId ?? '');
+  for (const v of volumes) if (await deleteVolume(releasing, v)) released.push(v.VolumeId ?? '');
   return { done: waiting.length === 0, released, waiting };
 }
 
-async function deleteInterface(
-  api: Ec2Api,
-  n: NetworkInterface,
-  alive: ReadonlySet<string>,
-  waiting: string[],
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
+/** What a release pass shares: the port, the live holders, and what it still waits for. */
+interface Releasing {
+  readonly api: Ec2Api;
+  readonly alive: ReadonlySet<string>;
+  readonly waiting: string[];
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Whether a live instance still holds `id` (then it is waited for, never taken). */
+function stillHeld(r: Releasing, id: string, holder: string | undefined): boolean {
+  if (!holder || !r.alive.has(holder)) return false;
+  r.waiting.push(`${id} is still attached to ${holder}`);
+  return true;
+}
+
+async function deleteInterface(r: Releasing, n: NetworkInterface): Promise<boolean> {
   const NetworkInterfaceId = n.NetworkInterfaceId;
-  if (!NetworkInterfaceId) return false;
-  const holder = n.Attachment?.InstanceId;
-  if (holder && alive.has(holder)) {
-    waiting.push(`${NetworkInterfaceId} is still attached to ${holder}`);
-    return false;
-  }
+  if (!NetworkInterfaceId || stillHeld(r, NetworkInterfaceId, n.Attachment?.InstanceId)) return false;
+  const { api, signal } = r;
   signal?.throwIfAborted();
   // An interface of an instance that no longer exists is free (EC2 ends the attachment itself;
   // moto reports it `in-use` still, but deletes it). Device 0 could not be detached anyway.
@@ -137,26 +142,17 @@ async function deleteInterface(
     await unlessGone(() => api.deleteNetworkInterface({ NetworkInterfaceId }, { signal }));
   } catch (err) {
     if (awsErrorCode(err) !== 'InvalidNetworkInterface.InUse') throw err;
-    waiting.push(`${NetworkInterfaceId} is still in use`);
+    r.waiting.push(`${NetworkInterfaceId} is still in use`);
     return false;
   }
   return true;
 }
 
-async function deleteVolume(
-  api: Ec2Api,
-  v: Volume,
-  alive: ReadonlySet<string>,
-  waiting: string[],
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
+async function deleteVolume(r: Releasing, v: Volume): Promise<boolean> {
   const VolumeId = v.VolumeId;
-  if (!VolumeId) return false;
-  const holder = (v.Attachments ?? []).find((a) => a.InstanceId)?.InstanceId;
-  if (holder && alive.has(holder)) {
-    waiting.push(`${VolumeId} is still attached to ${holder}`);
-    return false;
-  }
+  const holder = holderOf(v);
+  if (!VolumeId || stillHeld(r, VolumeId, holder)) return false;
+  const { api, signal } = r;
   signal?.throwIfAborted();
   if (holder) await unlessGone(() => api.detachVolume({ VolumeId, InstanceId: holder }, { signal }));
   await unlessGone(() => api.deleteVolume({ VolumeId }, { signal }));
