@@ -33,7 +33,7 @@ export const suite: BenchSuite = {
       const v = await runPetsTrial(moto.endpoint, dynamo, {
         replacements: REPLACEMENTS,
         seed: 0x9e7,
-        crashRate: 0.2,
+        crashRate: 0.35,
       });
       const crashes = v.crashes.step + v.crashes.beforeCall + v.crashes.afterCall;
       const values = [
