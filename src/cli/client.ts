@@ -208,8 +208,12 @@ export class InfrakitClient {
     return this.answer(this.api.POST('/groups/{id}/free', { params: { path: { id } } }));
   }
 
-  destroy(id: string): Promise<ApiResponse<Schemas['GroupDocument']>> {
-    return this.answer(this.api.DELETE('/groups/{id}', { params: { path: { id } } }));
+  destroy(
+    id: string,
+    options: { deleteVolumes?: boolean } = {},
+  ): Promise<ApiResponse<Schemas['DestroyResponse']>> {
+    const query = options.deleteVolumes ? { deleteVolumes: true } : {};
+    return this.answer(this.api.DELETE('/groups/{id}', { params: { path: { id }, query } }));
   }
 
   events(id: string, page: PageOptions = {}): Promise<ApiResponse<Schemas['EventPage']>> {

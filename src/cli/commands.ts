@@ -148,14 +148,22 @@ export async function reconcileGroup(ctx: CommandContext, id: string): Promise<v
 export async function destroyGroup(
   ctx: CommandContext,
   id: string,
-  options: { wait?: boolean; timeoutSeconds: number },
+  options: { wait?: boolean; timeoutSeconds: number; deleteVolumes?: boolean },
 ): Promise<void> {
-  const res = await ctx.client.destroy(id);
+  const res = await ctx.client.destroy(id, options.deleteVolumes ? { deleteVolumes: true } : {});
   if (!options.wait) {
     if (ctx.json) return ctx.outJson(res.body ?? { id, destroying: true });
     ctx.out(`group ${id} is being destroyed: its instances are terminated, then the group is removed`);
-    return;
   }
+  // What the pets keep stays unless asked for: say so, resource by resource.
+  const kept = res.body?.kept ?? [];
+  const deleting = res.body?.deleting ?? [];
+  if (!ctx.json) {
+    const list = (rs: typeof kept) => rs.map((r) => `${r.kind} ${r.id} (${r.logicalId})`).join(', ');
+    if (kept.length > 0) ctx.out(`kept (--delete-volumes deletes them): ${list(kept)}`);
+    if (deleting.length > 0) ctx.out(`deleted once the instances are gone: ${list(deleting)}`);
+  }
+  if (!options.wait) return;
   const deadline = ctx.now() + options.timeoutSeconds * 1000;
   for (;;) {
     try {

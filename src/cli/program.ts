@@ -106,9 +106,14 @@ export function buildProgram(io: CliIo): Command {
     .description('terminate every instance of a group, then remove it')
     .option('--wait', 'wait until the group is gone')
     .option('--timeout <seconds>', 'with --wait: give up after this long', positiveNumber, 120)
-    .action((id: string, opts: { wait?: boolean; timeout: number }, cmd: Command) =>
+    .option(
+      '--delete-volumes',
+      'also delete what its pets keep (volumes, ENIs, Elastic IPs); kept by default',
+    )
+    .action((id: string, opts: { wait?: boolean; timeout: number; deleteVolumes?: boolean }, cmd: Command) =>
       commands.destroyGroup(context(cmd), id, {
         ...(opts.wait ? { wait: true } : {}),
+        ...(opts.deleteVolumes ? { deleteVolumes: true } : {}),
         timeoutSeconds: opts.timeout,
       }),
     );
