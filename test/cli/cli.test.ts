@@ -242,7 +242,17 @@ describe('infrakit CLI', () => {
     expect((await cli(url, 'group', 'get', 'cli-free')).code).toBe(1);
     expect(() => process.kill(freePid as number, 0)).not.toThrow();
 
-    const destroy = await cli(url, 'group', 'destroy', 'cli-gone', '--wait', '--timeout', '30');
+    // --delete-volumes is accepted by the API (a bad flag would be a 400); a process group keeps nothing to list.
+    const destroy = await cli(
+      url,
+      'group',
+      'destroy',
+      'cli-gone',
+      '--delete-volumes',
+      '--wait',
+      '--timeout',
+      '30',
+    );
     expect(destroy.stdout).toContain('group cli-gone destroyed');
     await waitFor('the destroyed instance to exit', async () => {
       try {
