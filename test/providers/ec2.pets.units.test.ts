@@ -148,6 +148,22 @@ describe('which copy of a slot is the logical ID’s', () => {
     expect(holdingOf({ ...none, volumes: [older, attached] }, 'zk1').volumes.get('/dev/sdf')?.VolumeId).toBe(
       'vol-3',
     );
+    // An address allocated twice (AllocateAddress takes no client token): the associated one is used.
+    const eip = (id: string, associated: boolean) => ({
+      AllocationId: id,
+      ...(associated ? { AssociationId: `eipassoc-${id}` } : {}),
+      Tags: [{ Key: TAG_LOGICAL_ID, Value: 'zk1' }],
+    });
+    const twice = holdingOf(
+      { ...none, addresses: [eip('eipalloc-1', false), eip('eipalloc-2', true)] },
+      'zk1',
+    );
+    expect(twice.address?.AllocationId).toBe('eipalloc-2');
+    expect(twice.extraAddresses.map((a) => a.AllocationId)).toEqual(['eipalloc-1']);
+    // With the operator's own allocation, what the group allocated earlier is not an extra to release.
+    expect(
+      holdingOf({ ...none, addresses: [eip('eipalloc-1', false)] }, 'zk1', 'eipalloc-9').extraAddresses,
+    ).toEqual([]);
     // Another logical ID's volume, and an instance's root volume (no device tag), are not zk1's.
     expect(
       holdingOf({ ...none, volumes: [volume('vol-9', 'zk2', '/dev/sdf'), root] }, 'zk1').volumes.size,

@@ -183,7 +183,7 @@ export async function preparePet(
   return { subnetId: subnet.id, ...(networkInterfaceId ? { networkInterfaceId } : {}) };
 }
 
-/** Deletes a slot's extra volumes and interfaces that nothing uses (never one that is attached). */
+/** Deletes a slot's extra volumes, interfaces and addresses that nothing uses (never one in use). */
 async function deleteUnusedDuplicates(api: Ec2Api, holding: Holding, signal: AbortSignal | undefined) {
   for (const v of holding.extraVolumes) {
     if (v.State === 'available' && v.VolumeId) await api.deleteVolume({ VolumeId: v.VolumeId }, { signal });
@@ -191,5 +191,9 @@ async function deleteUnusedDuplicates(api: Ec2Api, holding: Holding, signal: Abo
   for (const n of holding.extraInterfaces) {
     if (n.Status === 'available' && n.NetworkInterfaceId)
       await api.deleteNetworkInterface({ NetworkInterfaceId: n.NetworkInterfaceId }, { signal });
+  }
+  for (const a of holding.extraAddresses) {
+    if (!a.AssociationId && a.AllocationId)
+      await api.releaseAddress({ AllocationId: a.AllocationId }, { signal });
   }
 }

@@ -39,6 +39,8 @@ export interface Holding {
   /** Volumes and interfaces beyond the first of their slot (a race or EC2's eventual consistency). */
   readonly extraVolumes: readonly Volume[];
   readonly extraInterfaces: readonly NetworkInterface[];
+  /** Addresses allocated for the logical ID beyond the one it uses (AllocateAddress takes no client token). */
+  readonly extraAddresses: readonly Address[];
 }
 
 /** Server-side filters: this controller's, this group's, and (when given) these logical IDs only. */
@@ -177,19 +179,21 @@ export function holdingOf(resources: PetResources, logicalId: string, allocation
   const [networkInterface, ...extraInterfaces] = resources.interfaces
     .filter((n) => logicalIdOf(n.TagSet) === logicalId)
     .sort(interfacePreference);
-  const address = allocationId
-    ? resources.addresses.find((a) => a.AllocationId === allocationId)
-    : resources.addresses
-        .filter((a) => logicalIdOf(a.Tags) === logicalId)
-        .sort(
-          (a, b) =>
-            Number(!!b.AssociationId) - Number(!!a.AssociationId) || byId(a.AllocationId, b.AllocationId),
-        )[0];
+  const tagged = resources.addresses
+    .filter((a) => logicalIdOf(a.Tags) === logicalId)
+    .sort(
+      (a, b) => Number(!!b.AssociationId) - Number(!!a.AssociationId) || byId(a.AllocationId, b.AllocationId),
+    );
+  const address = allocationId ? resources.addresses.find((a) => a.AllocationId === allocationId) : tagged[0];
+  // Only copies of the address the group allocates are extras: with the operator's own allocation,
+  // an address the group allocated earlier is kept (released only as the issue's rules say).
+  const extraAddresses = allocationId ? [] : tagged.slice(1);
   return {
     volumes,
     ...(networkInterface ? { networkInterface } : {}),
     ...(address ? { address } : {}),
     extraVolumes,
     extraInterfaces,
+    extraAddresses,
   };
 }
