@@ -631,7 +631,7 @@ async function ourSide(run: OurRun): Promise<SideResult> {
     await waitUntil(
       `${prefix} converged`,
       async () => (converged(await membersByGroup(world, prefix), run.groups) ? true : undefined),
-      120_000,
+      240_000,
       500,
     );
     debug(

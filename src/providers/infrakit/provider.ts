@@ -23,6 +23,9 @@ import { parseInfrakitProperties } from './properties.js';
  */
 export const TAG_LAUNCHED_AT = 'infrakit.launched-at';
 
+/** The least time an `infrakit` launch is given to land before it is taken as lost (see `launchSettleMs`). */
+export const LAUNCH_SETTLE_FLOOR_MS = 120_000;
+
 export interface InfrakitProviderOptions {
   /**
    * The `Instance/0.6.1` plugin objects this provider serves, as specs name them
@@ -69,8 +72,10 @@ function selects(selector: DescribeSelector, tags: Readonly<Record<string, strin
 export class InfrakitProvider implements InstanceProvider {
   readonly name = 'infrakit';
   /**
-   * Two plugin call timeouts: a `Provision` the plugin carries out after this provider stopped
-   * waiting still lands within one more, and plugins take no client token to refuse a repeat.
+   * The longer of two minutes (the engine's default, made for EC2) and two plugin call timeouts.
+   * Plugins take no client token, so a repeated `Provision` launches twice, and a busy plugin can
+   * carry out a request long after the caller stopped waiting: measured on the simulator under load
+   * (`npm run bench plugin`), requests landed more than 30 s after their intent.
    */
   readonly launchSettleMs: number;
   readonly plugins: InfrakitPlugins;
@@ -86,7 +91,7 @@ export class InfrakitProvider implements InstanceProvider {
 
   constructor(options: InfrakitProviderOptions) {
     this.plugins = options.plugins ?? new InfrakitPlugins();
-    this.launchSettleMs = 2 * this.plugins.callTimeoutMs;
+    this.launchSettleMs = Math.max(LAUNCH_SETTLE_FLOOR_MS, 2 * this.plugins.callTimeoutMs);
     this.objects = [...new Set(options.objects)];
     for (const object of this.objects) this.plugins.parse(object);
     this.parallelism = Math.max(1, options.parallelism ?? 8);
