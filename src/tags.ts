@@ -19,6 +19,11 @@ export const TAG_LOGICAL_ID = 'infrakit.logical-id';
 export const TAG_INTENT = 'infrakit.intent';
 /** Set to `true` by an operator: never chosen for scale-down, update or remediation. */
 export const TAG_PROTECTED = 'infrakit.protected';
+/**
+ * Set (to the group id) on an instance kept for forensics (`health.retainForForensics`): it left
+ * the group (its `infrakit.group` tag removed) and keeps running until someone looks at it.
+ */
+export const TAG_RETAINED = 'infrakit.retained';
 
 /** True when `key` is one of the controller's own tags, which user tags may never override. */
 export function isControllerTag(key: string): boolean {

@@ -2,7 +2,7 @@ import type { Health } from '../flavors/types.js';
 import type { ObservedInstance, PendingLaunch, PlanInput } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
 import type { GroupState, Intent, LifecycleResult } from '../store/types.js';
-import { TAG_CONFIG_HASH, TAG_INTENT, TAG_LOGICAL_ID, TAG_PROTECTED } from '../tags.js';
+import { TAG_CONFIG_HASH, TAG_INTENT, TAG_LOGICAL_ID, TAG_PROTECTED, TAG_RETAINED } from '../tags.js';
 import type { GroupTarget } from './target.js';
 
 export type HealthSinceMap = Record<string, { readonly health: string; readonly since: number }>;
@@ -100,6 +100,9 @@ export function preparePlanInput(
       for (const id of intent.ids ?? []) if (observedIds.has(id)) terminations.add(id);
     }
   }
+  // Marked for forensics but not yet out of the group (a pass stopped in between): already going.
+  for (const instance of instances)
+    if (instance.tags[TAG_RETAINED] !== undefined) terminations.add(instance.id);
 
   const retiring: Record<string, number> = {};
   for (const [id, deadline] of Object.entries(state.retiring))

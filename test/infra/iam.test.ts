@@ -170,11 +170,23 @@ describe.each(RECONCILERS)('EC2 permissions of %s', (fn) => {
 
   it('terminate only instances whose infrakit.controller tag is exactly this controller id', () => {
     const s = bySid(functionStatements(template, fn), EC2_SID.terminateOwn);
-    expect(s.Action).toBe('ec2:TerminateInstances');
+    expect(s.Action).toEqual(['ec2:TerminateInstances', 'ec2:RebootInstances']);
     expect(s.Resource).toEqual(ec2Arn('instance'));
     expect(s.Condition).toEqual({
       StringEquals: { 'aws:ResourceTag/infrakit.controller': controllerId },
       StringLike: { 'aws:ResourceTag/infrakit.group': '?*' },
+    });
+  });
+
+  it('mark for forensics only own instances, adding only infrakit.retained and removing only infrakit.group', () => {
+    const s = bySid(functionStatements(template, fn), EC2_SID.retainOwn);
+    expect(actionsOf(s)).toEqual(['ec2:CreateTags', 'ec2:DeleteTags']);
+    expect(s.Resource).toEqual(ec2Arn('instance'));
+    expect(s.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/infrakit.controller': controllerId },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['infrakit.retained', 'infrakit.group'] },
+      // DeleteTags without keys deletes every tag: the request must name them.
+      Null: { 'aws:TagKeys': 'false' },
     });
   });
 
@@ -190,6 +202,7 @@ describe.each(RECONCILERS)('EC2 permissions of %s', (fn) => {
         EC2_SID.launchReferenced,
         EC2_SID.tagOnLaunch,
         EC2_SID.terminateOwn,
+        EC2_SID.retainOwn,
         EC2_SID.petCreateVolume,
         EC2_SID.petCreateOther,
         EC2_SID.petCreateReferenced,
@@ -201,7 +214,14 @@ describe.each(RECONCILERS)('EC2 permissions of %s', (fn) => {
     );
     const actions = mutating.flatMap(actionsOf);
     expect(new Set(actions)).toEqual(
-      new Set(['ec2:RunInstances', 'ec2:CreateTags', 'ec2:TerminateInstances', ...PET_ACTIONS]),
+      new Set([
+        'ec2:RunInstances',
+        'ec2:CreateTags',
+        'ec2:DeleteTags',
+        'ec2:TerminateInstances',
+        'ec2:RebootInstances',
+        ...PET_ACTIONS,
+      ]),
     );
   });
 

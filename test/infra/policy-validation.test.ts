@@ -42,8 +42,9 @@ describe('the synth-time policy validation of the controller roles', () => {
         resources: [ec2Instances(stack)],
       }),
     );
+    // CDK moves a statement past the role's inline size into an overflow policy: checked all the same.
     expect(() => app.synth()).toThrow(
-      /ReconcileFunction\/ServiceRole\/DefaultPolicy.*statement Sloppy \(ec2:TerminateInstances\): mutating EC2 action ec2:TerminateInstances without a condition/,
+      /ReconcileFunction\/ServiceRole\/(DefaultPolicy|OverflowPolicy\d+).*statement Sloppy \(ec2:TerminateInstances\): mutating EC2 action ec2:TerminateInstances without a condition/,
     );
   });
 

@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotOwnedError } from '../../src/errors.js';
 import { Ec2Provider } from '../../src/providers/ec2/provider.js';
 import type { ProvisionRequest } from '../../src/providers/types.js';
-import { TAG_CONFIG_HASH, TAG_CONTROLLER, TAG_GROUP, TAG_INTENT, TAG_LOGICAL_ID } from '../../src/tags.js';
+import {
+  TAG_CONFIG_HASH,
+  TAG_CONTROLLER,
+  TAG_GROUP,
+  TAG_INTENT,
+  TAG_LOGICAL_ID,
+  TAG_RETAINED,
+} from '../../src/tags.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
 import {
   AMI,
@@ -126,6 +133,36 @@ describe.runIf(motoAvailable())('ec2 provider on moto', () => {
     });
     expect(byLogical.get('zk1')?.details?.privateIp).not.toBe('10.20.2.50');
     expect(byLogical.get('zk1')?.tags[TAG_LOGICAL_ID]).toBe('zk1');
+  });
+
+  it('reboots only its own members, and keeps one for forensics: out of the group, still running, tagged infrakit.retained', async () => {
+    const ids = (await provider.provision(props(), cattle('forensic', 2))).launched.map((d) => d.id);
+    const [kept = '', other = ''] = ids;
+    const foreign =
+      (await client.send(new RunInstancesCommand({ ImageId: AMI, MinCount: 1, MaxCount: 1 }))).Instances?.[0]
+        ?.InstanceId ?? '';
+    await expect(provider.reboot(ids.concat(foreign), owner('forensic'))).rejects.toBeInstanceOf(
+      NotOwnedError,
+    );
+    provider.calls.reset();
+    await provider.reboot(ids, owner('forensic'));
+    expect(provider.calls.snapshot()).toMatchObject({ RebootInstances: 1 });
+
+    await expect(provider.keepForForensics([kept, foreign], owner('forensic'))).rejects.toBeInstanceOf(
+      NotOwnedError,
+    );
+    expect((await provider.keepForForensics([kept], owner('forensic'))).destroyed).toEqual([kept]);
+    const raw = await rawInstance(kept);
+    expect(raw?.State?.Name).toBe('running');
+    const tags = Object.fromEntries((raw?.Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags).toMatchObject({ [TAG_CONTROLLER]: CONTROLLER, [TAG_RETAINED]: 'forensic' });
+    expect(tags[TAG_GROUP]).toBeUndefined();
+    // Out of the group: not observed, and destroy refuses it; retaining it again changes nothing.
+    expect((await provider.describe({ tags: { [TAG_GROUP]: 'forensic' } })).map((d) => d.id)).toEqual([
+      other,
+    ]);
+    await expect(provider.destroy([kept], owner('forensic'), 'test')).rejects.toBeInstanceOf(NotOwnedError);
+    expect((await provider.keepForForensics([kept], owner('forensic'))).destroyed).toEqual([kept]);
   });
 
   it('describes by tag and key in every live state, with status-check health', async () => {

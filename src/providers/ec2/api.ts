@@ -13,6 +13,8 @@ import type {
   CreateVolumeCommandOutput,
   DeleteNetworkInterfaceCommandInput,
   DeleteNetworkInterfaceCommandOutput,
+  DeleteTagsCommandInput,
+  DeleteTagsCommandOutput,
   DeleteVolumeCommandInput,
   DeleteVolumeCommandOutput,
   DescribeAddressesCommandInput,
@@ -33,6 +35,8 @@ import type {
   DetachVolumeCommandOutput,
   DisassociateAddressCommandInput,
   DisassociateAddressCommandOutput,
+  RebootInstancesCommandInput,
+  RebootInstancesCommandOutput,
   ReleaseAddressCommandInput,
   ReleaseAddressCommandOutput,
   RunInstancesCommandInput,
@@ -78,6 +82,12 @@ export interface Ec2Api {
     options?: CallOptions,
   ): Promise<TerminateInstancesCommandOutput>;
   createTags(input: CreateTagsCommandInput, options?: CallOptions): Promise<CreateTagsCommandOutput>;
+  // The remediation ladder's reboot, and an instance kept for forensics (forensics.ts).
+  deleteTags(input: DeleteTagsCommandInput, options?: CallOptions): Promise<DeleteTagsCommandOutput>;
+  rebootInstances(
+    input: RebootInstancesCommandInput,
+    options?: CallOptions,
+  ): Promise<RebootInstancesCommandOutput>;
   // A pet's volumes, network interface and Elastic IP (pet-*.ts).
   allocateAddress(
     input: AllocateAddressCommandInput,
@@ -219,6 +229,14 @@ export function createEc2Api({ client, counter, bucket, retry }: Ec2ApiOptions):
       ),
     createTags: (input, options) =>
       call('CreateTags', (ec2, sdk, http) => ec2.send(new sdk.CreateTagsCommand(input), http), options),
+    deleteTags: (input, options) =>
+      call('DeleteTags', (ec2, sdk, http) => ec2.send(new sdk.DeleteTagsCommand(input), http), options),
+    rebootInstances: (input, options) =>
+      call(
+        'RebootInstances',
+        (ec2, sdk, http) => ec2.send(new sdk.RebootInstancesCommand(input), http),
+        options,
+      ),
     allocateAddress: (input, options) =>
       call(
         'AllocateAddress',

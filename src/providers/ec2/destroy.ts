@@ -23,6 +23,36 @@ async function terminateBatch(api: Ec2Api, ids: readonly string[], signal?: Abor
 }
 
 /**
+ * Of `ids`, the instances still there (not terminated, known to EC2), after checking in one
+ * DescribeInstances that each carries `owner`'s `infrakit.controller` and `infrakit.group`: if any
+ * live one does not, `NotOwnedError` names them and the caller changes nothing.
+ */
+export async function ownedLive(
+  api: Ec2Api,
+  ids: readonly string[],
+  owner: InstanceOwner,
+  before: string,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  let found: Awaited<ReturnType<typeof lookupByIds>>;
+  try {
+    found = await lookupByIds(api, ids, signal);
+  } catch (err) {
+    throw toProviderError(err, `checking instances before ${before}`);
+  }
+  const live: string[] = [];
+  const notOwned: string[] = [];
+  for (const id of ids) {
+    const instance = found.get(id);
+    if (!instance || instance.State?.Name === 'terminated') continue;
+    if (!isOwnedBy(tagRecord(instance.Tags), owner)) notOwned.push(id);
+    else live.push(id);
+  }
+  if (notOwned.length > 0) throw new NotOwnedError(notOwned, owner);
+  return live;
+}
+
+/**
  * The provider's `destroy`. First one DescribeInstances by id (any state) re-checks that every
  * instance carries this owner's `infrakit.controller` and `infrakit.group`; if any live one does not, nothing at all is
  * terminated and `NotOwnedError` names them. The check runs here, right before TerminateInstances,
@@ -40,21 +70,7 @@ export async function destroyInstances(
 ): Promise<DestroyResult> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return { destroyed: [] };
-  let found: Awaited<ReturnType<typeof lookupByIds>>;
-  try {
-    found = await lookupByIds(api, unique, signal);
-  } catch (err) {
-    throw toProviderError(err, 'checking instances before termination');
-  }
-  const live: string[] = [];
-  const notOwned: string[] = [];
-  for (const id of unique) {
-    const instance = found.get(id);
-    if (!instance || instance.State?.Name === 'terminated') continue;
-    if (!isOwnedBy(tagRecord(instance.Tags), owner)) notOwned.push(id);
-    else live.push(id);
-  }
-  if (notOwned.length > 0) throw new NotOwnedError(notOwned, owner);
+  const live = await ownedLive(api, unique, owner, 'termination', signal);
   for (let i = 0; i < live.length; i += TERMINATE_BATCH)
     await terminateBatch(api, live.slice(i, i + TERMINATE_BATCH), signal);
   return { destroyed: unique };

@@ -1,5 +1,5 @@
 import type { AwsGrants, GrantScope, IamStatement } from '../../plugins/types.js';
-import { TAG_CONTROLLER, TAG_GROUP, TAG_LOGICAL_ID } from '../../tags.js';
+import { TAG_CONTROLLER, TAG_GROUP, TAG_LOGICAL_ID, TAG_RETAINED } from '../../tags.js';
 import { type LaunchGuardrails, LaunchGuardrailsSchema } from './guardrails.js';
 
 /**
@@ -20,6 +20,7 @@ export const EC2_SID = {
   launchReferenced: 'LaunchReferencedResources',
   tagOnLaunch: 'TagOnlyAtLaunch',
   terminateOwn: 'TerminateOnlyOwnInstances',
+  retainOwn: 'RetainOnlyOwnInstances',
   describe: 'DescribeForObservation',
   passRole: 'PassInstanceRoles',
   petCreateVolume: 'PetsCreateOnlyOwnVolumes',
@@ -199,9 +200,9 @@ export function ec2ControlStatements(scope: GrantScope): IamStatement[] {
       actions: ['ec2:CreateTags'],
       resources: [arn('instance'), arn('volume')],
       // TagSpecifications of RunInstances need CreateTags, but only as part of that launch and only
-      // with this controller's identity. Tagging an existing resource is never allowed: nothing in
-      // the AWS runtime relabels, and CreateTags on existing instances would let a caller adopt
-      // foreign instances (tag them with our identity) and then terminate them.
+      // with this controller's identity. Tagging an existing resource is otherwise only allowed for
+      // `infrakit.retained` on our own members (remediationStatements): CreateTags on existing
+      // instances with our identity would let a caller adopt foreign instances and terminate them.
       conditions: {
         StringEquals: {
           'ec2:CreateAction': 'RunInstances',
@@ -212,7 +213,8 @@ export function ec2ControlStatements(scope: GrantScope): IamStatement[] {
     },
     {
       sid: EC2_SID.terminateOwn,
-      actions: ['ec2:TerminateInstances'],
+      // RebootInstances: the remediation ladder's first step, on the same instances.
+      actions: ['ec2:TerminateInstances', 'ec2:RebootInstances'],
       resources: [arn('instance')],
       // Only instances carrying exactly this controller's identity and a group tag (architecture
       // §5.6): another controller's instances, and instances launched before identities existed,
@@ -222,6 +224,7 @@ export function ec2ControlStatements(scope: GrantScope): IamStatement[] {
         StringLike: { [`aws:ResourceTag/${TAG_GROUP}`]: '?*' },
       },
     },
+    retainStatement(controllerId, arn),
     ec2DescribeStatement(),
     ...petStatements(scope, guardrails, arn),
     ...elbv2Statements(scope),
@@ -235,6 +238,28 @@ export function ec2ControlStatements(scope: GrantScope): IamStatement[] {
     });
   }
   return statements;
+}
+
+/**
+ * `health.retainForForensics`: on this controller's group members alone, add exactly the tag
+ * `infrakit.retained` and remove exactly the tag `infrakit.group` (the instance then leaves its
+ * group and keeps running). It cannot adopt a foreign instance: the resource must carry this
+ * controller's identity already, and that tag can be neither added nor removed. DeleteTags
+ * without a tag list would delete every tag, so the request must name its keys (`Null: false`).
+ * (One statement for both, as a role's inline policies share 10 KB: either call may thus also
+ * carry the other's one key, which moves an instance only between this controller's groups.)
+ */
+function retainStatement(controllerId: string, arn: (type: string) => string): IamStatement {
+  return {
+    sid: EC2_SID.retainOwn,
+    actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+    resources: [arn('instance')],
+    conditions: {
+      StringEquals: { [`aws:ResourceTag/${TAG_CONTROLLER}`]: controllerId },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG_RETAINED, TAG_GROUP] },
+      Null: { 'aws:TagKeys': 'false' },
+    },
+  };
 }
 
 /**

@@ -19,6 +19,7 @@ import { CallCounter, createEc2Api, type Ec2Api } from './api.js';
 import { describeInstances } from './describe.js';
 import { destroyInstances } from './destroy.js';
 import { toProviderError } from './errors.js';
+import { keepInstances, rebootInstances } from './forensics.js';
 import { guardrailIssues, type LaunchGuardrails, remoteGuardrailIssues } from './guardrails.js';
 import { labelInstances } from './label.js';
 import { checkLaunchRequest } from './launch-limits.js';
@@ -188,6 +189,20 @@ export class Ec2Provider implements InstanceProvider {
     } catch (err) {
       throw toProviderError(err, 'listing pet resources');
     }
+  }
+
+  /** RebootInstances after the ownership check (the remediation ladder's `reboot`). */
+  async reboot(ids: readonly string[], owner: InstanceOwner, options?: CallOptions): Promise<void> {
+    await rebootInstances(this.api, ids, owner, options?.signal);
+  }
+
+  /** Out of the group, still running: `infrakit.retained` added, then `infrakit.group` removed. */
+  keepForForensics(
+    ids: readonly string[],
+    owner: InstanceOwner,
+    options?: CallOptions,
+  ): Promise<DestroyResult> {
+    return keepInstances(this.api, ids, owner, options?.signal);
   }
 
   /** CreateTags; unknown or terminated instances are skipped. Idempotent. */
