@@ -1,4 +1,5 @@
 import {
+  CreateSecurityGroupCommand,
   DescribeAddressesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeVolumesCommand,
@@ -171,6 +172,34 @@ describe.runIf(motoAvailable())(
         expect(rolled.get(lid)?.privateIp, lid).toBe(first.get(lid)?.privateIp);
       }
       expectAttached(rolled);
+    }, 180_000);
+
+    it('a rollout that changes the security groups puts them on each member’s own interface', async () => {
+      const w = await world();
+      const group = async (name: string) =>
+        (
+          await raw.send(
+            new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: net.vpcId }),
+          )
+        ).GroupId ?? '';
+      const [first, second] = [
+        await group(`pets-sg-a-${w.controllerId}`),
+        await group(`pets-sg-b-${w.controllerId}`),
+      ];
+      await w.put(petSpec('sg', { securityGroupIds: [first] }));
+      await converge(w.engine(), ['sg']);
+      const before = await held(w, 'sg');
+      await w.put(petSpec('sg', { securityGroupIds: [second] }));
+      await converge(w.engine(), ['sg'], undefined, 40);
+      const after = await held(w, 'sg');
+      const enis = await raw.send(
+        new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [...after.values()].map((x) => x.eni) }),
+      );
+      for (const n of enis.NetworkInterfaces ?? []) expect(n.Groups?.map((g) => g.GroupId)).toEqual([second]);
+      for (const lid of LOGICAL_IDS) {
+        expect(after.get(lid)?.eni).toBe(before.get(lid)?.eni);
+        expect(after.get(lid)?.instance).not.toBe(before.get(lid)?.instance);
+      }
     }, 180_000);
 
     it('DELETE keeps what the pets hold and lists it; DELETE ?deleteVolumes=true deletes it once the instances are gone', async () => {

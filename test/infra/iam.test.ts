@@ -109,6 +109,7 @@ const PET_ACTIONS = [
   'ec2:AttachVolume',
   'ec2:DetachVolume',
   'ec2:AssociateAddress',
+  'ec2:ModifyNetworkInterfaceAttribute',
   'ec2:DeleteVolume',
   'ec2:DeleteNetworkInterface',
   'ec2:DisassociateAddress',
@@ -271,6 +272,7 @@ describe.each(RECONCILERS)('EC2 permissions of %s', (fn) => {
       'ec2:DeleteNetworkInterface',
       'ec2:DeleteVolume',
       'ec2:DisassociateAddress',
+      'ec2:ModifyNetworkInterfaceAttribute',
       'ec2:ReleaseAddress',
     ]);
   });

@@ -35,6 +35,8 @@ import type {
   DetachVolumeCommandOutput,
   DisassociateAddressCommandInput,
   DisassociateAddressCommandOutput,
+  ModifyNetworkInterfaceAttributeCommandInput,
+  ModifyNetworkInterfaceAttributeCommandOutput,
   RebootInstancesCommandInput,
   RebootInstancesCommandOutput,
   ReleaseAddressCommandInput,
@@ -125,6 +127,10 @@ export interface Ec2Api {
     input: DisassociateAddressCommandInput,
     options?: CallOptions,
   ): Promise<DisassociateAddressCommandOutput>;
+  modifyNetworkInterfaceAttribute(
+    input: ModifyNetworkInterfaceAttributeCommandInput,
+    options?: CallOptions,
+  ): Promise<ModifyNetworkInterfaceAttributeCommandOutput>;
   releaseAddress(
     input: ReleaseAddressCommandInput,
     options?: CallOptions,
@@ -291,6 +297,12 @@ export function createEc2Api({ client, counter, bucket, retry }: Ec2ApiOptions):
       call(
         'DisassociateAddress',
         (ec2, sdk, http) => ec2.send(new sdk.DisassociateAddressCommand(input), http),
+        options,
+      ),
+    modifyNetworkInterfaceAttribute: (input, options) =>
+      call(
+        'ModifyNetworkInterfaceAttribute',
+        (ec2, sdk, http) => ec2.send(new sdk.ModifyNetworkInterfaceAttributeCommand(input), http),
         options,
       ),
     releaseAddress: (input, options) =>

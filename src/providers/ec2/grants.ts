@@ -29,7 +29,7 @@ export const EC2_SID = {
   petTagOnCreate: 'PetsTagOnlyAtCreation',
   petAttach: 'PetsAttachOnlyOwnVolumes',
   petAssociate: 'PetsAssociateOnlyOwnAddresses',
-  petDelete: 'PetsDeleteOnlyOwnResources',
+  petDelete: 'PetsModifyOrDeleteOnlyOwnResources',
   targetsRegister: 'RegisterOnlyInNamedTargetGroups',
   targetsRead: 'ReadTargetHealth',
 } as const;
@@ -109,6 +109,7 @@ export const RUN_INSTANCES_REFERENCED_TYPES: readonly string[] = [
 export const CREATE_REFERENCED_TYPES: Readonly<Record<string, readonly string[]>> = {
   'ec2:CreateVolume': ['snapshot'],
   'ec2:CreateNetworkInterface': ['subnet', 'security-group'],
+  'ec2:ModifyNetworkInterfaceAttribute': ['security-group'],
 };
 
 /** The read-only statement every function that observes EC2 gets (the API included). */
@@ -301,9 +302,9 @@ function petStatements(
     },
     {
       sid: EC2_SID.petCreateReferenced,
-      actions: ['ec2:CreateVolume', 'ec2:CreateNetworkInterface'],
+      actions: ['ec2:CreateVolume', 'ec2:CreateNetworkInterface', 'ec2:ModifyNetworkInterfaceAttribute'],
       // What those calls only read: the snapshot a volume starts from, the subnet and security
-      // groups of an interface (guardrail: only inside the allowed VPCs).
+      // groups an interface is created with or given (guardrail: only inside the allowed VPCs).
       resources: [arn('snapshot', ''), arn('subnet'), arn('security-group')],
       ...(guardrails.vpcIds
         ? {
@@ -340,7 +341,10 @@ function petStatements(
     },
     {
       sid: EC2_SID.petDelete,
+      // Also: a pet's own interface takes the spec's security groups (ModifyNetworkInterfaceAttribute;
+      // the groups themselves are only referenced, above).
       actions: [
+        'ec2:ModifyNetworkInterfaceAttribute',
         'ec2:DeleteVolume',
         'ec2:DeleteNetworkInterface',
         'ec2:DisassociateAddress',

@@ -151,6 +151,17 @@ export async function preparePet(
     await createMissingVolumes(api, p, owner, logicalId, holding, subnet.availabilityZone, token, signal);
   }
   let networkInterfaceId = holding.networkInterface?.NetworkInterfaceId;
+  if (p.networkInterface && networkInterfaceId && p.securityGroupIds) {
+    // The interface brings the instance's security groups: a spec that changed them (a rollout
+    // launches with the same interface) changes them on the interface first.
+    const has = (holding.networkInterface?.Groups ?? []).map((g) => g.GroupId).sort();
+    const wants = [...p.securityGroupIds].sort();
+    if (JSON.stringify(has) !== JSON.stringify(wants))
+      await api.modifyNetworkInterfaceAttribute(
+        { NetworkInterfaceId: networkInterfaceId, Groups: wants },
+        { signal },
+      );
+  }
   if (p.networkInterface && !networkInterfaceId) {
     signal?.throwIfAborted();
     // A logical ID that is an address of this subnet becomes the interface's private IP.
