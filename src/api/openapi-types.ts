@@ -354,6 +354,8 @@ export interface components {
         failedReplacements: number;
         counted: string[];
         provenHealthy: string[];
+        /** @description New instances not yet healthy: vanishing is a failure. */
+        watching?: string[];
         /** @constant */
         paused?: true;
         /** @description Why the rollout halted. */
@@ -497,6 +499,8 @@ export interface components {
         failedReplacements: number;
         counted: string[];
         provenHealthy: string[];
+        /** @description New instances not yet healthy: vanishing is a failure. */
+        watching?: string[];
         /** @constant */
         paused?: true;
         /** @description Why the rollout halted. */

@@ -111,6 +111,7 @@ export const RolloutProgressSchema = z.object({
   failedReplacements: z.int().describe('New instances in a row that never became healthy.'),
   counted: z.array(z.string()),
   provenHealthy: z.array(z.string()),
+  watching: z.array(z.string()).optional().describe('New instances not yet healthy: vanishing is a failure.'),
   paused: z.literal(true).optional(),
   halted: z.string().optional().describe('Why the rollout halted.'),
 });

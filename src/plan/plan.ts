@@ -6,7 +6,7 @@ import { Holds, ReplacementGate, waveSize } from './gate.js';
 import { type Assessed, assess, isAvailable, needsRemediation, timingsOf } from './health.js';
 import { remediationLimit } from './limits.js';
 import { planPets } from './pets.js';
-import { deadlineOf, trackRollout } from './progress.js';
+import { deadlineOf, trackRollout, unwatch } from './progress.js';
 import { summarize } from './summary.js';
 import type { ObservedInstance, Plan, PlanAction, PlanInput, RolloutProgress } from './types.js';
 import { replacementWindow } from './window.js';
@@ -176,14 +176,16 @@ export function plan(input: PlanInput, now: number): Plan {
         assess(instance, timings, input.configHash, now, retiring?.get(instance.id), rebooted?.[instance.id]),
       );
   }
-  const rollout = trackRollout(input.rollout, {
+  const tracked = trackRollout(input.rollout, {
     spec,
     configHash: input.configHash,
     observed,
     ...pendingCounts(input),
     desired: spec.allocation.logicalIds?.length ?? spec.allocation.size ?? 0,
+    going: new Set(going.map((g) => g.id)),
     now,
   });
+  let rollout = tracked;
   const window = replacementWindow(spec, input.remediations ?? [], now);
   if (spec.paused)
     return pausedPlan(input, observed, {
@@ -231,6 +233,8 @@ export function plan(input: PlanInput, now: number): Plan {
   skips.writeTo(actions);
 
   let list = actions.actions();
+  if (rollout?.watching)
+    rollout = unwatch(rollout, new Set(list.flatMap((a) => (a.kind === 'terminate' ? a.ids : []))));
   if (spec.health.retainForForensics)
     list = list.map((a) =>
       a.kind === 'terminate' && isRemediation(a) ? { ...a, retain: true as const } : a,

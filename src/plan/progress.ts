@@ -14,6 +14,8 @@ export interface RolloutView {
   readonly pendingCurrent: number;
   /** `size`, or the number of logical IDs. */
   readonly desired: number;
+  /** Observed instances with an unfinished terminate intent (gone by our hand, not by failing). */
+  readonly going: ReadonlySet<string>;
   readonly now: number;
 }
 
@@ -70,6 +72,14 @@ export function trackRollout(
   const proven = new Set(base.provenHealthy.filter((id) => observedIds.has(id)));
   const counted = new Set(base.counted.filter((id) => observedIds.has(id)));
   let failed = base.failedReplacements;
+  // Watched new instances gone without our termination never became healthy: each is a failure.
+  // While a launch is unfinished, one not seen may only be late (EC2 shows new instances late).
+  const watching: string[] = [];
+  for (const id of base.watching ?? []) {
+    if (observedIds.has(id) || v.going.has(id)) continue;
+    if (v.pendingCurrent > 0) watching.push(id);
+    else failed += 1;
+  }
   let available = 0;
   for (const a of v.observed) {
     if (a.outdated) continue;
@@ -80,7 +90,7 @@ export function trackRollout(
     } else if (needsRemediation(a) && !proven.has(id) && !counted.has(id)) {
       counted.add(id);
       failed += 1;
-    }
+    } else if (!proven.has(id) && !counted.has(id)) watching.push(id);
   }
   const progressed = available > base.bestAvailable;
   const paused = v.spec.update.paused || v.spec.paused;
@@ -94,6 +104,7 @@ export function trackRollout(
     failedReplacements: progressed ? 0 : failed,
     counted: sortIds([...counted]),
     provenHealthy: sortIds([...proven]),
+    ...(watching.length > 0 ? { watching: sortIds(watching) } : {}),
     ...(paused ? { paused: true as const } : {}),
   };
   const halted = haltReason(next, v);
@@ -118,6 +129,14 @@ function haltReason(p: RolloutProgress, v: RolloutView): string | undefined {
       `progressDeadlineSeconds ${progressDeadlineSeconds}`
     );
   return undefined;
+}
+
+/** The progress less the instances this plan terminates: their going is not a failure. */
+export function unwatch(p: RolloutProgress, terminated: ReadonlySet<string>): RolloutProgress {
+  if (!p.watching || !p.watching.some((id) => terminated.has(id))) return p;
+  const watching = p.watching.filter((id) => !terminated.has(id));
+  const { watching: _old, ...rest } = p;
+  return watching.length > 0 ? { ...rest, watching } : rest;
 }
 
 /** When the rollout's deadline falls, if it is running (for `nextCheckAt`). */

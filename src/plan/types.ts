@@ -74,6 +74,12 @@ export interface RolloutProgress {
   readonly counted: readonly string[];
   /** New instances seen available in this rollout (sorted; pruned to the observed): their later failure is not a failed replacement. */
   readonly provenHealthy: readonly string[];
+  /**
+   * New instances seen but neither available nor counted yet, less those the plan terminates
+   * (sorted): one that vanishes on its own (a process that exited, an instance that shut itself
+   * down) never became healthy and counts as a failed replacement.
+   */
+  readonly watching?: readonly string[];
   /** Set while the rollout is paused (`update.paused` or `paused`): the deadline does not run. */
   readonly paused?: true;
   /** Why the rollout halted; it stays halted until the config changes. */

@@ -55,6 +55,8 @@ export interface ActingPass {
    * they say nothing about the config.
    */
   failedLaunches: number;
+  /** Instances of the current config launched this pass: watched until they prove healthy. */
+  readonly launchedCurrent: string[];
   /** The class of the first provider error of this pass, for metrics. */
   errorClass?: ErrorClass;
 }
@@ -328,6 +330,8 @@ async function provisionFor(
   const all = [...new Set([...(intent.launchedIds ?? []), ...launchedIds])];
   if (launchedIds.length > 0) {
     pass.launched += launchedIds.length;
+    if ((intent.configHash ?? target.configHash) === target.configHash)
+      pass.launchedCurrent.push(...launchedIds);
     await step(pass, 'record-launched');
     await ctx.store.updateIntent(intent, { launchedIds: all }, pass.keeper.current);
     await step(pass, 'index-instances');
@@ -561,6 +565,9 @@ export async function resumeIntent(pass: ActingPass, intent: Intent): Promise<St
     return 'continue';
   }
   if (settling) return 'continue';
+  // Launched, then gone before anyone saw them (a process that exited at once): failed launches.
+  const visible = new Set(pass.instances.map((i) => i.id));
+  pass.failedLaunches += (intent.launchedIds ?? []).filter((id) => !visible.has(id)).length;
   return provisionFor(pass, intent, rest);
 }
 

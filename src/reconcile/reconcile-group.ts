@@ -308,6 +308,7 @@ async function actHolding(
     launched: 0,
     terminated: 0,
     failedLaunches: 0,
+    launchedCurrent: [],
   };
   let next: StepResult = 'continue';
   for (const intent of intents) {

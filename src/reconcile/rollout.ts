@@ -27,13 +27,17 @@ const HISTORY_PAGES = 5;
 /** What acting told about the rolled-out config this pass. */
 export interface ActedOutcome {
   readonly failedLaunches: number;
+  /** Instances of the current config launched this pass (gone before the next look: a failure). */
+  readonly launchedCurrent: readonly string[];
   /** The provider rejected the current config (`InvalidConfigurationError`). */
   readonly rejection?: string;
   readonly events: GroupEvent[];
 }
 
-function withActed(rollout: RolloutProgress, acted: ActedOutcome, target: GroupTarget): RolloutProgress {
-  if (rollout.halted !== undefined) return rollout;
+function withActed(planned: RolloutProgress, acted: ActedOutcome, target: GroupTarget): RolloutProgress {
+  if (planned.halted !== undefined) return planned;
+  const watching = [...new Set([...(planned.watching ?? []), ...acted.launchedCurrent])].sort();
+  const rollout = watching.length > 0 ? { ...planned, watching } : planned;
   // A rejected config fails every launch the same way: no point in counting to the limit.
   if (acted.rejection !== undefined)
     return { ...rollout, halted: `rollout of config ${rollout.configHash} halted: ${acted.rejection}` };

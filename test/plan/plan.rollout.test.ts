@@ -151,6 +151,14 @@ describe('plan: a failing rollout', () => {
     expect(launched(other, 'update')).toBe(1);
   });
 
+  it('a new instance that vanishes on its own before it was healthy (a process that exited) counts once', () => {
+    const first = planWith({ size: 3, update: guard }, [...old(3), booting('i-n1')], { rollout: rollout() });
+    expect(first.rollout?.watching).toEqual(['i-n1']);
+    const gone = planWith({ size: 3, update: guard }, old(3), { rollout: first.rollout });
+    expect(gone.rollout?.failedReplacements).toBe(1);
+    expect(gone.rollout?.watching).toBeUndefined();
+  });
+
   it('ends the rollout once nothing outdated is left', () => {
     const p = planWith({ size: 3, update: guard }, fleet(3), { rollout: rollout() });
     expect(p.rollout).toBeUndefined();

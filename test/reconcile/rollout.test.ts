@@ -65,6 +65,26 @@ describe('reconcile engine: a failing rollout', () => {
     w.close();
   });
 
+  it('new instances that vanish before they were healthy (a process that exits) count as failed replacements', async () => {
+    const w = await newWorld(server());
+    await w.put({ ...v1, health: { gracePeriodSeconds: 300 } });
+    const engine = w.engine();
+    await settle(engine, w.clock);
+    await w.put({ ...v2, health: { gracePeriodSeconds: 300 } });
+    const bad = hashOf(v2);
+    for (let n = 0; n < 12; n += 1) {
+      await engine.reconcileGroup('web');
+      if ((await w.store.getGroup('web'))?.version === 3) break;
+      // Still inside their grace period, the new instances die on their own.
+      for (const i of w.provider.ofGroup('web')) if (i.tags[TAG_CONFIG_HASH] === bad) w.provider.kill(i.id);
+      w.clock.advance(5_000);
+    }
+    const record = await w.store.getGroup('web');
+    expect(record?.version).toBe(3);
+    expect(record?.state.blocked).toContain('2 new instances in a row never became healthy');
+    w.close();
+  });
+
   it('a config the provider rejects halts the rollout at once and rolls back', async () => {
     const w = await newWorld(server());
     await w.put(v1);
