@@ -382,7 +382,7 @@ async function destroyFor(pass: ActingPass, intent: Intent, ids: readonly string
           : target.provider.destroy(doomedIds, target.owner, intent.reason, {
               signal,
               // After a drain that asked them to stop and waited: no second grace.
-              ...(intent.drain?.stopUntil !== undefined ? { graceMs: 0 } : {}),
+              ...(intent.drain?.stopWithinMs !== undefined ? { graceMs: 0 } : {}),
             }),
       );
       const gone = result.destroyed.filter((id) => ids.includes(id));
@@ -441,11 +441,6 @@ async function stillDraining(
       await step(pass, 'drain');
       await target.flavor.drain(target.flavorProperties, instance);
     }
-    const stop = target.provider.stop?.bind(target.provider);
-    if (stop && drain.stopUntil !== undefined && !intent.retain) {
-      await step(pass, 'stop');
-      await withCallTimeout(pass, 'stop', () => stop(ids, target.owner, intent.reason));
-    }
     await step(pass, 'record-draining');
     await ctx.store.updateIntent(intent, { drainingSince: ctx.now() }, pass.keeper.current);
     record(
@@ -462,7 +457,28 @@ async function stillDraining(
     );
   }
   const answered = ids.every((id) => pass.lifecycleDone[id] !== undefined);
-  return !drainOver(drain, view.remaining, answered, ctx.now());
+  if (!drainOver(drain, view.remaining, answered, ctx.now())) return true;
+  return stillStopping(pass, intent, ids);
+}
+
+/**
+ * The last part of a drain, for providers that stop gracefully: once nothing else is waited for,
+ * the instances are asked to stop (process: SIGTERM) and given `stopWithinMs`; an instance that
+ * went by itself is no longer observed, so its intent completes without a destroy. True: wait.
+ */
+async function stillStopping(pass: ActingPass, intent: Intent, ids: readonly string[]): Promise<boolean> {
+  const { ctx, target } = pass;
+  const within = intent.drain?.stopWithinMs;
+  const stop = target.provider.stop?.bind(target.provider);
+  if (within === undefined || !stop || intent.retain) return false;
+  if (intent.stoppingSince === undefined) {
+    await step(pass, 'stop');
+    await withCallTimeout(pass, 'stop', () => stop(ids, target.owner, intent.reason));
+    await step(pass, 'record-stopping');
+    await ctx.store.updateIntent(intent, { stoppingSince: ctx.now() }, pass.keeper.current);
+    return within > 0;
+  }
+  return ctx.now() < intent.stoppingSince + within;
 }
 
 /** Announces a waiting hook: in the group's event log (the API serves it) and to the engine's owner (the bus). */

@@ -15,7 +15,10 @@
  *                   a doomed id registered again or never deregistered (a crash between t1 and t2)
  *                   is deregistered again; done once no doomed id is registered (or only `unused`)
  *                   or targetsUntil has passed, and the hook has a result or hookUntil has passed.
- *   t4  destroy     the provider's destroy, as for any termination; the intent is completed.
+ *   t4  stop        providers that stop gracefully (`stop`: a process's SIGTERM), for a spec with
+ *                   `lifecycle`: once t3 is over the instances are asked to stop and `stoppingSince`
+ *                   recorded; passes wait up to drainTimeoutSeconds for them to go by themselves.
+ *   t5  destroy     the provider's destroy (SIGKILL at once after t4); the intent is completed.
  *
  * A crash anywhere leaves the open intent with its absolute deadlines: whoever holds the lease next
  * resumes at t2 or t3, and nothing is done twice that is not idempotent (a second notice only when
@@ -94,12 +97,11 @@ export async function planDrain(
   }
   const hookUntil = hook ? Math.min(now + hook.timeoutSeconds * 1000, cap) : undefined;
   // A spec with `lifecycle` gives instances that can stop by themselves its drain bound to do so.
-  const stopUntil =
-    target.spec.lifecycle && target.provider.stop ? Math.min(now + drainTimeoutMs(target), cap) : undefined;
+  const stopWithinMs = target.spec.lifecycle && target.provider.stop ? drainTimeoutMs(target) : undefined;
   return {
     ...(targetsUntil !== undefined ? { targetsUntil } : {}),
     ...(hookUntil !== undefined ? { hookUntil } : {}),
-    ...(stopUntil !== undefined ? { stopUntil } : {}),
+    ...(stopWithinMs !== undefined ? { stopWithinMs } : {}),
   };
 }
 
@@ -161,9 +163,8 @@ export async function deregisterTargets(
 }
 
 /**
- * Whether the wait is over at `now`: the targets gone (or `unused`) or their deadline passed, the
- * hook answered or timed out, and instances asked to stop given their time (a pass drains only
- * instances it still observes: one that went by itself is no longer drained at all).
+ * Whether the wait before the instances are asked to stop is over at `now`: the targets gone (or
+ * `unused`) or their deadline passed, and the hook answered or timed out.
  */
 export function drainOver(
   drain: IntentDrain,
@@ -173,8 +174,7 @@ export function drainOver(
 ): boolean {
   const targetsDone = drain.targetsUntil === undefined || remaining === 0 || now >= drain.targetsUntil;
   const hookDone = drain.hookUntil === undefined || hookAnswered || now >= drain.hookUntil;
-  const stopDone = drain.stopUntil === undefined || now >= drain.stopUntil;
-  return targetsDone && hookDone && stopDone;
+  return targetsDone && hookDone;
 }
 
 /** A notice that could not be published, as an event message. */

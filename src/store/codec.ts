@@ -52,6 +52,7 @@ export const ATTR = {
   doneAt: 'doneAt',
   launchedIds: 'launchedIds',
   drainingSince: 'drainingSince',
+  stoppingSince: 'stoppingSince',
   /** String set of `<instance id>=<result>`: added by the API, removed by the holder. */
   lifecycleDone: 'lifecycleDone',
   event: 'event',
@@ -152,10 +153,16 @@ export function groupFromItem(item: Item): GroupRecord {
 }
 
 /** The immutable part of an intent, stored as one JSON attribute. */
-type IntentBody = Omit<Intent, 'doneAt' | 'launchedIds' | 'drainingSince'>;
+type IntentBody = Omit<Intent, 'doneAt' | 'launchedIds' | 'drainingSince' | 'stoppingSince'>;
 
 export function intentBody(intent: Intent): string {
-  const { doneAt: _done, launchedIds: _launched, drainingSince: _draining, ...body } = intent;
+  const {
+    doneAt: _done,
+    launchedIds: _launched,
+    drainingSince: _draining,
+    stoppingSince: _stopping,
+    ...body
+  } = intent;
   return JSON.stringify(body satisfies IntentBody);
 }
 
@@ -164,10 +171,12 @@ export function intentFromItem(item: Item): Intent {
   const doneAt = n(item, ATTR.doneAt);
   const launchedIds = parseJson<readonly string[] | undefined>(s(item, ATTR.launchedIds), undefined);
   const drainingSince = n(item, ATTR.drainingSince);
+  const stoppingSince = n(item, ATTR.stoppingSince);
   return {
     ...required(body, ATTR.intent),
     ...(doneAt !== undefined ? { doneAt } : {}),
     ...(drainingSince !== undefined ? { drainingSince } : {}),
+    ...(stoppingSince !== undefined ? { stoppingSince } : {}),
     ...(launchedIds !== undefined ? { launchedIds } : {}),
   };
 }

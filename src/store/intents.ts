@@ -57,11 +57,17 @@ export async function updateIntent(
   await fencedUpdate(ctx, intent.groupId, lease, (update) => {
     update.increment(ATTR.revision);
   });
-  if (patch.launchedIds === undefined && patch.drainingSince === undefined) return;
+  if (
+    patch.launchedIds === undefined &&
+    patch.drainingSince === undefined &&
+    patch.stoppingSince === undefined
+  )
+    return;
   const e = new Expr();
   const update = new UpdateBuilder(e);
   if (patch.launchedIds !== undefined) update.set(ATTR.launchedIds, str(JSON.stringify(patch.launchedIds)));
   if (patch.drainingSince !== undefined) update.set(ATTR.drainingSince, num(patch.drainingSince));
+  if (patch.stoppingSince !== undefined) update.set(ATTR.stoppingSince, num(patch.stoppingSince));
   try {
     await ctx.write((c) =>
       c.send(

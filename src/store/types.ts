@@ -119,6 +119,8 @@ export interface Intent {
   readonly drain?: IntentDrain;
   /** terminate: when the drain was started (targets deregistered, hook announced, flavor drained). */
   readonly drainingSince?: number;
+  /** terminate: when the instances were asked to stop (`IntentDrain.stopWithinMs`). */
+  readonly stoppingSince?: number;
 }
 
 /**
@@ -131,16 +133,18 @@ export interface IntentDrain {
   /** Lifecycle hook `terminating`: wait for its completion, at most until this time. */
   readonly hookUntil?: number;
   /**
-   * Providers that stop gracefully (`stop`: a process's SIGTERM): wait for the instances to go by
-   * themselves until this time, then destroy them without further grace (SIGKILL).
+   * Providers that stop gracefully (`stop`: a process's SIGTERM): once the targets and the hook are
+   * done, the instances are asked to stop and given this long (ms) to go by themselves, then
+   * destroyed without further grace (SIGKILL).
    */
-  readonly stopUntil?: number;
+  readonly stopWithinMs?: number;
 }
 
 /** What an open intent records as it goes. */
 export interface IntentProgress {
   readonly launchedIds?: readonly string[];
   readonly drainingSince?: number;
+  readonly stoppingSince?: number;
 }
 
 export type GroupEventLevel = 'info' | 'warn' | 'error';

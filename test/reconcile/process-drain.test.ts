@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +35,7 @@ function script(termFile: string, exits: boolean): string {
   ].join('');
 }
 
-async function group(name: string, exits: boolean) {
+async function group(name: string, exits: boolean, lifecycle: Record<string, unknown> = {}) {
   const termFile = join(dir, `${name}.term`);
   const w = await newWorld(
     server(),
@@ -50,7 +50,7 @@ async function group(name: string, exits: boolean) {
           provider: 'process',
           properties: { command: 'node', args: ['-e', script(termFile, exits)] },
         },
-        lifecycle: { drainTimeoutSeconds: 30 },
+        lifecycle: { drainTimeoutSeconds: 30, ...lifecycle },
       },
     );
   await w.put(spec(1));
@@ -60,7 +60,8 @@ async function group(name: string, exits: boolean) {
   const pid = Number(instance?.details?.pid);
   await waitFor(async () => (await alive(pid)) && existsSync(`${termFile}.ready`), 30_000);
   await w.put(spec(0));
-  return { w, engine, pid, termFile };
+  const log = join(dir, name, 'logs', `${instance?.id}.log`);
+  return { w, engine, pid, termFile, log, id: instance?.id ?? '' };
 }
 
 describe('process provider drain: SIGTERM, then SIGKILL after drainTimeoutSeconds', () => {
@@ -85,5 +86,23 @@ describe('process provider drain: SIGTERM, then SIGKILL after drainTimeoutSecond
     expect(next.outcome).toBe('acted');
     expect((await w.store.getGroup('polite'))?.state.openIntents).toEqual([]);
     expect(await w.provider.describe({ tags: { 'infrakit.group': 'polite' } })).toEqual([]);
+  }, 60_000);
+
+  it('with a terminating hook, SIGTERM comes only once the hook is answered', async () => {
+    const { w, engine, pid, termFile, log, id } = await group('hooked', true, {
+      terminating: { timeoutSeconds: 600 },
+    });
+    expect((await engine.reconcileGroup('hooked')).terminated).toBe(0);
+    w.clock.advance(10_000);
+    await engine.reconcileGroup('hooked');
+    // The provider notes each stop in the instance's log before it signals.
+    expect(await readFile(log, 'utf8')).not.toContain('SIGTERM');
+    expect(await alive(pid)).toBe(true);
+    await w.store.markLifecycleDone('hooked', id, 'continue');
+    await engine.reconcileGroup('hooked');
+    expect(await readFile(log, 'utf8')).toContain('SIGTERM');
+    await waitFor(async () => existsSync(termFile) && !(await alive(pid)), 30_000);
+    await engine.reconcileGroup('hooked');
+    expect((await w.store.getGroup('hooked'))?.state.openIntents).toEqual([]);
   }, 60_000);
 });
