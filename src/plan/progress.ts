@@ -133,8 +133,8 @@ function haltReason(p: RolloutProgress, v: RolloutView): string | undefined {
 
 /** The progress less the instances this plan terminates: their going is not a failure. */
 export function unwatch(p: RolloutProgress, terminated: ReadonlySet<string>): RolloutProgress {
-  if (!p.watching || !p.watching.some((id) => terminated.has(id))) return p;
-  const watching = p.watching.filter((id) => !terminated.has(id));
+  if (!p.watching?.some((id) => terminated.has(id))) return p;
+  const watching = (p.watching ?? []).filter((id) => !terminated.has(id));
   const { watching: _old, ...rest } = p;
   return watching.length > 0 ? { ...rest, watching } : rest;
 }
