@@ -47,6 +47,15 @@ function wireReason(reason: string): 'terminate' | 'rolling_update' {
   return reason === 'outdated' || reason === 'rolling_update' ? 'rolling_update' : 'terminate';
 }
 
+/** What the provider remembers per instance id, at most; the oldest entries are forgotten first. */
+const MAX_REMEMBERED_IDS = 100_000;
+
+/** Sets `key` in an insertion-ordered map kept to `MAX_REMEMBERED_IDS` entries (oldest dropped). */
+function setBounded<V>(map: Map<string, V>, key: string, value: V): void {
+  if (!map.has(key) && map.size >= MAX_REMEMBERED_IDS) map.delete(map.keys().next().value as string);
+  map.set(key, value);
+}
+
 /** Whether `tags` carry every tag of `selector` and every key of its `tagKeys`. */
 function selects(selector: DescribeSelector, tags: Readonly<Record<string, string>>): boolean {
   for (const [key, value] of Object.entries(selector.tags ?? {})) if (tags[key] !== value) return false;
@@ -176,15 +185,14 @@ export class InfrakitProvider implements InstanceProvider {
     return this.objects.filter((o) => this.holding.has(o));
   }
 
-  /** What this provider itself last did to `id`, if anything (among its last 100,000 such ids). */
+  /** What this provider itself last did to `id`, if anything (among its last `MAX_REMEMBERED_IDS` such ids). */
   ownAction(id: string): 'provisioned' | 'destroyed' | undefined {
     return this.actedOn.get(id);
   }
 
   private remember(id: string, action: 'provisioned' | 'destroyed'): void {
     this.actedOn.delete(id);
-    if (this.actedOn.size >= 100_000) this.actedOn.delete(this.actedOn.keys().next().value as string);
-    this.actedOn.set(id, action);
+    setBounded(this.actedOn, id, action);
   }
 
   /**
@@ -322,12 +330,7 @@ export class InfrakitProvider implements InstanceProvider {
     let launchedAt = stamped;
     if (Number.isNaN(stamped)) {
       launchedAt = this.firstSeen.get(instance.id) ?? this.now();
-      if (!this.firstSeen.has(instance.id)) {
-        // Bounded: forget the oldest sightings first.
-        if (this.firstSeen.size >= 100_000)
-          this.firstSeen.delete(this.firstSeen.keys().next().value as string);
-        this.firstSeen.set(instance.id, launchedAt);
-      }
+      if (!this.firstSeen.has(instance.id)) setBounded(this.firstSeen, instance.id, launchedAt);
     }
     return {
       id: instance.id,
