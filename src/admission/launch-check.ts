@@ -3,7 +3,8 @@ import type { Flavor } from '../flavors/types.js';
 import type { InstanceProvider } from '../providers/types.js';
 import { configHash } from '../spec/hash.js';
 import type { GroupSpec } from '../spec/schema.js';
-import { controllerTags, launchRequest } from '../tags.js';
+import { controllerTags } from '../tags.js';
+import { launchRequest } from './launch-request.js';
 
 /** Stands in for an intent token (`<group>-<time>-<random>`, as the engine makes them). */
 const sampleToken = (groupId: string) => `${groupId}-${'0'.repeat(9)}-${'0'.repeat(8)}`;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { launchRequestOf } from '../admission/launch-request.js';
 import {
   classifyError,
   type ErrorClass,
@@ -12,7 +13,7 @@ import type { PlanAction } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
 import { LeaseLostError } from '../store/errors.js';
 import type { GroupEvent, GroupEventLevel, Intent, LifecycleResult } from '../store/types.js';
-import { launchRequestOf, TAG_CONTROLLER, TAG_INTENT } from '../tags.js';
+import { TAG_CONTROLLER, TAG_INTENT } from '../tags.js';
 import type { EngineContext } from './context.js';
 import { announceFailure, deregisterTargets, drainOver, drains, planDrain, viewTargets } from './drain.js';
 import { PassAbandonedError } from './errors.js';
