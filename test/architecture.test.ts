@@ -103,6 +103,7 @@ const INFRA_SHARED = new Set([
   'src/providers/ec2/grants.ts',
   'src/plugins/types.ts',
   'src/events/constants.ts',
+  'src/runtime/metric-names.ts',
   'src/store/table.ts',
   'src/providers/ec2/guardrails.ts',
 ]);

@@ -8,7 +8,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../src/events/constants.js';
+import { METRICS_NAMESPACE } from '../../src/runtime/metric-names.js';
 import type { LaunchGuardrails } from '../../src/providers/ec2/guardrails.js';
 import { TABLE_KEY, TTL_ATTRIBUTE } from '../../src/store/table.js';
 import { type HandlerName, handlerEntry } from './bundling.js';

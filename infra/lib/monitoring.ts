@@ -12,7 +12,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { METRIC } from '../../src/events/constants.js';
+import { METRIC } from '../../src/runtime/metric-names.js';
 import { SERVICE_NAME } from './env.js';
 
 /** What the alarms and the dashboard watch. */

@@ -1,5 +1,5 @@
 /**
- * Names shared by the handlers (which publish and consume them) and the CDK stack (which routes
+ * Event names shared by the handlers (which publish and consume them) and the CDK stack (which routes
  * them). Changing one is a breaking change for deployed stacks.
  */
 
@@ -15,14 +15,3 @@ export const DETAIL_TYPE_RECONCILE_REQUESTED = 'Reconcile Requested';
  * until `POST /groups/{id}/instances/{instanceId}/complete` or the deadline.
  */
 export const DETAIL_TYPE_INSTANCE_TERMINATING = 'Instance Terminating';
-
-/** CloudWatch (EMF) namespace and metric names the handlers publish and the alarms watch. */
-export const METRICS_NAMESPACE = 'InfraKit';
-export const METRIC = {
-  groupsSeen: 'GroupsSeen',
-  groupsActed: 'GroupsActed',
-  groupsBlocked: 'GroupsBlocked',
-  launches: 'Launches',
-  terminations: 'Terminations',
-  errors: 'Errors',
-} as const;

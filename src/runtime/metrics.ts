@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRIC, METRICS_NAMESPACE } from '../events/constants.js';
+import { METRIC, METRICS_NAMESPACE } from './metric-names.js';
 import type { ReconcileResult, SweepReport } from '../reconcile/types.js';
 import { SERVICE_NAME } from './observability.js';
 

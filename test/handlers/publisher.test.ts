@@ -6,11 +6,11 @@ import {
   DETAIL_TYPE_RECONCILE_REQUESTED,
   DETAIL_TYPE_SPEC_CHANGED,
   EVENT_SOURCE,
-  METRIC,
 } from '../../src/events/constants.js';
 import { EventPublisher, publishingRequestReconcile } from '../../src/events/publisher.js';
 import { OwnEventDetailSchema } from '../../src/events/schemas/infrakit.js';
 import type { ReconcileResult } from '../../src/reconcile/types.js';
+import { METRIC } from '../../src/runtime/metric-names.js';
 import { recordPasses } from '../../src/runtime/metrics.js';
 import { scheduledSweep } from '../../src/runtime/sweep.js';
 
