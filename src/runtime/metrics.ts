@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRIC, METRICS_NAMESPACE } from './metric-names.js';
 import type { ReconcileResult, SweepReport } from '../reconcile/types.js';
+import { METRIC, METRICS_NAMESPACE } from './metric-names.js';
 import { SERVICE_NAME } from './observability.js';
 
 /**
