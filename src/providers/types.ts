@@ -203,6 +203,17 @@ export interface InstanceProvider {
   readonly targets?: TargetGroups;
 
   /**
+   * Optional: the tags of `ids`, in any state (terminated included), by id; an id the backend does
+   * not know is absent. Read-only. The engine asks it about targets in a group's target groups that
+   * are not members, to prove which of them left this group (and may be deregistered) and which are
+   * someone else's (never touched).
+   */
+  tagsOf?(
+    ids: readonly string[],
+    options?: CallOptions,
+  ): Promise<ReadonlyMap<string, Readonly<Record<string, string>>>>;
+
+  /**
    * Optional: how long after a launch intent was recorded an instance it asked for may still
    * appear to `describe` (a request the backend carries out after the caller stopped waiting for
    * its answer, a backend that shows launches late). The engine waits at least this long, and at

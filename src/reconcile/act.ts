@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { launchRequestOf } from '../admission/launch-request.js';
 import {
   classifyError,
@@ -30,6 +29,7 @@ import {
 import { configRejection } from './state-patch.js';
 import type { GroupTarget } from './target.js';
 import { withTimeout } from './timeout.js';
+import { newToken } from './token.js';
 
 /** One pass acting on one group under its lease. */
 export interface ActingPass {
@@ -64,11 +64,6 @@ export interface ActingPass {
 
 /** Whether the pass may go on with its next action. */
 export type StepResult = 'continue' | 'stop';
-
-/** A fresh idempotency token: unique per intent, readable, short enough for tags. */
-export function newToken(groupId: string, now: number): string {
-  return `${groupId}-${now.toString(36)}-${randomBytes(4).toString('hex')}`;
-}
 
 function record(
   pass: ActingPass,
@@ -537,9 +532,15 @@ export async function repairDrift(pass: ActingPass, drift: RegistrationDrift): P
       ids: registered,
     });
   if (deregistered.length > 0)
-    record(pass, 'info', 'deregister', `deregistered (not running): ${deregistered.join(', ')}`, {
-      ids: deregistered,
-    });
+    record(
+      pass,
+      'info',
+      'deregister',
+      `deregistered (not running, or left the group): ${deregistered.join(', ')}`,
+      {
+        ids: deregistered,
+      },
+    );
   return true;
 }
 

@@ -29,6 +29,11 @@ export interface EngineContext {
   readonly announce: Announce | undefined;
   /** Group id → the last `observe-failed` event this engine wrote for it (to repeat it rarely). */
   readonly observeFailures: Map<string, { readonly reason: string; readonly at: number }>;
+  /**
+   * `<group>/<instance>` of targets in a group's target groups proven not to be its former members
+   * (another group's, another controller's, nobody's): their tags are not read again (`formerMembers`).
+   */
+  readonly foreignTargets: Set<string>;
   /** Marks the start of a protocol step; throws `PassAbandonedError` when a fault is injected there. */
   step(name: string, groupId: string): void;
 }
@@ -46,6 +51,7 @@ export function engineContext(deps: EngineDeps): EngineContext {
     describeTimeoutMs: deps.describeTimeoutMs ?? DEFAULT_DESCRIBE_TIMEOUT_MS,
     launchSettleMs: deps.launchSettleMs ?? DEFAULT_LAUNCH_SETTLE_MS,
     observeFailures: new Map(),
+    foreignTargets: new Set(),
     signal: deps.signal,
     announce: deps.announce,
     providerCallTimeoutMs:

@@ -43,7 +43,14 @@ import type { EngineContext } from './context.js';
 import { LeaseKeeper } from './lease.js';
 import { type Observation, observeGroup } from './observe.js';
 import { judgeHealth, type PreparedInput, preparePlanInput } from './plan-input.js';
-import { hasDrift, NO_TARGETS, observeTargets, registrationDrift, withTargetHealth } from './registration.js';
+import {
+  formerMembers,
+  hasDrift,
+  NO_TARGETS,
+  observeTargets,
+  registrationDrift,
+  withTargetHealth,
+} from './registration.js';
 import { settleRollout } from './rollout.js';
 import {
   desiredState,
@@ -190,8 +197,17 @@ export async function reconcileRecord(
   ctx.step('plan', id);
   const decision = decide(target, record, instances, intents, now, false, judged);
   const removable = target.destroying && seen.instances.length === 0;
-  const drift = registrationDrift(target, instances, targets.view, terminatingIds(intents, decision), (i) =>
-    healthOf(target, judged, i),
+  // Read-only: a former member still registered sends the pass under the lease, which repairs it.
+  const former = target.destroying
+    ? undefined
+    : await formerMembers(target, seen.instances, targets.view, ctx.foreignTargets, ctx.signal);
+  const drift = registrationDrift(
+    target,
+    instances,
+    targets.view,
+    terminatingIds(intents, decision),
+    (i) => healthOf(target, judged, i),
+    former?.ids,
   );
   // A rollback is a spec write: it is made under the lease, like any action.
   const rollingBack =
@@ -323,8 +339,23 @@ async function actHolding(
   }
   let repaired = false;
   if (targets.ok && !target.destroying) {
-    const drift = registrationDrift(target, instances, targets.view, terminatingIds(intents, decision), (i) =>
-      healthOf(target, judged, i),
+    await keeper.keep();
+    const former = await formerMembers(
+      target,
+      seen.instances,
+      targets.view,
+      ctx.foreignTargets,
+      keeper.signal,
+    );
+    if (former.error)
+      events.push(event(id, now, 'warn', 'register-failed', `${former.error}; retrying next pass`));
+    const drift = registrationDrift(
+      target,
+      instances,
+      targets.view,
+      terminatingIds(intents, decision),
+      (i) => healthOf(target, judged, i),
+      former.ids,
     );
     if (hasDrift(drift)) repaired = await repairDrift(pass, drift);
   }

@@ -12,9 +12,11 @@
 
 import { messageOf } from '../errors.js';
 import type { Health } from '../flavors/types.js';
-import type { InstanceDescription, TargetHealth } from '../providers/types.js';
+import type { InstanceDescription, InstanceOwner, TargetHealth } from '../providers/types.js';
+import { TAG_CONTROLLER, TAG_GROUP, TAG_INTENT, TAG_RETAINED } from '../tags.js';
 import { targetGroupsOf } from './drain.js';
 import type { GroupTarget } from './target.js';
+import { groupOfToken } from './token.js';
 
 /** Target group ARN → the targets it reports (every target, ours or not). */
 export type TargetView = ReadonlyMap<string, readonly TargetHealth[]>;
@@ -40,6 +42,59 @@ export async function observeTargets(target: GroupTarget, signal?: AbortSignal):
   }
 }
 
+/**
+ * Whether an instance's tags prove it was this group's and has left it: this controller's identity,
+ * no group tag any more (an instance with another group's tag is that group's), and either kept for
+ * forensics from this group (`infrakit.retained`) or launched by one of this group's intents (the
+ * `infrakit.intent` token names the group it was issued for).
+ */
+export function leftGroup(tags: Readonly<Record<string, string>>, owner: InstanceOwner): boolean {
+  if (tags[TAG_CONTROLLER] !== owner.controllerId || tags[TAG_GROUP] !== undefined) return false;
+  return tags[TAG_RETAINED] === owner.groupId || groupOfToken(tags[TAG_INTENT]) === owner.groupId;
+}
+
+/** Above this many remembered foreign targets the memory starts over (it only saves reads). */
+const FOREIGN_MEMORY = 50_000;
+
+/**
+ * The targets in the group's target groups that are not members but were (see `leftGroup`): to be
+ * deregistered. Targets never seen before are looked up by their tags (the provider's `tagsOf`, one
+ * read); those proven foreign are remembered in `foreign`, so a target group shared with other
+ * groups costs no read on later passes. A failed read proves nothing: no id, and the reason.
+ */
+export async function formerMembers(
+  target: GroupTarget,
+  instances: readonly InstanceDescription[],
+  view: TargetView,
+  foreign: Set<string>,
+  signal?: AbortSignal,
+): Promise<{ readonly ids: ReadonlySet<string>; readonly error?: string }> {
+  const tagsOf = target.provider.tagsOf?.bind(target.provider);
+  const none = new Set<string>();
+  if (!tagsOf || view.size === 0) return { ids: none };
+  const members = new Set(instances.map((i) => i.id));
+  const key = (id: string) => `${target.groupId}/${id}`;
+  const unknown = new Set<string>();
+  for (const targets of view.values())
+    for (const t of targets)
+      if (t.state !== 'draining' && !members.has(t.id) && !foreign.has(key(t.id))) unknown.add(t.id);
+  if (unknown.size === 0) return { ids: none };
+  let tags: Awaited<ReturnType<typeof tagsOf>>;
+  try {
+    tags = await tagsOf([...unknown].sort(), signal ? { signal } : undefined);
+  } catch (err) {
+    return { ids: none, error: `targets that are not members could not be looked up: ${messageOf(err)}` };
+  }
+  if (foreign.size > FOREIGN_MEMORY) foreign.clear();
+  const former = new Set<string>();
+  for (const id of unknown) {
+    const found = tags.get(id);
+    if (found && leftGroup(found, target.owner)) former.add(id);
+    else foreign.add(key(id));
+  }
+  return { ids: former };
+}
+
 /** Registrations to make and to undo, by target group. */
 export interface RegistrationDrift {
   readonly register: ReadonlyMap<string, readonly string[]>;
@@ -52,8 +107,8 @@ const STOPPED: ReadonlySet<string> = new Set(['stopping', 'stopped', 'shutting-d
  * What differs from the registration that should be. A member belongs in every target group once it
  * is running (with `registerWhen: healthy`, once its flavor health is healthy too), unless it is
  * being terminated (its drain owns its deregistration). A member registered while stopped or
- * stopping is deregistered. Targets that are not members are never touched (they may be another
- * group's or someone else's).
+ * stopping is deregistered, and so is a target whose tags prove it left the group (`former`). Other
+ * targets that are not members are never touched (another group's, someone else's).
  */
 export function registrationDrift(
   target: GroupTarget,
@@ -61,6 +116,8 @@ export function registrationDrift(
   view: TargetView,
   terminating: ReadonlySet<string>,
   healthOf: (instance: InstanceDescription) => Health,
+  /** Targets that left the group (`formerMembers`): deregistered wherever still registered. */
+  former: ReadonlySet<string> = new Set(),
 ): RegistrationDrift {
   const register = new Map<string, string[]>();
   const deregister = new Map<string, string[]>();
@@ -68,6 +125,9 @@ export function registrationDrift(
   if (!lb) return { register, deregister };
   for (const [arn, targets] of view) {
     const present = new Map(targets.map((t) => [t.id, t.state]));
+    for (const t of targets)
+      if (former.has(t.id) && t.state !== 'draining')
+        deregister.set(arn, [...(deregister.get(arn) ?? []), t.id]);
     for (const instance of instances) {
       if (terminating.has(instance.id)) continue;
       const state = present.get(instance.id);

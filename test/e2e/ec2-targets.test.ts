@@ -1,11 +1,16 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import { DeregisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  type EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetState } from '../../src/providers/types.js';
 import type { FaultHook } from '../../src/reconcile/types.js';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
-import { createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
+import { AMI, createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
 import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS, newEc2World } from './ec2-world.js';
 import { playedTargets, registered, registeredTargets, targetGroup } from './elb-fixtures.js';
 
@@ -117,6 +122,68 @@ describe.runIf(motoAvailable())('members in their target groups, on moto', () =>
     expect(launches(w)).toBe(2);
     const events = await w.store.listEvents('drift');
     expect(events.items.some((e) => e.kind === 'register' && e.message.includes(gone ?? '?'))).toBe(true);
+  }, 120_000);
+
+  it('deregisters targets whose tags prove they left the group, and never a foreign target', async () => {
+    const w = await world();
+    const arn = await targetGroup(w, net, 'former', 300);
+    await w.put(ec2Spec('former', 3, net, {}, { loadBalancers: { targetGroupArns: [arn] } }));
+    await converge(w.engine(), ['former']);
+    const [left, kept, retained] = await liveIds(w, 'former');
+    // One member leaves by hand (its group tag removed), one is kept for forensics from this group.
+    await raw.send(new DeleteTagsCommand({ Resources: [left ?? ''], Tags: [{ Key: 'infrakit.group' }] }));
+    await raw.send(new DeleteTagsCommand({ Resources: [retained ?? ''], Tags: [{ Key: 'infrakit.group' }] }));
+    await raw.send(
+      new CreateTagsCommand({
+        Resources: [retained ?? ''],
+        Tags: [{ Key: 'infrakit.retained', Value: 'former' }],
+      }),
+    );
+    // Foreign targets: nobody's instance, the same group name under another controller, another
+    // group of this controller, and one of ours that left another group.
+    const run = async (tags: Record<string, string>) => {
+      const out = await raw.send(
+        new RunInstancesCommand({
+          ImageId: AMI,
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: net.subnets[0]?.id,
+          TagSpecifications: [
+            { ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+          ],
+        }),
+      );
+      return out.Instances?.[0]?.InstanceId ?? '';
+    };
+    const foreign = [
+      await run({ owner: 'someone' }),
+      await run({ 'infrakit.controller': 'other-controller', 'infrakit.intent': 'former-abc-0123abcd' }),
+      await run({ 'infrakit.controller': w.controllerId, 'infrakit.group': 'other' }),
+      await run({ 'infrakit.controller': w.controllerId, 'infrakit.intent': 'former-2-abc-0123abcd' }),
+    ];
+    await w.rawElb.send(
+      new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: foreign.map((Id) => ({ Id })) }),
+    );
+    const mark = w.sent.length;
+    await converge(w.engine(), ['former']);
+    const deregistrations = w.sent.slice(mark).filter((r) => r.command === 'DeregisterTargetsCommand');
+    const gone = deregistrations.flatMap((r) => (r.input.Targets as { Id: string }[]).map((t) => t.Id));
+    expect(gone.sort()).toEqual([left, retained].sort());
+    const members = await liveIds(w, 'former');
+    expect(members).toHaveLength(3);
+    expect(members).toContain(kept);
+    expect(await registered(w, arn)).toEqual([...members, ...foreign].sort());
+    // Left alone: the instances that left keep running (leaving a group is not a termination).
+    expect(w.terminated()).toEqual([]);
+    // Foreign targets are looked up once per engine: its later passes read no tags and change nothing.
+    const engine = w.engine();
+    expect((await engine.sweep({ ids: ['former'] })).results[0]?.outcome).toBe('steady');
+    const later = w.sent.length;
+    expect((await engine.sweep({ ids: ['former'] })).results[0]?.outcome).toBe('steady');
+    const lookups = w.sent
+      .slice(later)
+      .filter((r) => JSON.stringify(r.input.Filters ?? []).includes('instance-id'));
+    expect(lookups).toEqual([]);
   }, 120_000);
 
   it('target health unhealthy past unhealthyTimeoutSeconds replaces the member: drained, terminated, its successor registered', async () => {

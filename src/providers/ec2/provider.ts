@@ -16,7 +16,7 @@ import type {
   TargetGroups,
 } from '../types.js';
 import { CallCounter, createEc2Api, type Ec2Api } from './api.js';
-import { describeInstances } from './describe.js';
+import { describeInstances, lookupByIds, tagRecord } from './describe.js';
 import { destroyInstances } from './destroy.js';
 import { toProviderError } from './errors.js';
 import { keepInstances, rebootInstances } from './forensics.js';
@@ -133,6 +133,20 @@ export class Ec2Provider implements InstanceProvider {
       return await describeInstances(this.api, selector, options?.signal);
     } catch (err) {
       throw toProviderError(err, 'describing instances');
+    }
+  }
+
+  /** One DescribeInstances by `instance-id` filter per 200 ids (unknown ids match nothing). */
+  async tagsOf(
+    ids: readonly string[],
+    options?: CallOptions,
+  ): Promise<ReadonlyMap<string, Readonly<Record<string, string>>>> {
+    if (ids.length === 0) return new Map();
+    try {
+      const found = await lookupByIds(this.api, ids, options?.signal);
+      return new Map([...found].map(([id, instance]) => [id, tagRecord(instance.Tags)]));
+    } catch (err) {
+      throw toProviderError(err, 'reading target tags');
     }
   }
 
