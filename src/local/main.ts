@@ -2,6 +2,8 @@ import { relative } from 'node:path';
 import { CommanderError } from 'commander';
 import { messageOf } from '../errors.js';
 import { startLocalController } from './controller.js';
+import type { GroupSocket } from './group-server.js';
+import { startInfrakitSocket } from './infrakit-socket.js';
 import { type LocalOptions, parseLocalOptions } from './options.js';
 
 /**
@@ -48,8 +50,26 @@ async function main(): Promise<void> {
     console.error(`error: ${messageOf(err)}`);
     process.exit(1);
   });
+  let groupSocket: GroupSocket | undefined;
+  if (options.infrakitSocket !== undefined && options.pluginsDir !== undefined) {
+    groupSocket = await startInfrakitSocket({
+      apiUrl: controller.url,
+      store: controller.store,
+      pluginsDir: options.pluginsDir,
+      name: options.infrakitSocket,
+      onError: (err) => console.log(`infrakit socket: ${messageOf(err)}`),
+    }).catch(async (err: unknown) => {
+      await controller.stop();
+      console.error(`error: ${messageOf(err)}`);
+      process.exit(1);
+    });
+  }
   const dynamo = options.dynamodbEndpoint ? `external ${options.dynamodbEndpoint}` : 'embedded dynalite';
   for (const line of banner(options, controller.url, dynamo, controller.plugins.providers)) console.log(line);
+  if (groupSocket)
+    console.log(
+      `  infrakit   ${groupSocket.path}   (InfraKit's Group/0.1.1; try: infrakit local ${options.infrakitSocket} groups)`,
+    );
   for (const e of controller.examples) {
     console.log(`  example    ${e.file}: ${e.id ?? ''} ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`);
   }
@@ -61,16 +81,19 @@ async function main(): Promise<void> {
     signals += 1;
     if (signals > 1) process.exit(130);
     console.log(`${signal}: stopping (instances keep running; the next start adopts them)…`);
-    controller.stop().then(
-      () => {
-        console.log('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        console.error(`error while stopping: ${messageOf(err)}`);
-        process.exit(1);
-      },
-    );
+    // The socket first: no InfraKit request reaches an API that is going away.
+    Promise.resolve(groupSocket?.close())
+      .then(() => controller.stop())
+      .then(
+        () => {
+          console.log('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          console.error(`error while stopping: ${messageOf(err)}`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

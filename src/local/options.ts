@@ -23,7 +23,15 @@ export interface LocalOptions {
   readonly pluginsDir?: string;
   /** Seconds between looks of the plugin watch (`infrakit` groups' stand-in for events). @default 3 */
   readonly pluginWatchIntervalSeconds: number;
+  /**
+   * Serve InfraKit's Group protocol on a unix socket of this name in `pluginsDir`, so that
+   * `infrakit local <name> …` drives this controller. Off unless asked; the flag alone means `group`.
+   */
+  readonly infrakitSocket?: string;
 }
+
+/** The socket name `--infrakit-socket` takes without a value: `infrakit local group …`. */
+export const DEFAULT_INFRAKIT_SOCKET = 'group';
 
 /** The flags, their environment variables and defaults, as the docs list them. */
 export const LOCAL_FLAGS = [
@@ -57,6 +65,12 @@ export const LOCAL_FLAGS = [
     default: '3',
     doc: 'seconds between looks for `infrakit` group members that changed (heals before the sweep)',
   },
+  {
+    flag: '--infrakit-socket [name]',
+    env: 'INFRAKIT_SOCKET',
+    preset: DEFAULT_INFRAKIT_SOCKET,
+    doc: "serve InfraKit's Group protocol on this socket in --plugins-dir (infrakit local <name> …)",
+  },
 ] as const;
 
 function port(text: string): number {
@@ -73,6 +87,18 @@ function seconds(text: string): number {
   return n;
 }
 
+/**
+ * A plugin name as InfraKit's CLI addresses it: one file name in the plugins folder, no `/` (InfraKit
+ * reads `name/object`), not a `.pid` or `.listen` file of its own.
+ */
+function socketName(text: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(text) || /\.(pid|listen)$/.test(text))
+    throw new InvalidArgumentError(
+      'must be a plugin name: letters, digits, ".", "_" or "-" (no "/"), at most 64, not ending in .pid or .listen',
+    );
+  return text;
+}
+
 function url(text: string): string {
   if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) {
     throw new InvalidArgumentError('must be an http(s) URL');
@@ -86,6 +112,7 @@ const PARSERS: Record<string, (text: string) => string | number> = {
   '--plugin-watch-interval <seconds>': seconds,
   '--ec2-endpoint <url>': url,
   '--dynamodb-endpoint <url>': url,
+  '--infrakit-socket [name]': socketName,
 };
 
 /** The `npm start` command line (commander); `parseLocalOptions` turns its result into options. */
@@ -98,6 +125,7 @@ export function localCommand(): Command {
     const parse = PARSERS[f.flag];
     if (parse) option.argParser(parse);
     if ('default' in f) option.default(parse ? parse(f.default) : f.default);
+    if ('preset' in f) option.preset(f.preset);
     cmd.addOption(option);
   }
   cmd.option('--no-examples', 'do not commit the example groups on start (env INFRAKIT_EXAMPLES=false)');
@@ -132,7 +160,13 @@ export function parseLocalOptions(
     examples: boolean;
     pluginsDir?: string;
     pluginWatchInterval: number;
+    infrakitSocket?: string;
   }>();
+  // The socket lives in the plugins folder, where InfraKit's CLI looks for plugins.
+  if (o.infrakitSocket !== undefined && !o.pluginsDir)
+    throw new Error(
+      '--infrakit-socket (INFRAKIT_SOCKET) needs --plugins-dir: the socket goes in that folder',
+    );
   return {
     host: '127.0.0.1',
     port: o.port,
@@ -144,5 +178,6 @@ export function parseLocalOptions(
     tableName: o.table,
     ...(o.pluginsDir ? { pluginsDir: resolve(cwd, o.pluginsDir) } : {}),
     pluginWatchIntervalSeconds: o.pluginWatchInterval,
+    ...(o.infrakitSocket !== undefined ? { infrakitSocket: o.infrakitSocket } : {}),
   };
 }
