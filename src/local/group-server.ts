@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdir, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
@@ -26,7 +26,7 @@ const SOCKET_MODE = 0o600;
 
 export interface GroupSocket {
   readonly path: string;
-  /** Stops listening, ends open connections and removes the socket file (if it is still ours). */
+  /** Stops listening, ends open connections, removes the socket file, and waits for calls under way. */
   close(): Promise<void>;
 }
 
@@ -165,7 +165,6 @@ export async function serveGroupSocket(options: GroupSocketOptions): Promise<Gro
   });
   // The umask of `npm start` (077) already makes it private at birth; this holds for any caller.
   await chmod(path, SOCKET_MODE);
-  const { ino } = await stat(path);
 
   let closed: Promise<void> | undefined;
   const close = () => {
@@ -174,10 +173,8 @@ export async function serveGroupSocket(options: GroupSocketOptions): Promise<Gro
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // Closing a listening unix socket removes its file (libuv does); nothing else to clean up.
       await Promise.allSettled([...handling]);
-      // Only our own socket: a later controller may have claimed the name after a stale one.
-      const now = await stat(path).catch(() => undefined);
-      if (now?.ino === ino) await unlink(path).catch(() => undefined);
     })();
     return closed;
   };

@@ -5,7 +5,9 @@
  * for a group on an InfraKit plugin (or the `process` provider) with the vanilla flavor,
  * `fromInfrakit(toInfrakit(spec))` gives back its allocation, instance, flavor and
  * `update.minHealthySeconds`. Settings InfraKit has no words for (health, the rest of `update`,
- * load balancers, lifecycle, paused) are not shown: `GET /groups/{id}` shows the whole spec.
+ * load balancers, lifecycle, paused) are not shown: `GET /groups/{id}` shows the whole spec. One
+ * name does not come back as itself: InfraKit's `vanilla` flavor plugin (`kind: infrakit`) imports
+ * as the built-in vanilla flavor, which reads the same Init and Tags.
  * Pure: the result shares no objects with the input.
  */
 

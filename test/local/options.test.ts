@@ -17,6 +17,8 @@ describe('local mode options', () => {
       'INFRAKIT_TABLE',
       'INFRAKIT_EXAMPLES',
       'INFRAKIT_PLUGIN_WATCH_INTERVAL',
+      'INFRAKIT_PLUGINS_DIR',
+      'INFRAKIT_SOCKET',
     ])
       vi.stubEnv(name, undefined);
   };
@@ -92,6 +94,44 @@ describe('local mode options', () => {
         expect(() => parseLocalOptions(argv, '/w', {}), argv.join(' ')).toThrow();
       }
       expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(/must be a port number/);
+    } finally {
+      stderr.mockRestore();
+      exit.mockRestore();
+    }
+  });
+
+  it('serves the InfraKit group socket only when asked: the flag alone names it group, INFRAKIT_SOCKET too', () => {
+    clean();
+    expect(parseLocalOptions(['--plugins-dir', 'p'], '/w', {})).not.toHaveProperty('infrakitSocket');
+    expect(parseLocalOptions(['--plugins-dir', 'p', '--infrakit-socket'], '/w', {})).toMatchObject({
+      pluginsDir: '/w/p',
+      infrakitSocket: 'group',
+    });
+    expect(
+      parseLocalOptions(['--plugins-dir', 'p', '--infrakit-socket', 'ours'], '/w', {}).infrakitSocket,
+    ).toBe('ours');
+    vi.stubEnv('INFRAKIT_SOCKET', 'from-env');
+    expect(parseLocalOptions(['--plugins-dir', 'p'], '/w', {}).infrakitSocket).toBe('from-env');
+    expect(
+      parseLocalOptions(['--plugins-dir', 'p', '--infrakit-socket', 'flag'], '/w', {}).infrakitSocket,
+    ).toBe('flag');
+  });
+
+  it('refuses a group socket without a plugins folder, or with a name InfraKit could not address', () => {
+    clean();
+    expect(() => parseLocalOptions(['--infrakit-socket'], '/w', {})).toThrow(/needs --plugins-dir/);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const exit = vi.spyOn(process, 'exit').mockImplementation((code) => {
+      throw new Error(`exit ${code}`);
+    });
+    try {
+      for (const name of ['a/b', '../up', 'group.pid', '-x', 'x'.repeat(65)]) {
+        expect(
+          () => parseLocalOptions(['--plugins-dir', 'p', '--infrakit-socket', name], '/w', {}),
+          name,
+        ).toThrow();
+      }
+      expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(/must be a plugin name/);
     } finally {
       stderr.mockRestore();
       exit.mockRestore();
