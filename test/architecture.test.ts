@@ -83,9 +83,10 @@ const RULES: Record<Layer, { layers: readonly Layer[]; packages: RegExp }> = {
   },
   // The browser app (bundled by esbuild for the page) and how the page is built and served.
   console: { layers: ['console', 'floor'], packages: /^(node:.*|esbuild|openapi-fetch|zod|yaml)$/ },
+  // zod: the params of InfraKit's Group protocol, which local mode serves on a socket.
   local: {
     layers: ['local', 'cli', 'console', ...BELOW_WIRING],
-    packages: /^(node:.*|@aws-sdk\/client-.*|dynalite|commander)$/,
+    packages: /^(node:.*|@aws-sdk\/client-.*|dynalite|commander|zod)$/,
   },
   cli: {
     layers: ['cli', 'console', ...BELOW_WIRING],
