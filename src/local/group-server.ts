@@ -1,8 +1,9 @@
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { GROUP_INTERFACE, type GroupMethod, rpcErrorOf } from './group-protocol.js';
+import { listenTracked, readBody } from './http-adapter.js';
 import { PRIVATE_DIR_MODE } from './private-dir.js';
 
 /**
@@ -82,24 +83,6 @@ function rpcError(res: ServerResponse, id: RpcId, code: number, message: string)
   reply(res, 200, { jsonrpc: '2.0', error: { code, message, data: null }, id });
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REQUEST_BYTES) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -112,7 +95,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: GroupS
     reply(res, req.method === 'POST' ? 404 : 405, { error: 'JSON-RPC 2.0 only: POST / with a JSON body' });
     return;
   }
-  const body = await readBody(req);
+  const body = await readBody(req, MAX_REQUEST_BYTES);
   if (body === undefined) return rpcError(res, null, INVALID_REQUEST, 'request body over 1 MiB');
   let call: unknown;
   try {
@@ -144,37 +127,24 @@ export async function serveGroupSocket(options: GroupSocketOptions): Promise<Gro
   const { path } = options;
   await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
   await claim(path);
-  const handling = new Set<Promise<void>>();
-  const server = createServer((req, res) => {
-    const handled = handle(req, res, options).catch((err: unknown) => {
-      options.onError?.(err);
-      if (!res.headersSent) rpcError(res, null, SERVER_ERROR, 'internal error');
-      else res.destroy();
-    });
-    handling.add(handled);
-    void handled.finally(() => handling.delete(handled));
-  });
-  // InfraKit's CLI keeps connections alive; a controller shutting down must not wait on them.
-  server.keepAliveTimeout = 2000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const fail = (err: unknown, res: ServerResponse) => {
+    options.onError?.(err);
+    if (!res.headersSent) rpcError(res, null, SERVER_ERROR, 'internal error');
+    else res.destroy();
+  };
+  const { server, idle } = await listenTracked((req, res) => handle(req, res, options), fail, { path });
   // The umask of `npm start` (077) already makes it private at birth; this holds for any caller.
   await chmod(path, SOCKET_MODE);
 
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
+      // Closing a listening unix socket removes its file (libuv does); nothing else to clean up.
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      // Closing a listening unix socket removes its file (libuv does); nothing else to clean up.
-      await Promise.allSettled([...handling]);
+      await idle();
     })();
     return closed;
   };

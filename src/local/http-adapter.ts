@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type Refusal, refuseBodyType, refuseForeign } from '../request-guard.js';
@@ -96,13 +102,20 @@ export function writeGatewayResult(res: ServerResponse, result: APIGatewayProxyS
   res.end(body);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/**
+ * The request's body, or undefined once it passes `maxBytes` (the rest is drained unread, so that
+ * the caller can still answer). Shared by local mode's listeners.
+ */
+export function readBody(
+  req: IncomingMessage,
+  maxBytes = GATEWAY_MAX_BODY_BYTES,
+): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > GATEWAY_MAX_BODY_BYTES) {
+      if (size > maxBytes) {
         resolve(undefined);
         req.resume();
         return;
@@ -126,10 +139,47 @@ function refusal(r: Refusal): APIGatewayProxyStructuredResultV2 {
   return jsonError(r.status, r.code, r.message);
 }
 
+/** Where a listener listens: a host and port (0: any free one), or a unix socket path. */
+export type ListenTarget = { readonly host: string; readonly port: number } | { readonly path: string };
+
+/**
+ * A `node:http` server on `target`, resolved once listening. Each request runs `handle`; what it
+ * throws goes to `fail` (which answers, if nothing was sent yet). `idle` resolves once no request is
+ * being handled: closing the server stops new requests, not those under way, which go on using
+ * whatever they use (the store) until they finish.
+ */
+export async function listenTracked(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  fail: (err: unknown, res: ServerResponse) => void,
+  target: ListenTarget,
+  serverOptions: ServerOptions = {},
+): Promise<{ server: Server; idle(): Promise<void> }> {
+  const handling = new Set<Promise<void>>();
+  const server = createServer(serverOptions, (req, res) => {
+    const handled = handle(req, res).catch((err: unknown) => fail(err, res));
+    handling.add(handled);
+    void handled.finally(() => handling.delete(handled));
+  });
+  // A client that keeps connections alive must not hold a controller that is shutting down.
+  server.keepAliveTimeout = 2000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const listening = () => {
+      server.off('error', reject);
+      resolve();
+    };
+    if ('path' in target) server.listen(target.path, listening);
+    else server.listen(target.port, target.host, listening);
+  });
+  const idle = async () => {
+    while (handling.size > 0) await Promise.allSettled([...handling]);
+  };
+  return { server, idle };
+}
+
 /**
  * Serves `handler` on `host:port` (port 0 → any free one); resolves once listening. `idle` resolves
- * once no request is being handled: closing the server stops new requests, not those under way,
- * which go on using whatever the handler uses (the store) until they finish.
+ * once no request is being handled (see `listenTracked`).
  */
 export async function serveGateway(
   handler: ApiHandler,
@@ -141,58 +191,41 @@ export async function serveGateway(
     files?: StaticFiles;
   },
 ): Promise<{ server: Server; url: string; idle(): Promise<void> }> {
-  const handling = new Set<Promise<void>>();
-  // A request without Host gets our 403 below, not Node's bare 400.
-  const server = createServer({ requireHostHeader: false }, (req, res) => {
-    const handled = (async () => {
-      try {
-        // Before the body is even read: a request from a web page gets no further than this.
-        const foreign = refuseForeign(req.headers, (server.address() as AddressInfo).port);
-        if (foreign) {
-          writeGatewayResult(res, refusal(foreign));
-          return;
-        }
-        if (options.files && (req.method === 'GET' || req.method === 'HEAD')) {
-          const file = await options.files(new URL(req.url ?? '/', 'http://local').pathname);
-          if (file) {
-            res.writeHead(200, { ...file.headers, 'content-length': String(file.body.length) });
-            res.end(req.method === 'HEAD' ? undefined : file.body);
-            return;
-          }
-        }
-        const body = await readBody(req);
-        if (body === undefined) {
-          writeGatewayResult(res, jsonError(413, 'payload-too-large', 'request body too large'));
-          return;
-        }
-        const badType = refuseBodyType(req.method ?? 'GET', req.headers['content-type'], body.length);
-        if (badType) {
-          writeGatewayResult(res, refusal(badType));
-          return;
-        }
-        writeGatewayResult(res, await handler(toGatewayEvent(req, body)));
-      } catch (err) {
-        // The API maps every error itself; reaching this is a bug worth logging, not a crash.
-        options.onError?.(err);
-        if (!res.headersSent) writeGatewayResult(res, jsonError(500, 'internal', 'internal error'));
-        else res.destroy();
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    // Before the body is even read: a request from a web page gets no further than this.
+    const foreign = refuseForeign(req.headers, req.socket.localPort ?? 0);
+    if (foreign) {
+      writeGatewayResult(res, refusal(foreign));
+      return;
+    }
+    if (options.files && (req.method === 'GET' || req.method === 'HEAD')) {
+      const file = await options.files(new URL(req.url ?? '/', 'http://local').pathname);
+      if (file) {
+        res.writeHead(200, { ...file.headers, 'content-length': String(file.body.length) });
+        res.end(req.method === 'HEAD' ? undefined : file.body);
+        return;
       }
-    })();
-    handling.add(handled);
-    void handled.finally(() => handling.delete(handled));
-  });
-  // A CLI that keeps connections alive must not hold a controller that is shutting down.
-  server.keepAliveTimeout = 2000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const idle = async () => {
-    while (handling.size > 0) await Promise.allSettled([...handling]);
+    }
+    const body = await readBody(req);
+    if (body === undefined) {
+      writeGatewayResult(res, jsonError(413, 'payload-too-large', 'request body too large'));
+      return;
+    }
+    const badType = refuseBodyType(req.method ?? 'GET', req.headers['content-type'], body.length);
+    if (badType) {
+      writeGatewayResult(res, refusal(badType));
+      return;
+    }
+    writeGatewayResult(res, await handler(toGatewayEvent(req, body)));
   };
+  const fail = (err: unknown, res: ServerResponse) => {
+    // The API maps every error itself; reaching this is a bug worth logging, not a crash.
+    options.onError?.(err);
+    if (!res.headersSent) writeGatewayResult(res, jsonError(500, 'internal', 'internal error'));
+    else res.destroy();
+  };
+  // A request without Host gets our 403, not Node's bare 400.
+  const { server, idle } = await listenTracked(handle, fail, options, { requireHostHeader: false });
+  const { port } = server.address() as AddressInfo;
   return { server, url: `http://${options.host}:${port}`, idle };
 }
