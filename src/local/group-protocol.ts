@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ApiError, type InfrakitClient, type Schemas } from '../cli/client.js';
+import { ApiError, type InfrakitClient, type Schemas, UnreachableError } from '../cli/client.js';
 import { toWireTags } from '../providers/infrakit/index.js';
 import { toInfrakit } from '../spec/infrakit-export.js';
 import { TAG_CONFIG_HASH, TAG_GROUP, TAG_LOGICAL_ID } from '../tags.js';
@@ -39,6 +39,18 @@ export interface GroupProtocolDeps {
 
 export type GroupMethod = (params: unknown) => Promise<Record<string, unknown>>;
 
+/** Each method's params, by example, for InfraKit's `infrakit local <name> info api`. */
+export const GROUP_PARAMS_EXAMPLES: Readonly<Record<string, Record<string, unknown>>> = {
+  'Group.CommitGroup': { Name: 'group', Spec: { ID: 'workers', Properties: {} }, Pretend: false },
+  'Group.DescribeGroup': { Name: 'group', ID: 'workers' },
+  'Group.InspectGroups': { Name: 'group', ID: '' },
+  'Group.FreeGroup': { Name: 'group', ID: 'workers' },
+  'Group.DestroyGroup': { Name: 'group', ID: 'workers' },
+  'Group.Size': { Name: 'group', ID: 'workers' },
+  'Group.SetSize': { Name: 'group', ID: 'workers', Size: 3 },
+  'Group.DestroyInstances': { Name: 'group', ID: 'workers', Instances: ['instance-id'] },
+};
+
 const Name = z.string().default('');
 const GroupId = z.string().min(1, 'is required (the group ID)');
 const IdParams = z.looseObject({ Name, ID: GroupId });
@@ -67,6 +79,8 @@ export function rpcErrorOf(err: unknown): GroupMethodError | undefined {
       err.code === 'invalid-spec' && fields ? `invalid spec: ${fields}` : err.message,
     );
   }
+  // The API stopped answering (the controller is stopping): say so rather than "internal error".
+  if (err instanceof UnreachableError) return new GroupMethodError(err.message);
   return undefined;
 }
 

@@ -2,7 +2,7 @@ import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
-import { GROUP_INTERFACE, type GroupMethod, rpcErrorOf } from './group-protocol.js';
+import { GROUP_INTERFACE, GROUP_PARAMS_EXAMPLES, type GroupMethod, rpcErrorOf } from './group-protocol.js';
 import { listenTracked, readBody } from './http-adapter.js';
 import { PRIVATE_DIR_MODE } from './private-dir.js';
 
@@ -90,7 +90,20 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** InfraKit's Hello: the interfaces this socket implements and its objects (`.`: the socket itself). */
 const HELLO = { Objects: { [GROUP_INTERFACE]: [{ Name: '.', ProxyFor: '' }] } };
 
+/** What InfraKit's `info api` reads (`GET /info/api.json`): the interface and its methods, by example. */
+function apiInfo(methods: Readonly<Record<string, GroupMethod>>) {
+  const [Name, Version] = GROUP_INTERFACE.split('/');
+  const spec = { Name, Version, Sub: '' };
+  const Methods = Object.keys(methods)
+    .sort()
+    .map((method) => ({
+      Request: { jsonrpc: '2.0', method, params: GROUP_PARAMS_EXAMPLES[method] ?? {}, id: '1' },
+    }));
+  return { Vendor: null, Implements: [spec], Interfaces: [{ ...spec, Methods }] };
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, options: GroupSocketOptions): Promise<void> {
+  if (req.method === 'GET' && req.url === '/info/api.json') return reply(res, 200, apiInfo(options.methods));
   if (req.method !== 'POST' || (req.url ?? '/') !== '/') {
     reply(res, req.method === 'POST' ? 404 : 405, { error: 'JSON-RPC 2.0 only: POST / with a JSON body' });
     return;

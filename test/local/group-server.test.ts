@@ -30,10 +30,15 @@ function infrakitSpec(id: string, size: number, init: string[] = []) {
 }
 
 /** A raw HTTP exchange on the socket, for what the JSON-RPC client would not send. */
-function raw(socketPath: string, method: string, body?: string): Promise<{ status: number; json: unknown }> {
+function raw(
+  socketPath: string,
+  method: string,
+  body?: string,
+  path = '/',
+): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { socketPath, method, path: '/', headers: { 'content-type': 'application/json' } },
+      { socketPath, method, path, headers: { 'content-type': 'application/json' } },
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => {
@@ -99,6 +104,21 @@ describe('the InfraKit group socket (in-process)', () => {
       Objects: { 'Group/0.1.1': [{ Name: '.', ProxyFor: '' }] },
     });
     expect((await stat(socket.path)).mode & 0o777).toBe(0o600);
+    // InfraKit's `info api` page: the interface, and each method with an example request.
+    const info = await raw(socket.path, 'GET', undefined, '/info/api.json');
+    expect(info.json).toMatchObject({ Implements: [{ Name: 'Group', Version: '0.1.1' }] });
+    const methods = (info.json as { Interfaces: { Methods: { Request: { method: string } }[] }[] })
+      .Interfaces[0]?.Methods;
+    expect(methods?.map((m) => m.Request.method)).toEqual([
+      'Group.CommitGroup',
+      'Group.DescribeGroup',
+      'Group.DestroyGroup',
+      'Group.DestroyInstances',
+      'Group.FreeGroup',
+      'Group.InspectGroups',
+      'Group.SetSize',
+      'Group.Size',
+    ]);
   });
 
   it('commits InfraKit group JSON through the API: versions, ETags and history as over HTTP', async () => {

@@ -144,6 +144,11 @@ describe.runIf(infrakitAvailable())("InfraKit's CLI drives the local controller"
     expect(hash.exec(rows[0]?.[2] ?? '')?.[1]).toBe(got.status.configHash);
     expect((await ik('ls', 'workers')).stdout.split('\n')[0]).toMatch(/^ID\s+LOGICAL\s+TAGS$/);
 
+    // info api: what the socket implements, as InfraKit lists a plugin's interfaces.
+    expect((await ik('info', 'api')).stdout).toMatch(
+      /Implements: Group\/0\.1\.1[\s\S]*Method: Group\.CommitGroup/,
+    );
+
     // groups and inspect: the group, and its spec in InfraKit's format.
     expect((await ik('groups')).stdout).toBe('ID\nworkers\n');
     const inspect = await ik('inspect', 'workers');
