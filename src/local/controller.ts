@@ -144,7 +144,7 @@ export async function startLocalController(
     reconcile: (id) => engine.reconcileGroup(id),
     onResult: (result, reasons) => {
       reporter.result(result, reasons);
-      if (result.outcome !== 'busy') void reporter.refresh([result.groupId]);
+      if (result.outcome !== 'busy') void reporter.show([result]);
     },
     onError: (id, err) => reporter.line(`${id}  reconcile failed: ${messageOf(err)}`),
   });
@@ -183,15 +183,17 @@ export async function startLocalController(
       // Work that needs several passes (rolling update, destroy) goes on without waiting a sweep.
       const acted = report.results.filter((r) => r.outcome === 'acted').map((r) => r.groupId);
       if (acted.length > 0) scheduler.request(acted, 'follow-up');
-      // A status line describes its group alone: only for groups whose sweep said something new,
-      // so that a steady sweep costs one describe per provider, as in AWS.
+      // Only groups whose sweep said something new get a status line; a pass that planned without
+      // acting brings its own status, so a steady sweep costs one describe per provider, as in AWS.
       const changed = report.results.filter((r) => {
+        // Another reconciler holds the group: its pass has the news, the next sweep shows it.
+        if (r.outcome === 'busy') return false;
         const summary = r.plan?.summary ?? r.outcome;
         const same = r.outcome === 'steady' && sweptSummary.get(r.groupId) === summary;
         sweptSummary.set(r.groupId, summary);
         return !same;
       });
-      await reporter.refresh(changed.map((r) => r.groupId));
+      await reporter.show(changed);
     } catch (err) {
       reporter.line(`sweep failed: ${messageOf(err)}`);
     }

@@ -43,11 +43,15 @@ export class Reporter {
     }
   }
 
-  /** Re-reads the groups and prints a status line for each one that changed (serialized); nothing once closed. */
-  refresh(ids: readonly string[]): Promise<void> {
+  /**
+   * Re-reads the passes' groups and prints a status line for each one that changed (serialized;
+   * nothing once closed). A pass that planned without acting brings the status it observed: only
+   * the others' groups are observed again.
+   */
+  show(results: readonly Pick<ReconcileResult, 'groupId' | 'status'>[]): Promise<void> {
     if (this.closed) return this.queue;
     this.queue = this.queue
-      .then(() => this.refreshNow(ids))
+      .then(() => this.refreshNow(results))
       .catch((err) => this.line(`status failed: ${messageOf(err)}`));
     return this.queue;
   }
@@ -61,15 +65,15 @@ export class Reporter {
     await this.queue;
   }
 
-  private async refreshNow(ids: readonly string[]): Promise<void> {
-    for (const id of ids) {
+  private async refreshNow(results: readonly Pick<ReconcileResult, 'groupId' | 'status'>[]): Promise<void> {
+    for (const { groupId: id, status: observed } of results) {
       if (this.closed) return;
       const record = await this.deps.store.getGroup(id);
       if (!record) {
         if (this.lastLine.delete(id)) this.line(`${id}  gone`);
         continue;
       }
-      const status = await this.deps.engine.status(id);
+      const status = observed ?? (await this.deps.engine.status(id));
       const desired = record.spec.allocation.size ?? record.spec.allocation.logicalIds?.length ?? 0;
       const view = status ? statusForLine(status, record.lifecycle) : undefined;
       const line = statusLine(id, countsOf(desired, view, configHash(record.spec)), view);

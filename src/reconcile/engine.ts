@@ -6,6 +6,7 @@ import { type EngineContext, engineContext } from './context.js';
 import { guardedPass } from './guard.js';
 import { observeGroup } from './observe.js';
 import { decide, judgeOrReason, reconcileRecord, underLease } from './reconcile-group.js';
+import { plannedStatus, unplannedStatus } from './status.js';
 import { sweepGroups } from './sweep.js';
 import { resolveTarget } from './target.js';
 import type { Engine, EngineDeps, GroupStatus } from './types.js';
@@ -70,43 +71,14 @@ export function createEngine(deps: EngineDeps): Engine {
     async status(id, options = {}): Promise<GroupStatus | undefined> {
       const record = await ctx.store.getGroup(id);
       if (!record) return undefined;
-      const base = {
-        ...(record.state.lastReconcileAt !== undefined
-          ? { lastReconcileAt: record.state.lastReconcileAt }
-          : {}),
-      };
       const planned = await observeAndPlan(ctx, record);
-      if (!planned.ok)
-        return {
-          instances: [],
-          converged: false,
-          blocked: planned.reason,
-          summary: planned.reason,
-          holds: [],
-          ...base,
-        };
+      if (!planned.ok) return unplannedStatus(record, planned.reason);
       const { decision, instances } = planned;
-      const memory = decision.desired.memory;
       // The reasoning is only worked out when asked for: the same plan, with its explanation.
       const explained = options.explain
         ? plan({ ...decision.prepared.input, explain: true }, ctx.now())
         : undefined;
-      const details = new Map(instances.map((i) => [i.id, i.details]));
-      const blocked = decision.desired.blocked;
-      return {
-        instances: decision.prepared.observed.map((i) => {
-          const d = details.get(i.id);
-          return d ? { ...i, details: d } : i;
-        }),
-        converged: decision.plan.converged && decision.actions.length === 0 && blocked === undefined,
-        ...(blocked !== undefined ? { blocked } : {}),
-        summary: decision.desired.lastSummary,
-        holds: decision.plan.holds,
-        ...(memory?.rollout ? { rollout: memory.rollout } : {}),
-        ...(memory?.rollback ? { lastRollback: memory.rollback.message } : {}),
-        ...(explained ? { explain: explained.explain } : {}),
-        ...base,
-      };
+      return plannedStatus(record, decision, instances, explained?.explain);
     },
   };
 }

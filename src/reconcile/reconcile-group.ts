@@ -59,6 +59,7 @@ import {
   stateChanged,
   toStorePatch,
 } from './state-patch.js';
+import { plannedStatus } from './status.js';
 import { type GroupTarget, resolveTarget } from './target.js';
 import type { ReconcileOptions, ReconcileResult } from './types.js';
 
@@ -219,7 +220,10 @@ export async function reconcileRecord(
     !removable &&
     !hasDrift(drift) &&
     !rollingBack;
-  const settled = result(id, decision.desired.blocked ? 'blocked' : 'steady', { plan: decision.plan });
+  const settled = result(id, decision.desired.blocked ? 'blocked' : 'steady', {
+    plan: decision.plan,
+    status: plannedStatus(record, decision, instances),
+  });
   // Steady state: nothing to do and nothing new to say, so nothing is written at all.
   if (quiet && !stateChanged(record.state, decision.desired)) return settled;
   if (quiet) {

@@ -81,6 +81,11 @@ export interface ReconcileResult {
   readonly error?: string;
   /** `classifyError(err)` of the failure behind `error`, for the `Errors` metric's `ErrorClass` dimension. */
   readonly errorClass?: ErrorClass;
+  /**
+   * A pass that planned without acting (`steady`, `blocked`): the group's status as this pass
+   * observed it, so that showing it needs no second describe.
+   */
+  readonly status?: GroupStatus;
 }
 
 export interface SweepReport {

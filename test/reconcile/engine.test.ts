@@ -174,6 +174,18 @@ describe('reconcile engine: scaling and identity', () => {
 });
 
 describe('reconcile engine: sweep, status and pretend', () => {
+  it('a pass that plans without acting brings the status engine.status would answer', async () => {
+    const w = await world();
+    await w.put(fakeSpec('a', { size: 2 }));
+    const engine = w.engine();
+    await settle(engine, w.clock);
+    const result = await engine.reconcileGroup('a');
+    expect(result.outcome).toBe('steady');
+    expect(result.status?.instances).toHaveLength(2);
+    expect(result.status).toEqual(await engine.status('a'));
+    w.close();
+  });
+
   it('observes all groups of a provider with a single describe per sweep', async () => {
     const w = await world();
     for (const id of ['a', 'b', 'c', 'd']) await w.put(fakeSpec(id, { size: 1 }));

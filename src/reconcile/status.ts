@@ -1,0 +1,52 @@
+import type { InstanceVerdict } from '../plan/types.js';
+import type { InstanceDescription } from '../providers/types.js';
+import type { GroupRecord } from '../store/types.js';
+import type { Decision } from './reconcile-group.js';
+import type { GroupStatus } from './types.js';
+
+/** The status of a group that could not be planned (not observed, not resolvable). Pure. */
+export function unplannedStatus(record: GroupRecord, reason: string): GroupStatus {
+  return {
+    instances: [],
+    converged: false,
+    blocked: reason,
+    summary: reason,
+    holds: [],
+    ...lastReconcile(record),
+  };
+}
+
+/**
+ * The status view of a group from one planned observation: what `engine.status` answers, and what a
+ * pass that planned without acting already knows (so a caller need not describe the group again).
+ * Pure.
+ */
+export function plannedStatus(
+  record: GroupRecord,
+  decision: Decision,
+  instances: readonly InstanceDescription[],
+  explain?: readonly InstanceVerdict[],
+): GroupStatus {
+  const memory = decision.desired.memory;
+  const details = new Map(instances.map((i) => [i.id, i.details]));
+  const blocked = decision.desired.blocked;
+  return {
+    instances: decision.prepared.observed.map((i) => {
+      const d = details.get(i.id);
+      return d ? { ...i, details: d } : i;
+    }),
+    converged: decision.plan.converged && decision.actions.length === 0 && blocked === undefined,
+    ...(blocked !== undefined ? { blocked } : {}),
+    summary: decision.desired.lastSummary,
+    holds: decision.plan.holds,
+    ...(memory?.rollout ? { rollout: memory.rollout } : {}),
+    ...(memory?.rollback ? { lastRollback: memory.rollback.message } : {}),
+    ...(explain ? { explain } : {}),
+    ...lastReconcile(record),
+  };
+}
+
+function lastReconcile(record: GroupRecord): { lastReconcileAt?: number } {
+  const at = record.state.lastReconcileAt;
+  return at !== undefined ? { lastReconcileAt: at } : {};
+}
