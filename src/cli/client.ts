@@ -169,8 +169,16 @@ export class InfrakitClient {
     );
   }
 
-  setSize(id: string, size: number): Promise<ApiResponse<Schemas['StoredGroup']>> {
-    return this.answer(this.api.PATCH('/groups/{id}/size', { params: { path: { id } }, body: { size } }));
+  /** With `ifMatch`, only while the group is still at that ETag (else a 412 `ApiError`). */
+  setSize(
+    id: string,
+    size: number,
+    options: { ifMatch?: string } = {},
+  ): Promise<ApiResponse<Schemas['StoredGroup']>> {
+    const header = options.ifMatch ? { 'If-Match': options.ifMatch } : {};
+    return this.answer(
+      this.api.PATCH('/groups/{id}/size', { params: { path: { id }, header }, body: { size } }),
+    );
   }
 
   /** `pause` / `resume` the group, or with `rollout` only its rollout. */

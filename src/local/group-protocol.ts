@@ -84,6 +84,9 @@ export function rpcErrorOf(err: unknown): GroupMethodError | undefined {
   return undefined;
 }
 
+/** How often `DestroyInstances` makes its resize again after losing a race to another change. */
+const RESIZE_ATTEMPTS = 5;
+
 /** Group IDs are lowercase here; InfraKit's may not be (its import lowercases them too). */
 const idOf = (id: string) => id.toLowerCase();
 
@@ -194,28 +197,42 @@ export function groupMethods(deps: GroupProtocolDeps): Record<string, GroupMetho
     /**
      * InfraKit's meaning: these members go, and the group shrinks by as many. Here: every id must be
      * a member (else nothing changes), each gets a retiring mark due now, then the size drops by
-     * their number. The marks come first, so the pass the resize asks for already picks exactly
-     * them; were the resize refused, the marked instances would be replaced instead, never lost.
+     * their number, conditional on the version read. The marks come first, so the pass the resize
+     * asks for already picks exactly them; were the resize never made, the marked instances would be
+     * replaced instead, never lost. A resize that lost a race (412) is made again on a fresh read,
+     * so two concurrent calls shrink the group by both their counts.
      */
     async 'Group.DestroyInstances'(params) {
       const { Name, ID, Instances } = read('Group.DestroyInstances', DestroyInstancesParams, params);
       const targets = [...new Set(Instances ?? [])];
-      const { body } = await api.getGroup(idOf(ID));
-      if (targets.length === 0) return { Name, ID };
-      if (body.spec.allocation.logicalIds !== undefined)
-        throw new GroupMethodError(
-          `group ${body.id} is a pets group (allocation.logicalIds): remove the logical IDs with commit-group instead`,
-        );
-      const members = new Set(body.status.instances.map((i) => i.id));
-      const strangers = targets.filter((t) => !members.has(t));
-      if (strangers.length > 0)
-        throw new GroupMethodError(
-          `not members of group ${body.id}: ${strangers.join(', ')}; nothing was destroyed`,
-        );
-      const at = now();
-      for (const target of targets) await deps.retire(body.id, target, at);
-      await api.setSize(body.id, Math.max(0, desiredSize(body.spec) - targets.length));
-      return { Name, ID };
+      const marked = new Set<string>();
+      for (let attempt = 1; ; attempt++) {
+        const { body, etag } = await api.getGroup(idOf(ID));
+        if (targets.length === 0) return { Name, ID };
+        if (body.spec.allocation.logicalIds !== undefined)
+          throw new GroupMethodError(
+            `group ${body.id} is a pets group (allocation.logicalIds): remove the logical IDs with commit-group instead`,
+          );
+        const members = new Set(body.status.instances.map((i) => i.id));
+        // Those marked by an earlier attempt may be gone already: that was the point.
+        const strangers = targets.filter((t) => !members.has(t) && !marked.has(t));
+        if (strangers.length > 0)
+          throw new GroupMethodError(
+            `not members of group ${body.id}: ${strangers.join(', ')}; nothing was destroyed`,
+          );
+        const at = now();
+        for (const target of targets.filter((t) => !marked.has(t))) {
+          await deps.retire(body.id, target, at);
+          marked.add(target);
+        }
+        const size = Math.max(0, desiredSize(body.spec) - targets.length);
+        try {
+          await api.setSize(body.id, size, etag ? { ifMatch: etag } : {});
+          return { Name, ID };
+        } catch (err) {
+          if (!(err instanceof ApiError && err.status === 412) || attempt >= RESIZE_ATTEMPTS) throw err;
+        }
+      }
     },
   };
 }

@@ -9,7 +9,7 @@ import type { GroupSocket } from '../../src/local/group-server.js';
 import { startInfrakitSocket } from '../../src/local/infrakit-socket.js';
 import { PluginRpcError } from '../../src/providers/infrakit/errors.js';
 import { callPlugin } from '../../src/providers/infrakit/rpc.js';
-import { cliJson, startInProcessController } from './harness.js';
+import { cliJson, killMarked, newMarker, startInProcessController, waitFor } from './harness.js';
 
 /**
  * `--infrakit-socket` in-process: InfraKit's Group/0.1.1 on a unix socket, answered by a local
@@ -202,6 +202,58 @@ describe('the InfraKit group socket (in-process)', () => {
     const listed = (await call('Group.InspectGroups', { Name: 'group' })) as { Groups: { ID: string }[] };
     expect(listed.Groups.map((g) => g.ID)).not.toContain('socket-b');
   });
+
+  it('destroys exactly the members named, and two concurrent calls shrink the group by both', async () => {
+    const marker = newMarker();
+    try {
+      // Four idle processes, each carrying the marker on its command line (for the cleanup).
+      const spec = {
+        ID: 'socket-d',
+        Properties: {
+          Allocation: { Size: 4 },
+          Instance: {
+            Plugin: 'process',
+            Properties: { command: process.execPath, args: ['-e', 'setInterval(() => {}, 1e9)', marker] },
+          },
+        },
+      };
+      await call('Group.CommitGroup', { Name: 'group', Spec: spec });
+      type Doc = {
+        version: number;
+        spec: { allocation: { size: number } };
+        status: { instances: { id: string }[] };
+      };
+      const state = () => cliJson<Doc>(controller.url, 'group', 'get', 'socket-d');
+      const ids = (d: Doc) => d.status.instances.map((i) => i.id).sort();
+      const four = await waitFor(
+        '4 members',
+        async () => ((await state()).status.instances.length === 4 ? ids(await state()) : undefined),
+        30_000,
+      );
+      const [a, b, ...rest] = four as [string, string, ...string[]];
+
+      // Both read size 4; whichever resizes second loses the race (412) and resizes again from 3.
+      await Promise.all([
+        call('Group.DestroyInstances', { Name: 'group', ID: 'socket-d', Instances: [a] }),
+        call('Group.DestroyInstances', { Name: 'group', ID: 'socket-d', Instances: [b] }),
+      ]);
+      const after = await state();
+      expect(after.spec.allocation.size).toBe(2);
+      const left = await waitFor(
+        'the two named members gone',
+        async () => {
+          const now = ids(await state());
+          return now.length === 2 && !now.includes(a) && !now.includes(b) ? now : undefined;
+        },
+        30_000,
+      );
+      // Exactly those two went: no other member was chosen, nothing new was launched.
+      expect(left).toEqual(rest.sort());
+      await call('Group.DestroyGroup', { Name: 'group', ID: 'socket-d' });
+    } finally {
+      await killMarked(marker);
+    }
+  }, 90_000);
 
   it('answers bad input with a JSON-RPC error naming what is wrong, and changes nothing', async () => {
     const invalid = await failure('Group.CommitGroup', {
