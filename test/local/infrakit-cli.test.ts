@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { lstat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,4 +199,47 @@ describe.runIf(infrakitAvailable())("InfraKit's CLI drives the local controller"
     expect(stranger.code).not.toBe(0);
     expect(stranger.stderr).toContain('Error: group nosuch not found');
   }, 60_000);
+});
+
+describe.runIf(infrakitAvailable())('the group socket across controller restarts', () => {
+  const fx = useControllers('infrakit-socket');
+
+  /** Starts a controller serving the `group` socket in `home/plugins`, with data of its own. */
+  const start = async (home: string, data: string) =>
+    fx.start([
+      '--port',
+      String(await freePort()),
+      '--data-dir',
+      join(fx.dir(), data),
+      '--plugins-dir',
+      join(home, 'plugins'),
+      '--infrakit-socket',
+    ]);
+
+  it('refuses a name another controller serves, removes it on exit, and replaces a stale one', async () => {
+    const home = join(fx.dir(), 'home');
+    const socket = join(home, 'plugins', 'group');
+    const first = await start(home, 'data-1');
+    expect((await lstat(socket)).mode & 0o777).toBe(0o600);
+
+    // A second controller on the same name does not start, and says why.
+    await expect(start(home, 'data-2')).rejects.toThrow(
+      /plugins\/group is already served by a running process/,
+    );
+
+    // SIGTERM: the socket goes with the controller.
+    await first.kill('SIGTERM');
+    await expect(lstat(socket)).rejects.toThrow(/ENOENT/);
+
+    // SIGKILL leaves a stale socket behind; the next start replaces it, and InfraKit's CLI reaches it.
+    const killed = await start(home, 'data-2');
+    await killed.kill('SIGKILL');
+    expect((await lstat(socket)).isSocket()).toBe(true);
+    await start(home, 'data-3');
+    const { stdout } = await execFileP(INFRAKIT_SCRIPT, ['local', 'group', 'groups'], {
+      env: { ...process.env, INFRAKIT_HOME: home, HOME: home },
+      timeout: 60_000,
+    });
+    expect(stdout).toBe('ID\n');
+  }, 120_000);
 });
