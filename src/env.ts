@@ -14,4 +14,9 @@ export const ENV = {
   launchGuardrails: 'INFRAKIT_LAUNCH_GUARDRAILS',
   /** Comma-separated provider plugin names the stack enables (`src/plugins/catalog.ts`). @default ec2 */
   providers: 'INFRAKIT_PROVIDERS',
+  /**
+   * JSON list of the InfraKit plugins the `infrakit` provider reaches (Lambda functions, HTTPS
+   * endpoints), as src/providers/infrakit/endpoints.ts reads it; absent means none.
+   */
+  plugins: 'INFRAKIT_PLUGINS',
 } as const;

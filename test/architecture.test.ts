@@ -40,6 +40,7 @@ const FLOOR = new Set([
   'src/env.ts',
   'src/loopback.ts',
   'src/request-guard.ts',
+  'src/sigv4.ts',
 ]);
 
 function layerOf(file: string): Layer | undefined {
@@ -62,7 +63,7 @@ const RULES: Record<Layer, { layers: readonly Layer[]; packages: RegExp }> = {
   store: { layers: ['store', 'spec', 'floor'], packages: /^(@aws-sdk\/client-dynamodb|node:crypto)$/ },
   providers: {
     layers: ['providers', 'spec', 'floor'],
-    packages: /^(@aws-sdk\/client-ec2|zod|node:.*)$/,
+    packages: /^(@aws-sdk\/client-(ec2|lambda)|zod|node:.*)$/,
   },
   flavors: { layers: ['flavors', 'spec', 'floor'], packages: /^zod$/ },
   admission: { layers: ['admission', 'spec', 'floor'], packages: /^$/ },
@@ -107,6 +108,7 @@ const INFRA_SHARED = new Set([
   'src/runtime/metric-names.ts',
   'src/store/table.ts',
   'src/providers/ec2/guardrails.ts',
+  'src/providers/infrakit/endpoints.ts',
 ]);
 
 function sources(dir: string): string[] {

@@ -15,7 +15,7 @@ import {
   PluginUnavailableError,
 } from './errors.js';
 import { runLimited } from './pool.js';
-import { callPlugin } from './rpc.js';
+import { callPlugin, type PluginTransports } from './rpc.js';
 import {
   DescribeResult,
   FLAVOR_INTERFACE,
@@ -45,8 +45,18 @@ import {
  */
 
 export interface InfrakitPluginsOptions {
-  /** Where named plugins' sockets are. @default InfraKit's: `$INFRAKIT_PLUGINS_DIR`, `$INFRAKIT_HOME/plugins`, `~/.infrakit/plugins` */
+  /**
+   * Where named plugins' sockets are.
+   * @default InfraKit's (`$INFRAKIT_PLUGINS_DIR`, `$INFRAKIT_HOME/plugins`, `~/.infrakit/plugins`); none when `endpoints` are given
+   */
   readonly pluginsDir?: string;
+  /**
+   * Named plugins reached elsewhere (a deployed controller's Lambda functions and HTTPS URLs,
+   * `endpoints.ts`): a spec's `ecs` or `ecs/tasks` names the plugin configured as `ecs`.
+   */
+  readonly endpoints?: ReadonlyMap<string, PluginEndpoint>;
+  /** The Lambda invoker and SigV4 signer of the `lambda:` and signed HTTPS endpoints. */
+  readonly transports?: PluginTransports;
   /** The environment the default plugins folder is read from. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Budget of one call (connect, send, answer). @default 15 s, InfraKit's own client timeout */
@@ -88,7 +98,10 @@ const HEALTH: readonly PluginHealth[] = ['unknown', 'healthy', 'unhealthy'];
 export const DEFAULT_CALL_TIMEOUT_MS = 15_000;
 
 export class InfrakitPlugins {
-  readonly pluginsDir: string;
+  /** The plugins folder; undefined for a controller that names its plugins in `endpoints` only. */
+  readonly pluginsDir: string | undefined;
+  readonly endpoints: ReadonlyMap<string, PluginEndpoint>;
+  readonly transports: PluginTransports;
   readonly callTimeoutMs: number;
   /** Calls sent, by JSON-RPC method (handshakes included). */
   readonly calls = new Map<string, number>();
@@ -96,7 +109,10 @@ export class InfrakitPlugins {
   readonly #flavors = new Map<string, FlavorPlugin>();
 
   constructor(options: InfrakitPluginsOptions = {}) {
-    this.pluginsDir = options.pluginsDir ?? defaultPluginsDir(options.env ?? process.env);
+    this.endpoints = options.endpoints ?? new Map();
+    this.transports = options.transports ?? {};
+    this.pluginsDir =
+      options.pluginsDir ?? (options.endpoints ? undefined : defaultPluginsDir(options.env ?? process.env));
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   }
 
@@ -184,12 +200,18 @@ abstract class PluginObject {
   }
 
   private async endpoint(method: string): Promise<PluginEndpoint> {
-    const endpoint = await resolveEndpoint(this.address, this.plugins.pluginsDir);
+    const { pluginsDir, endpoints } = this.plugins;
+    const endpoint = await resolveEndpoint(this.address, pluginsDir, endpoints);
     if (endpoint) return endpoint;
     const socket = this.address.kind === 'name' ? this.address.socket : this.name;
+    if (pluginsDir === undefined)
+      throw new PluginUnavailableError(
+        { plugin: this.name, endpoint: socket, method },
+        `no plugin named ${socket} is configured (configured: ${[...endpoints.keys()].join(', ') || 'none'})`,
+      );
     throw new PluginUnavailableError(
-      { plugin: this.name, endpoint: `${this.plugins.pluginsDir}/${socket}`, method },
-      `no plugin named ${socket} in ${this.plugins.pluginsDir} (is it running?)`,
+      { plugin: this.name, endpoint: `${pluginsDir}/${socket}`, method },
+      `no plugin named ${socket} in ${pluginsDir} (is it running?)`,
     );
   }
 
@@ -203,6 +225,7 @@ abstract class PluginObject {
     return callPlugin(endpoint, this.name, method, params, {
       timeoutMs: options.timeoutMs ?? this.plugins.callTimeoutMs,
       signal: options.signal,
+      transports: this.plugins.transports,
     });
   }
 

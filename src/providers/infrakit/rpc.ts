@@ -1,48 +1,37 @@
-import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { childSignal } from '../../abort.js';
 import { endpointText, type PluginEndpoint } from './address.js';
-import {
-  type PluginCallSite,
-  PluginProtocolError,
-  PluginRpcError,
-  PluginTimeoutError,
-  PluginUnavailableError,
-} from './errors.js';
+import { type PluginCallSite, PluginProtocolError, PluginRpcError, PluginTimeoutError } from './errors.js';
+import { type EndpointSigner, postJson } from './http-transport.js';
+import { invokeJson, type LambdaInvoke } from './lambda-transport.js';
+
+export { MAX_ANSWER_BYTES } from './http-transport.js';
 
 /**
- * One JSON-RPC 2.0 call to an InfraKit plugin: `POST /` with `Content-Type: application/json` on
- * the plugin's unix socket (or its HTTP URL), one params object in, one result object out. The
- * call either resolves with the plugin's `result` or throws a `PluginError`: a plugin that is down
- * (`PluginUnavailableError`), slow (`PluginTimeoutError`), answers garbage (`PluginProtocolError`)
- * or answers a JSON-RPC error (`PluginRpcError`, with the plugin's own message).
+ * One JSON-RPC 2.0 call to an InfraKit plugin, one params object in, one result object out: over
+ * HTTP on the plugin's unix socket or at its HTTP(S) URL (`http-transport.ts`), or as the payload
+ * of a Lambda invocation (`lambda-transport.ts`). The call either resolves with the plugin's
+ * `result` or throws a `PluginError`: a plugin that is down (`PluginUnavailableError`), slow
+ * (`PluginTimeoutError`), answers garbage (`PluginProtocolError`) or answers a JSON-RPC error
+ * (`PluginRpcError`, with the plugin's own message).
  */
 
+/** What the cloud transports need, given by the wiring: no SDK client is built here. */
+export interface PluginTransports {
+  /** Invokes a Lambda function, for `lambda:` endpoints. */
+  readonly invokeLambda?: LambdaInvoke | undefined;
+  /** Signs requests to HTTPS endpoints configured with a SigV4 service. */
+  readonly signer?: EndpointSigner | undefined;
+}
+
 export interface RpcCallOptions {
-  /** The whole call (connect, send, answer) must finish within this. */
+  /** The whole call (connect, sign, send, retries, answer) must finish within this. */
   readonly timeoutMs: number;
   /** Aborts the request on the wire; the call rejects with `signal.reason`. */
   readonly signal?: AbortSignal | undefined;
+  readonly transports?: PluginTransports | undefined;
 }
-
-/** Answers bigger than this are refused (a describe of 10,000 instances is well below it). */
-export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
 let nextId = 1;
-
-// A connection per call (`agent: false`): a kept-alive connection the plugin closes while idle
-// would fail the next call with a reset, and a unix socket costs next to nothing to open.
-
-function unavailable(site: PluginCallSite, err: NodeJS.ErrnoException): PluginUnavailableError {
-  const why =
-    err.code === 'ENOENT'
-      ? 'no socket there (is the plugin running?)'
-      : err.code === 'ECONNREFUSED'
-        ? 'nothing is listening (is the plugin running?)'
-        : err.code === 'ECONNRESET' || err.code === 'EPIPE'
-          ? 'the plugin dropped the connection'
-          : err.message;
-  return new PluginUnavailableError(site, `plugin is unreachable: ${why}`, { cause: err });
-}
 
 function snippet(body: string): string {
   const flat = body.replace(/\s+/g, ' ').trim();
@@ -54,7 +43,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Sends one call; resolves with the plugin's `result` (not yet checked against its expected shape). */
-export function callPlugin(
+export async function callPlugin(
   endpoint: PluginEndpoint,
   plugin: string,
   method: string,
@@ -62,80 +51,24 @@ export function callPlugin(
   options: RpcCallOptions,
 ): Promise<unknown> {
   const site: PluginCallSite = { plugin, endpoint: endpointText(endpoint), method };
-  const { signal, timeoutMs } = options;
-  if (signal?.aborted) return Promise.reject(signal.reason);
+  const { signal, timeoutMs, transports } = options;
+  if (signal?.aborted) throw signal.reason;
   const id = nextId++;
   const body = JSON.stringify({ jsonrpc: '2.0', method, params, id });
-  const headers = {
-    'content-type': 'application/json',
-    accept: 'application/json',
-    'content-length': Buffer.byteLength(body),
-  };
-
-  return new Promise<unknown>((resolve, reject) => {
-    let settled = false;
-    let req: ClientRequest;
-    const finish = (err: unknown, value?: unknown) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (err !== undefined) {
-        req.destroy();
-        reject(err);
-      } else resolve(value);
-    };
-    const onAbort = () => finish(signal?.reason);
-    const timer = setTimeout(() => finish(new PluginTimeoutError(site, timeoutMs)), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    const onResponse = (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) {
-          finish(new PluginProtocolError(site, `answer larger than ${MAX_ANSWER_BYTES} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('error', (err) => finish(unavailable(site, err)));
-      res.on('close', () => {
-        if (!res.complete)
-          finish(new PluginUnavailableError(site, 'the plugin dropped the connection mid-answer'));
-      });
-      res.on('end', () => {
-        if (settled) return;
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          finish(undefined, readAnswer(site, id, res.statusCode ?? 0, text));
-        } catch (err) {
-          finish(err);
-        }
-      });
-    };
-
-    try {
-      if (endpoint.kind === 'unix') {
-        req = httpRequest(
-          { socketPath: endpoint.socketPath, path: '/', method: 'POST', headers, agent: false },
-          onResponse,
-        );
-      } else {
-        const url = new URL(endpoint.url);
-        const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-        req = send(url, { method: 'POST', headers, agent: false }, onResponse);
-      }
-    } catch (err) {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      reject(new PluginUnavailableError(site, `could not send: ${(err as Error).message}`, { cause: err }));
-      return;
-    }
-    req.on('error', (err: NodeJS.ErrnoException) => finish(unavailable(site, err)));
-    req.end(body);
-  });
+  const call = childSignal([signal]);
+  const timer = setTimeout(() => call.abort(new PluginTimeoutError(site, timeoutMs)), timeoutMs);
+  try {
+    const answer =
+      endpoint.kind === 'lambda'
+        ? await invokeJson(endpoint.functionName, body, call.signal, site, transports?.invokeLambda)
+        : await postJson(endpoint, body, call.signal, site, transports?.signer);
+    return readAnswer(site, id, answer.status, answer.text);
+  } catch (err) {
+    throw call.signal.aborted ? call.signal.reason : err;
+  } finally {
+    clearTimeout(timer);
+    call.release();
+  }
 }
 
 /** The `result` of a well-formed JSON-RPC 2.0 answer to call `id`, or the error it stands for. */
