@@ -53,7 +53,7 @@ describe('the plugin catalog', () => {
     expect(bare.providers.get('process')).toBeInstanceOf(ProcessProvider);
     expect(Object.fromEntries(bare.unavailable.map((u) => [u.name, u.reason]))).toEqual({
       ec2: 'local mode manages ec2 groups only with --ec2-endpoint',
-      infrakit: 'no --plugins-dir given',
+      infrakit: 'no --plugins-dir given (nor INFRAKIT_PLUGINS)',
     });
     const full = await buildPlugins({
       where: 'local',
