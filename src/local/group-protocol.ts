@@ -119,7 +119,11 @@ function describeInstance(groupId: string, i: Schemas['InstanceStatus']) {
   };
 }
 
-/** Every group, page by page, with its current spec (history's newest version: no provider call). */
+/**
+ * Every group, page by page, with its current spec: history's newest version, which is always the
+ * current one (the store leaves out versions of an earlier group freed under the same id), read
+ * without a provider call.
+ */
 async function allSpecs(api: InfrakitClient): Promise<Schemas['GroupSpec'][]> {
   const specs: Schemas['GroupSpec'][] = [];
   let cursor: string | undefined;

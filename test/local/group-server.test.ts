@@ -170,6 +170,21 @@ describe('the InfraKit group socket (in-process)', () => {
     expect((await get('socket-a')).etag).toBe(v2.etag);
   });
 
+  it('inspects a group committed again after a free as it is now, not as its old versions were', async () => {
+    const commit = (init: string[]) =>
+      call('Group.CommitGroup', { Name: 'group', Spec: infrakitSpec('socket-e', 0, init) });
+    await commit(['echo 1']);
+    await commit(['echo 2']);
+    await call('Group.FreeGroup', { Name: 'group', ID: 'socket-e' });
+    await commit(['echo again']);
+    const listed = (await call('Group.InspectGroups', { Name: 'group' })) as {
+      Groups: { ID: string; Properties: { Flavor: unknown } }[];
+    };
+    const again = listed.Groups.find((g) => g.ID === 'socket-e');
+    expect(again?.Properties.Flavor).toEqual({ Plugin: 'vanilla', Properties: { Init: ['echo again'] } });
+    await call('Group.FreeGroup', { Name: 'group', ID: 'socket-e' });
+  });
+
   it('sizes, describes, frees and destroys through the same API routes', async () => {
     await call('Group.CommitGroup', { Name: 'group', Spec: infrakitSpec('socket-b', 0) });
     expect(await call('Group.Size', { Name: 'group', ID: 'socket-b' })).toEqual({
