@@ -6,8 +6,8 @@ import { controllerSelector, TAG_GROUP } from '../tags.js';
  * InfraKit plugin instances have no state-change events: a member destroyed behind the
  * controller's back would wait for the next sweep. This watch plays the events, as process exits
  * do for the process provider: every `intervalMs` it describes, by the controller's tag, the
- * plugin objects that hold its instances (one `Instance.DescribeInstances` each; objects that never
- * held one are not asked), and asks for a pass over each group that lost or gained a member since
+ * plugin objects that hold its instances (one `Instance.DescribeInstances` each, each on its own, so
+ * that a plugin down delays only its own groups; objects that never held one are not asked), and asks for a pass over each group that lost or gained a member since
  * the previous look other than by the controller's own launches and terminations (so that its own
  * rollouts cost no extra passes, and a launch that arrived after its call timed out is noticed). It
  * never plans or acts itself: the pass observes completely, as the sweep does. The first look, and
@@ -73,26 +73,28 @@ export function startPluginWatch(options: PluginWatchOptions): PluginWatch {
   const { provider, intervalMs } = options;
   const selector = controllerSelector(options.controllerId);
   const stopping = new AbortController();
-  let previous: Membership | undefined;
+  /** The last look's membership per object: each object is looked at, and may fail, on its own. */
+  const previous = new Map<string, Membership>();
   let timer: NodeJS.Timeout | undefined;
   let looking: Promise<void> | undefined;
 
-  const look = async (): Promise<void> => {
-    const objects = provider.holdingObjects();
-    if (objects.length === 0) return;
+  const lookAt = async (object: string): Promise<readonly string[]> => {
     try {
-      const found = await provider.describeObjects(objects, selector, { signal: stopping.signal });
+      const found = await provider.describeObjects([object], selector, { signal: stopping.signal });
       const now = membershipOf(found);
-      if (previous !== undefined) {
-        const changed = changedGroups(previous, now, (id) => provider.ownAction(id));
-        if (changed.length > 0) options.onChange(changed);
-      }
-      previous = now;
+      const before = previous.get(object);
+      previous.set(object, now);
+      return before ? changedGroups(before, now, (id) => provider.ownAction(id)) : [];
     } catch (err) {
       // After a failed look, the next one learns afresh: a partial comparison would mislead.
-      previous = undefined;
+      previous.delete(object);
       if (!stopping.signal.aborted) options.onError?.(err);
+      return [];
     }
+  };
+  const look = async (): Promise<void> => {
+    const changed = (await Promise.all(provider.holdingObjects().map(lookAt))).flat();
+    if (changed.length > 0) options.onChange([...new Set(changed)].sort());
   };
   const schedule = () => {
     if (stopping.signal.aborted) return;

@@ -48,6 +48,11 @@ export interface ProvisionRequest {
 export interface DescribeSelector {
   readonly tags?: Readonly<Record<string, string>>;
   readonly tagKeys?: readonly string[];
+  /**
+   * Only for a provider with `placeOf`: look in these places alone (complete for them, and only
+   * for them). A place the provider does not serve holds nothing it can see. @default every place
+   */
+  readonly places?: readonly string[];
 }
 
 /**
@@ -227,6 +232,14 @@ export interface InstanceProvider {
    * relative to the properties object. Pure: no I/O, same input → same output.
    */
   validate(properties: unknown): Record<string, unknown>;
+
+  /**
+   * Optional: for a provider made of parts that answer (and fail) on their own (InfraKit: plugin
+   * objects), the part a spec's instances live in, from its validated properties. Pure. The engine
+   * then describes each group in the places its spec versions named (`DescribeSelector.places`), so
+   * that a place that cannot be read blocks only the groups that may have instances there.
+   */
+  placeOf?(properties: Record<string, unknown>): string;
 
   /**
    * Optional: checks one launch request as the engine would send it (the controller's tags, then

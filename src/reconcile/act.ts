@@ -40,6 +40,8 @@ export interface ActingPass {
   readonly instances: readonly InstanceDescription[];
   /** The clock when that observation began: it shows nothing that landed later. */
   readonly observedAt: number;
+  /** Where the group may have instances, for a provider with places (`places.ts`). */
+  readonly places?: readonly string[];
   /** The group record's retiring marks (instance id → deadline) and lifecycle results, as re-read. */
   readonly retiring: Readonly<Record<string, number>>;
   readonly lifecycleDone: Readonly<Record<string, LifecycleResult>>;
@@ -156,7 +158,10 @@ async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: reado
     await step(pass, 'verify-launch');
     const seen = await describeWithTimeout(
       target.provider,
-      { tags: { [TAG_CONTROLLER]: target.owner.controllerId, [TAG_INTENT]: intent.token } },
+      {
+        tags: { [TAG_CONTROLLER]: target.owner.controllerId, [TAG_INTENT]: intent.token },
+        ...(pass.places ? { places: pass.places } : {}),
+      },
       pass.ctx.describeTimeoutMs,
       passSignals(pass),
     );

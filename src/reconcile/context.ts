@@ -4,6 +4,7 @@ import type { GroupStore } from '../store/types.js';
 import { checkControllerId } from '../tags.js';
 import type { Announce } from './drain.js';
 import { PassAbandonedError } from './errors.js';
+import type { KnownPlaces } from './places.js';
 import type { EngineDeps } from './types.js';
 
 export const DEFAULT_LEASE_TTL_MS = 60_000;
@@ -34,6 +35,8 @@ export interface EngineContext {
    * (another group's, another controller's, nobody's): their tags are not read again (`formerMembers`).
    */
   readonly foreignTargets: Set<string>;
+  /** Group id → the places its spec versions named so far (`places.ts`). */
+  readonly places: Map<string, KnownPlaces>;
   /** Marks the start of a protocol step; throws `PassAbandonedError` when a fault is injected there. */
   step(name: string, groupId: string): void;
 }
@@ -52,6 +55,7 @@ export function engineContext(deps: EngineDeps): EngineContext {
     launchSettleMs: deps.launchSettleMs ?? DEFAULT_LAUNCH_SETTLE_MS,
     observeFailures: new Map(),
     foreignTargets: new Set(),
+    places: new Map(),
     signal: deps.signal,
     announce: deps.announce,
     providerCallTimeoutMs:

@@ -5,6 +5,7 @@ import type { GroupRecord, GroupState, Intent } from '../store/types.js';
 import { type EngineContext, engineContext } from './context.js';
 import { guardedPass } from './guard.js';
 import { observeGroup } from './observe.js';
+import { groupPlaces } from './places.js';
 import { decide, judgeOrReason, reconcileRecord, underLease } from './reconcile-group.js';
 import { plannedStatus, unplannedStatus } from './status.js';
 import { sweepGroups } from './sweep.js';
@@ -22,9 +23,9 @@ const EMPTY_STATE: GroupState = {
 async function observeAndPlan(ctx: EngineContext, record: GroupRecord) {
   const resolved = resolveTarget(ctx, record.spec, record.lifecycle === 'destroying');
   if (!resolved.ok) return { ok: false as const, reason: resolved.reason };
-  const seen = await observeGroup(resolved.target.provider, resolved.target.owner, ctx.describeTimeoutMs, [
-    ctx.signal,
-  ]);
+  const { provider, owner } = resolved.target;
+  const places = await groupPlaces(ctx, record, provider);
+  const seen = await observeGroup(provider, owner, ctx.describeTimeoutMs, [ctx.signal], places);
   if (!seen.ok) return { ok: false as const, reason: seen.reason };
   const intents: readonly Intent[] =
     record.state.openIntents.length > 0 ? await ctx.store.listOpenIntents(record.id) : [];

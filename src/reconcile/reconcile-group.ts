@@ -42,6 +42,7 @@ import {
 import type { EngineContext } from './context.js';
 import { LeaseKeeper } from './lease.js';
 import { type Observation, observeGroup } from './observe.js';
+import { groupPlaces } from './places.js';
 import { judgeHealth, type PreparedInput, preparePlanInput } from './plan-input.js';
 import {
   formerMembers,
@@ -181,7 +182,14 @@ export async function reconcileRecord(
   const { target } = resolved;
   ctx.step('observe', id);
   const seen =
-    observation ?? (await observeGroup(target.provider, target.owner, ctx.describeTimeoutMs, [ctx.signal]));
+    observation ??
+    (await observeGroup(
+      target.provider,
+      target.owner,
+      ctx.describeTimeoutMs,
+      [ctx.signal],
+      await groupPlaces(ctx, record, target.provider),
+    ));
   if (!seen.ok) return observeFailed(ctx, id, seen.reason);
   ctx.observeFailures.delete(id);
   let intents: readonly Intent[] = [];
@@ -286,10 +294,14 @@ async function actHolding(
   ctx.step('reobserve', id);
   // Taken before the describe starts: what it does not show had not landed by then.
   const observedAt = ctx.now();
-  const seen = await observeGroup(target.provider, target.owner, ctx.describeTimeoutMs, [
-    keeper.signal,
-    ctx.signal,
-  ]);
+  const places = await groupPlaces(ctx, record, target.provider);
+  const seen = await observeGroup(
+    target.provider,
+    target.owner,
+    ctx.describeTimeoutMs,
+    [keeper.signal, ctx.signal],
+    places,
+  );
   if (!seen.ok) {
     ctx.step('release-lease', id);
     await store.releaseLease(id, keeper.current);
@@ -321,6 +333,7 @@ async function actHolding(
     keeper,
     instances: seen.instances,
     observedAt,
+    ...(places ? { places } : {}),
     retiring: record.state.retiring,
     ...(targets.ok ? { targetView: targets.view } : {}),
     lifecycleDone: record.state.lifecycleDone,

@@ -1,7 +1,9 @@
+import type { InstanceProvider } from '../providers/types.js';
 import type { GroupRecord } from '../store/types.js';
 import type { EngineContext } from './context.js';
 import { guardedPass } from './guard.js';
 import { type Observation, observeAllGroups } from './observe.js';
+import { groupPlaces } from './places.js';
 import { reconcileRecord } from './reconcile-group.js';
 import type { ReconcileResult, SweepReport } from './types.js';
 
@@ -30,8 +32,19 @@ async function loadRecords(ctx: EngineContext, ids: readonly string[] | undefine
   return records;
 }
 
+/** The places each of `records`' groups may have instances in on `provider` (`places.ts`). */
+async function placesByGroup(
+  ctx: EngineContext,
+  records: readonly GroupRecord[],
+  provider: InstanceProvider,
+): Promise<Map<string, readonly string[]>> {
+  const found = new Map<string, readonly string[]>();
+  for (const record of records) found.set(record.id, (await groupPlaces(ctx, record, provider)) ?? []);
+  return found;
+}
+
 /**
- * One describe per provider for the whole sweep (not one per group), split by group tag. Groups
+ * One describe per provider for the whole sweep (per place, for a provider with places) (not one per group), split by group tag. Groups
  * naming an unknown provider get no observation and are blocked by their own pass.
  */
 async function observeProviders(
@@ -43,11 +56,18 @@ async function observeProviders(
   await Promise.all(
     names.map(async (name) => {
       const provider = ctx.providers.get(name);
-      if (provider)
-        views.set(
-          name,
-          await observeAllGroups(provider, ctx.controllerId, ctx.describeTimeoutMs, [ctx.signal]),
-        );
+      if (!provider) return;
+      const placesOf = provider.placeOf
+        ? await placesByGroup(
+            ctx,
+            records.filter((r) => r.spec.instance.provider === name),
+            provider,
+          )
+        : undefined;
+      views.set(
+        name,
+        await observeAllGroups(provider, ctx.controllerId, ctx.describeTimeoutMs, [ctx.signal], placesOf),
+      );
     }),
   );
   return views;

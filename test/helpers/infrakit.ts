@@ -54,6 +54,13 @@ export interface InfrakitPlugins {
   readonly pluginsDir: string;
   /** The `file` plugin's folder (`INFRAKIT_INSTANCE_FILE_DIR`): one file per instance. */
   readonly fileDir: string;
+  /**
+   * SIGKILLs the process of plugin `name` by the pid in its `.pid` file: a crash. Plugins started
+   * together share one process; start one with `start` to kill it alone.
+   */
+  kill(name: string): Promise<void>;
+  /** Starts plugin `name` in this home as a process of its own: after `kill`, or as one more. */
+  start(name: string): Promise<void>;
   /** Stops every plugin by the pid in its `.pid` file, then removes the home folder. */
   stop(): Promise<void>;
 }
@@ -76,20 +83,48 @@ export async function startInfrakitPlugins(names: readonly string[]): Promise<In
   const fileDir = join(home, 'files');
   await mkdir(fileDir);
   const logPath = join(home, 'plugins.log');
-  const log = openSync(logPath, 'a');
-  const child: ChildProcess = spawn(INFRAKIT_SCRIPT, ['plugin', 'start', ...names], {
-    stdio: ['ignore', log, log],
-    env: { ...process.env, INFRAKIT_HOME: home, HOME: home, INFRAKIT_INSTANCE_FILE_DIR: fileDir },
-  });
-  closeSync(log);
-  const sockets = names.map((n) => join(pluginsDir, SOCKET_OF[n] ?? n));
-  const pidFiles = sockets.map((s) => `${s}.pid`);
+  const launch = (which: readonly string[]): ChildProcess => {
+    const log = openSync(logPath, 'a');
+    const started = spawn(INFRAKIT_SCRIPT, ['plugin', 'start', ...which], {
+      stdio: ['ignore', log, log],
+      env: { ...process.env, INFRAKIT_HOME: home, HOME: home, INFRAKIT_INSTANCE_FILE_DIR: fileDir },
+    });
+    closeSync(log);
+    return started;
+  };
+  const child = launch(names);
+  const socketOf = (n: string) => join(pluginsDir, SOCKET_OF[n] ?? n);
+  const sockets = names.map(socketOf);
+  const pidFiles = new Set(sockets.map((s) => `${s}.pid`));
+  const pidOf = async (file: string) => {
+    const pid = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  };
+
+  const kill = async (name: string) => {
+    const pid = await pidOf(`${socketOf(name)}.pid`);
+    if (pid === undefined) throw new Error(`no pid file for the ${name} plugin`);
+    process.kill(pid, 'SIGKILL');
+    if (!(await waitFor(() => !pidAlive(pid), 5_000))) throw new Error(`the ${name} plugin outlived SIGKILL`);
+  };
+  const start = async (name: string) => {
+    pidFiles.add(`${socketOf(name)}.pid`);
+    // A killed plugin leaves both behind, and InfraKit refuses to start over a pid file.
+    await rm(socketOf(name), { force: true });
+    await rm(`${socketOf(name)}.pid`, { force: true });
+    const again = launch([name]);
+    const up = await waitFor(
+      () => again.exitCode !== null || (existsSync(socketOf(name)) && existsSync(`${socketOf(name)}.pid`)),
+      20_000,
+    );
+    if (!up || again.exitCode !== null) throw new Error(`the ${name} plugin did not start again`);
+  };
 
   const stop = async () => {
     const pids = new Set<number>();
     for (const file of pidFiles) {
-      const pid = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(pid) && pid > 0) pids.add(pid);
+      const pid = await pidOf(file);
+      if (pid !== undefined) pids.add(pid);
     }
     if (child.pid !== undefined && child.exitCode === null) pids.add(child.pid);
     for (const pid of pids) {
@@ -123,5 +158,5 @@ export async function startInfrakitPlugins(names: readonly string[]): Promise<In
       `InfraKit plugins ${names.join(', ')} did not start within 20 s:\n${output.slice(-2000)}`,
     );
   }
-  return { home, pluginsDir, fileDir, stop };
+  return { home, pluginsDir, fileDir, kill, start, stop };
 }

@@ -338,25 +338,37 @@ describe('a plugin that is down, slow or answers garbage', () => {
       PluginRpcError,
     ],
     ['a dropped connection', { drop: true }, /unreachable|dropped/, PluginUnavailableError],
-  ])('%s: a clear error, never a partial describe', async (_what, answer, message, type) => {
-    const good = memoryInstances();
-    const fake = await plugin('sim', (call) => {
-      if (call.method === 'Handshake.Hello') return hello({ [INSTANCE]: ['compute', 'disk'] });
-      // `compute` answers well; `disk` answers `answer`.
-      if (call.params.Type === 'compute') return good.handle(call) ?? { error: 'unexpected' };
-      return answer;
-    });
-    const plugins = new InfrakitPlugins({ pluginsDir: fake.pluginsDir, callTimeoutMs: 500 });
-    const provider = new InfrakitProvider({ objects: ['sim/compute', 'sim/disk'], plugins });
-    await provider.provision(provider.validate({ plugin: 'sim/compute' }), [{ tags: ownTags, token: 't1' }]);
-    const err = await provider.describe({ tags: { [TAG_GROUP]: 'web' } }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(type);
-    expect((err as Error).message).toMatch(/^infrakit plugin sim\/disk \(unix:\/\/.*\) /);
-    expect((err as Error).message).toMatch(message);
-    // Destroy acts on nothing when it cannot see everything.
-    await expect(provider.destroy(['1000'], owner, 'scale-down')).rejects.toBeInstanceOf(type);
-    expect(ofMethod(fake, 'Instance.Destroy')).toHaveLength(0);
-  });
+  ])(
+    '%s: a clear error, never a partial describe, and only its own instances out of reach',
+    async (_what, answer, message, type) => {
+      const good = memoryInstances();
+      const fake = await plugin('sim', (call) => {
+        if (call.method === 'Handshake.Hello') return hello({ [INSTANCE]: ['compute', 'disk'] });
+        // `compute` answers well; `disk` answers `answer`.
+        if (call.params.Type === 'compute') return good.handle(call) ?? { error: 'unexpected' };
+        return answer;
+      });
+      const plugins = new InfrakitPlugins({ pluginsDir: fake.pluginsDir, callTimeoutMs: 500 });
+      const provider = new InfrakitProvider({ objects: ['sim/compute', 'sim/disk'], plugins });
+      await provider.provision(provider.validate({ plugin: 'sim/compute' }), [
+        { tags: ownTags, token: 't1' },
+      ]);
+      const err = await provider.describe({ tags: { [TAG_GROUP]: 'web' } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(type);
+      expect((err as Error).message).toMatch(/^infrakit plugin sim\/disk \(unix:\/\/.*\) /);
+      expect((err as Error).message).toMatch(message);
+      // The objects that answer are described completely on their own.
+      const own = await provider.describe({ tags: { [TAG_GROUP]: 'web' }, places: ['sim/compute'] });
+      expect(own.map((i) => i.id)).toEqual(['1000']);
+      // Destroy acts on nothing when an id it asks for may be on the object that does not answer…
+      await expect(provider.destroy(['1000', '4242'], owner, 'scale-down')).rejects.toBeInstanceOf(type);
+      expect(ofMethod(fake, 'Instance.Destroy')).toHaveLength(0);
+      // …and destroys an owned instance the answering object holds.
+      await expect(provider.destroy(['1000'], owner, 'scale-down')).resolves.toEqual({ destroyed: ['1000'] });
+      expect(ofMethod(fake, 'Instance.Destroy')).toHaveLength(1);
+      expect(good.instances.has('1000')).toBe(false);
+    },
+  );
 
   it('a plugin not serving Instance/0.6.1, or serving only named objects, is a mismatch', async () => {
     const fake = await plugin('flav', () => hello({ 'Flavor/0.1.1': ['.'] }));

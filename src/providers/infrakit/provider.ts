@@ -30,8 +30,9 @@ export interface InfrakitProviderOptions {
   /**
    * The `Instance/0.6.1` plugin objects this provider serves, as specs name them
    * (`simulator/compute`, `file`, `unix:///run/p.sock#compute`). A spec's `plugin` must be one of
-   * them, and `describe` asks every one of them: an observation is complete only when it covers
-   * every plugin a group may live on (`discoverPluginObjects` lists a plugins folder's).
+   * them. Each is a place (`placeOf`): the engine describes a group in the objects its spec versions
+   * named, so that an object down blocks only the groups that may live on it
+   * (`discoverPluginObjects` lists a plugins folder's).
    */
   readonly objects: readonly string[];
   /** The plugins' client (plugins folder, call timeout). @default a new one on InfraKit's default folder */
@@ -56,6 +57,22 @@ function setBounded<V>(map: Map<string, V>, key: string, value: V): void {
   map.set(key, value);
 }
 
+/** What `describeEach` found on the objects that answered, and why the others did not. */
+interface Described {
+  readonly found: readonly { plugin: string; instance: PluginInstance }[];
+  readonly failed: ReadonlyMap<string, unknown>;
+}
+
+/** Whether `id` is among what `described` found. */
+function present(described: Described, id: string): boolean {
+  return described.found.some((f) => f.instance.id === id);
+}
+
+/** Throws the first failure, if there is one. */
+function throwFirst(failed: ReadonlyMap<string, unknown>): void {
+  for (const err of failed.values()) throw err;
+}
+
 /** Whether `tags` carry every tag of `selector` and every key of its `tagKeys`. */
 function selects(selector: DescribeSelector, tags: Readonly<Record<string, string>>): boolean {
   for (const [key, value] of Object.entries(selector.tags ?? {})) if (tags[key] !== value) return false;
@@ -71,7 +88,8 @@ function selects(selector: DescribeSelector, tags: Readonly<Record<string, strin
  * - `provision`: one `Instance.Provision` per request, at most `parallelism` at once, tagged at
  *   launch. Plugins take no client token: the intent tag makes retries idempotent, as the engine
  *   describes by it before launching the remainder.
- * - `describe`: one `Instance.DescribeInstances` by tags per served object, all or nothing.
+ * - `describe`: one `Instance.DescribeInstances` by tags per served object (or per object of the
+ *   selector's `places`: the engine names a group's own), all or nothing.
  * - `destroy`: ownership re-checked by describing first; only ids the plugin itself described are
  *   ever sent to it (an id is a file name to the `file` plugin, which would follow `../`).
  * - plugin instances have no state or health: each is `running`, health `unknown`.
@@ -171,9 +189,19 @@ export class InfrakitProvider implements InstanceProvider {
     return { launched: outcome.results.filter((d): d is InstanceDescription => d !== undefined) };
   }
 
-  /** Every served object described by the selector's tags (all must answer), then filtered here too. */
+  /** The plugin object a spec names: the part of this provider its instances live in. Pure. */
+  placeOf(properties: Record<string, unknown>): string {
+    return parseInfrakitProperties(properties).plugin;
+  }
+
+  /**
+   * Every served object (or those of `selector.places`) described by the selector's tags, all of
+   * which must answer, then filtered here too.
+   */
   async describe(selector: DescribeSelector, options?: CallOptions): Promise<readonly InstanceDescription[]> {
-    return this.describeObjects(this.objects, selector, options);
+    const places = selector.places;
+    const objects = places ? this.objects.filter((o) => places.includes(o)) : this.objects;
+    return this.describeObjects(objects, selector, options);
   }
 
   /**
@@ -228,13 +256,17 @@ export class InfrakitProvider implements InstanceProvider {
     const signal = options?.signal;
     const wanted = new Set(ids);
     const located = new Map<string, string>();
-    for (const { plugin, instance } of await this.describeAll(ownerTags(owner), signal))
+    const owned = await this.describeEach(ownerTags(owner), signal);
+    for (const { plugin, instance } of owned.found)
       if (wanted.has(instance.id) && isOwnedBy(instance.tags, owner))
         this.locate(located, plugin, instance.id);
     const notOwned: string[] = [];
     if (located.size < wanted.size) {
-      for (const { instance } of await this.describeAll({}, signal))
+      const all = await this.describeEach({}, signal);
+      for (const { instance } of all.found)
         if (wanted.has(instance.id) && !located.has(instance.id)) notOwned.push(instance.id);
+      // An id found nowhere is gone, unless a plugin that did not answer may hold it.
+      if (notOwned.length === 0 && located.size < wanted.size) throwFirst(all.failed);
     }
     if (notOwned.length > 0)
       throw new NotOwnedError(
@@ -257,10 +289,9 @@ export class InfrakitProvider implements InstanceProvider {
     if (outcome.error) {
       if (signal?.aborted) throw signal.reason;
       // A plugin that answers "not found" for an instance it just described: gone is destroyed.
-      const stillThere = new Set(
-        (await this.describeAll(ownerTags(owner), signal)).map((f) => f.instance.id),
-      );
-      if (doomed.some((id) => stillThere.has(id))) throw outcome.error.cause;
+      const again = await this.describeEach(ownerTags(owner), signal);
+      if (doomed.some((id) => again.failed.has(located.get(id) as string) || present(again, id)))
+        throw outcome.error.cause;
     }
     return { destroyed: [...ids] };
   }
@@ -270,15 +301,18 @@ export class InfrakitProvider implements InstanceProvider {
     if (ids.length === 0 || Object.keys(tags).length === 0) return;
     const wanted = new Set(ids);
     const located = new Map<string, string>();
-    for (const { plugin, instance } of await this.describeAll({}, undefined))
+    const seen = await this.describeEach({}, undefined);
+    for (const { plugin, instance } of seen.found)
       if (wanted.has(instance.id)) this.locate(located, plugin, instance.id);
+    if (located.size < wanted.size) throwFirst(seen.failed);
     const targets = ids.filter((id) => located.has(id));
     const outcome = await runLimited(targets, this.parallelism, (id) =>
       this.plugins.instance(located.get(id) as string).label(id, tags),
     );
     if (outcome.error) {
-      const present = new Set((await this.describeAll({}, undefined)).map((f) => f.instance.id));
-      if (targets.some((id) => present.has(id))) throw outcome.error.cause;
+      const again = await this.describeEach({}, undefined);
+      if (targets.some((id) => again.failed.has(located.get(id) as string) || present(again, id)))
+        throw outcome.error.cause;
     }
   }
 
@@ -318,6 +352,31 @@ export class InfrakitProvider implements InstanceProvider {
     } finally {
       child.release();
     }
+  }
+
+  /**
+   * `Instance.DescribeInstances` by `tags` on every served object at once, each on its own: what the
+   * objects that answered hold, and the first failure of the others (a plugin down blocks only what
+   * may be on it: `destroy` and `label` act on ids found on the objects that answered).
+   */
+  private async describeEach(
+    tags: Readonly<Record<string, string>>,
+    signal: AbortSignal | undefined,
+  ): Promise<Described> {
+    const found: { plugin: string; instance: PluginInstance }[] = [];
+    const failed = new Map<string, unknown>();
+    await Promise.all(
+      this.objects.map(async (plugin) => {
+        try {
+          for (const instance of await this.client(plugin).describe(tags, { signal }))
+            found.push({ plugin, instance });
+        } catch (err) {
+          failed.set(plugin, err);
+        }
+      }),
+    );
+    if (signal?.aborted) throw signal.reason;
+    return { found, failed };
   }
 
   private client(plugin: string): InstancePlugin {
