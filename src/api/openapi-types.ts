@@ -79,7 +79,7 @@ export interface paths {
     };
   };
   "/groups/{id}/instances/{instanceId}/complete": {
-    /** Complete an instance's waiting lifecycle hook (terminating) */
+    /** Complete an instance's waiting lifecycle hook (launching or terminating) */
     post: operations["completeLifecycleHook"];
     parameters: {
       path: {
@@ -256,7 +256,7 @@ export interface components {
          */
         registerWhen: "running" | "healthy";
       };
-      /** @description Drain bound and the terminating lifecycle hook. */
+      /** @description Drain bound and the launching and terminating lifecycle hooks. */
       lifecycle?: {
         /**
          * @description Longest drain before terminate (deregistration wait, SIGTERM before SIGKILL).
@@ -265,6 +265,20 @@ export interface components {
         drainTimeoutSeconds: number;
         /** @description Hook before an instance is terminated. */
         terminating?: {
+          /**
+           * @description How long to wait for the completion call before acting on defaultResult.
+           * @default 300
+           */
+          timeoutSeconds: number;
+          /**
+           * @description The result when nobody completes the hook in time: continue or abandon.
+           * @default continue
+           * @enum {string}
+           */
+          defaultResult: "continue" | "abandon";
+        };
+        /** @description Hook after a launch, before the instance counts as in service; abandon terminates and replaces it. */
+        launching?: {
           /**
            * @description How long to wait for the completion call before acting on defaultResult.
            * @default 300
@@ -321,6 +335,19 @@ export interface components {
       details?: {
         [key: string]: string | number;
       };
+      /** @description Waiting in the launching lifecycle hook: not in service (not registered, not available) until completed or timed out. */
+      launching?: {
+        /** @description The hook deadline (epoch ms), once announced. */
+        until?: number;
+      };
+      /** @description The instance in each of the group's target groups, as they report it now (groups with loadBalancers; a target group not listing it is left out). */
+      targets?: ({
+          targetGroupArn: string;
+          /** @enum {string} */
+          state: "initial" | "healthy" | "unhealthy" | "unused" | "draining" | "unavailable";
+          /** @description ELBv2's reason code (Target.FailedHealthChecks, …). */
+          reason?: string;
+        })[];
     };
     GroupStatus: {
       /** @enum {string} */
@@ -579,7 +606,7 @@ export interface components {
     };
     CompleteRequest: {
       /**
-       * @description continue: go on; abandon: give the instance up (a terminating instance is terminated either way).
+       * @description continue: go on; abandon: give the instance up (a launching instance is terminated and replaced; a terminating instance is terminated either way).
        * @default continue
        * @enum {string}
        */
@@ -590,7 +617,7 @@ export interface components {
       groupId: string;
       instanceId: string;
       /** @enum {string} */
-      hook: "terminating";
+      hook: "launching" | "terminating";
       /** @enum {string} */
       result: "continue" | "abandon";
       message: string;
@@ -738,7 +765,7 @@ export interface components {
          */
         registerWhen?: "running" | "healthy";
       };
-      /** @description Drain bound and the terminating lifecycle hook. */
+      /** @description Drain bound and the launching and terminating lifecycle hooks. */
       lifecycle?: {
         /**
          * @description Longest drain before terminate (deregistration wait, SIGTERM before SIGKILL).
@@ -747,6 +774,20 @@ export interface components {
         drainTimeoutSeconds?: number;
         /** @description Hook before an instance is terminated. */
         terminating?: {
+          /**
+           * @description How long to wait for the completion call before acting on defaultResult.
+           * @default 300
+           */
+          timeoutSeconds?: number;
+          /**
+           * @description The result when nobody completes the hook in time: continue or abandon.
+           * @default continue
+           * @enum {string}
+           */
+          defaultResult?: "continue" | "abandon";
+        };
+        /** @description Hook after a launch, before the instance counts as in service; abandon terminates and replaces it. */
+        launching?: {
           /**
            * @description How long to wait for the completion call before acting on defaultResult.
            * @default 300
@@ -1388,7 +1429,7 @@ export interface operations {
       };
     };
   };
-  /** Complete an instance's waiting lifecycle hook (terminating) */
+  /** Complete an instance's waiting lifecycle hook (launching or terminating) */
   completeLifecycleHook: {
     parameters: {
       path: {

@@ -329,7 +329,7 @@ function paths(): Json {
       ],
       post: {
         operationId: 'completeLifecycleHook',
-        summary: "Complete an instance's waiting lifecycle hook (terminating)",
+        summary: "Complete an instance's waiting lifecycle hook (launching or terminating)",
         requestBody: {
           ...specBody('CompleteRequest', '`{ "result": "continue" | "abandon" }`'),
           required: false,

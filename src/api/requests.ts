@@ -20,7 +20,7 @@ export const CompleteRequestSchema = z.strictObject({
     .enum(['continue', 'abandon'])
     .default('continue')
     .describe(
-      'continue: go on; abandon: give the instance up (a terminating instance is terminated either way).',
+      'continue: go on; abandon: give the instance up (a launching instance is terminated and replaced; a terminating instance is terminated either way).',
     ),
 });
 

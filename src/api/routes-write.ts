@@ -222,7 +222,7 @@ export function writeRoutes(deps: ApiDeps): Route[] {
         const group = await requireGroup(deps, id);
         const hook = await waitingHook(deps.store, group, instanceId, (deps.now ?? Date.now)());
         if (!hook) throw conflict(`no lifecycle hook of group ${id} waits for instance ${instanceId}`);
-        await deps.store.markLifecycleDone(id, instanceId, result);
+        await deps.store.markLifecycleDone(id, instanceId, result, hook);
         await requestReconcileSoon(deps, id, `lifecycle hook ${hook} completed`);
         const message = `${hook} hook of ${instanceId} completed with ${result}; the next pass goes on`;
         return jsonResponse(200, { groupId: id, instanceId, hook, result, message });

@@ -78,6 +78,24 @@ export const InstanceStatusSchema = z.object({
   healthSince: z.number(),
   protected: z.boolean(),
   details: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  launching: z
+    .object({ until: z.number().optional().describe('The hook deadline (epoch ms), once announced.') })
+    .optional()
+    .describe(
+      'Waiting in the launching lifecycle hook: not in service (not registered, not available) until completed or timed out.',
+    ),
+  targets: z
+    .array(
+      z.object({
+        targetGroupArn: z.string(),
+        state: z.enum(['initial', 'healthy', 'unhealthy', 'unused', 'draining', 'unavailable']),
+        reason: z.string().optional().describe("ELBv2's reason code (Target.FailedHealthChecks, …)."),
+      }),
+    )
+    .optional()
+    .describe(
+      "The instance in each of the group's target groups, as they report it now (groups with loadBalancers; a target group not listing it is left out).",
+    ),
 });
 
 export const HoldSchema = z.object({
@@ -270,7 +288,7 @@ export const HistoryPageSchema = z.object({ versions: z.array(VersionSchema), ne
 export const CompleteResponseSchema = z.object({
   groupId: GroupIdSchema,
   instanceId: z.string(),
-  hook: z.enum(['terminating']),
+  hook: z.enum(['launching', 'terminating']),
   result: z.enum(['continue', 'abandon']),
   message: z.string(),
 });

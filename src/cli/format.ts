@@ -88,7 +88,28 @@ export function formatGroupList(groups: readonly GroupSummaryView[]): string {
   );
 }
 
+/** Optional columns, shown only when some instance has them (target groups, a launching hook). */
+function instanceColumns(instances: readonly InstanceView[]) {
+  const columns: { header: string; cell: (i: InstanceView) => string }[] = [];
+  if (instances.some((i) => i.targets !== undefined))
+    columns.push({
+      header: 'TARGETS',
+      // One state per target group, in the spec's order; `-`: in none of them.
+      cell: (i) => i.targets?.map((t) => (t.reason ? `${t.state} (${t.reason})` : t.state)).join(', ') || '-',
+    });
+  if (instances.some((i) => i.launching !== undefined))
+    columns.push({
+      header: 'HOOK',
+      cell: (i) =>
+        i.launching
+          ? `launching${i.launching.until !== undefined ? ` until ${when(i.launching.until)}` : ''}`
+          : '',
+    });
+  return columns;
+}
+
 function instanceRows(instances: readonly InstanceView[]): string[][] {
+  const extra = instanceColumns(instances);
   return instances.map((i) => [
     i.id,
     i.logicalId ?? '-',
@@ -97,6 +118,7 @@ function instanceRows(instances: readonly InstanceView[]): string[][] {
     (i.configHash ?? '').slice(0, 12) || '-',
     when(i.launchedAt),
     String(i.details?.pid ?? i.details?.privateIp ?? ''),
+    ...extra.map((c) => c.cell(i)),
   ]);
 }
 
@@ -116,7 +138,10 @@ export function formatGroup(group: GroupView): string {
     instances.length === 0
       ? 'no instances'
       : table(
-          ['INSTANCE', 'LOGICAL ID', 'STATE', 'HEALTH', 'CONFIG', 'LAUNCHED', 'PID/IP'],
+          [
+            ...['INSTANCE', 'LOGICAL ID', 'STATE', 'HEALTH', 'CONFIG', 'LAUNCHED', 'PID/IP'],
+            ...instanceColumns(instances).map((c) => c.header),
+          ],
           instanceRows(instances),
         ),
   );

@@ -126,8 +126,13 @@ export function buildProgram(io: CliIo): Command {
     .command('complete')
     .argument('<id>')
     .argument('<instance>')
-    .description("complete an instance's waiting lifecycle hook (terminating): the controller goes on")
-    .option('--abandon', 'answer abandon instead of continue')
+    .description(
+      "complete an instance's waiting lifecycle hook (launching or terminating): the controller goes on",
+    )
+    .option(
+      '--abandon',
+      'answer abandon instead of continue (a launching instance is terminated and replaced)',
+    )
     .action((id: string, instance: string, opts: { abandon?: boolean }, cmd: Command) =>
       commands.completeHook(context(cmd), id, instance, opts.abandon ? 'abandon' : 'continue'),
     );

@@ -15,3 +15,4 @@ export const DETAIL_TYPE_RECONCILE_REQUESTED = 'Reconcile Requested';
  * until `POST /groups/{id}/instances/{instanceId}/complete` or the deadline.
  */
 export const DETAIL_TYPE_INSTANCE_TERMINATING = 'Instance Terminating';
+export const DETAIL_TYPE_INSTANCE_LAUNCHING = 'Instance Launching';

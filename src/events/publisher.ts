@@ -7,6 +7,7 @@ import { InfrakitError } from '../errors.js';
 import { type Deferred, onFirstUse, resolveDeferred } from '../lazy.js';
 import type { LifecycleNotice } from '../reconcile/drain.js';
 import {
+  DETAIL_TYPE_INSTANCE_LAUNCHING,
   DETAIL_TYPE_INSTANCE_TERMINATING,
   DETAIL_TYPE_RECONCILE_REQUESTED,
   DETAIL_TYPE_SPEC_CHANGED,
@@ -84,13 +85,17 @@ export class EventPublisher {
     return entries.length;
   }
 
-  /** Publishes an `Instance Terminating` notice for the application that drains the instance. */
+  /**
+   * Publishes an `Instance Terminating` notice for the application that drains the instance, or an
+   * `Instance Launching` one for the application that readies a new instance.
+   */
   async publishLifecycle(notice: LifecycleNotice): Promise<void> {
     await this.put(
       [
         {
           Source: EVENT_SOURCE,
-          DetailType: DETAIL_TYPE_INSTANCE_TERMINATING,
+          DetailType:
+            notice.hook === 'launching' ? DETAIL_TYPE_INSTANCE_LAUNCHING : DETAIL_TYPE_INSTANCE_TERMINATING,
           EventBusName: this.eventBusName,
           Detail: JSON.stringify(notice),
         },

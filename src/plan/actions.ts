@@ -3,6 +3,7 @@ import type { LaunchReason, PlanAction, TerminateReason } from './types.js';
 
 const TERMINATE_ORDER: readonly TerminateReason[] = [
   'failed',
+  'launch-abandoned',
   'unhealthy',
   'retiring',
   'outdated',

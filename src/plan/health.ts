@@ -70,7 +70,11 @@ export function assess(
   let condition: Condition;
   let changesAt: number | undefined;
   if (FAILED_STATES.has(instance.state)) condition = 'failed';
-  else if (instance.health === 'healthy') {
+  else if (instance.launching) {
+    // Not in service until its launching hook is over: neither available nor unhealthy.
+    condition = 'starting';
+    changesAt = instance.launching.until;
+  } else if (instance.health === 'healthy') {
     const availableAt = instance.healthSince + timings.minHealthyMs;
     condition = now >= availableAt ? 'available' : 'warming';
     if (condition === 'warming') changesAt = availableAt;

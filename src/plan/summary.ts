@@ -9,6 +9,7 @@ const TERMINATE_LABEL: Record<TerminateReason, string> = {
   failed: 'failed',
   outdated: 'outdated',
   retiring: 'retiring',
+  'launch-abandoned': 'launch abandoned',
 };
 
 function listIds(ids: readonly string[]): string {

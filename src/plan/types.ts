@@ -17,6 +17,11 @@ export interface ObservedInstance {
   readonly healthSince: number;
   /** Tagged `infrakit.protected=true`: never chosen for scale-down, update or remediation. */
   readonly protected: boolean;
+  /**
+   * Waiting in the `launching` lifecycle hook (Pending:Wait): not in service, so planned as
+   * starting whatever its health. `until`: the hook's deadline, once announced (epoch ms).
+   */
+  readonly launching?: { readonly until?: number };
 }
 
 /** Launches of an unfinished intent that are not observed yet: counted as if they existed. */
@@ -95,7 +100,9 @@ export type TerminateReason =
   | 'unhealthy'
   | 'failed'
   | 'outdated'
-  | 'retiring';
+  | 'retiring'
+  /** The engine's, never the planner's: the `launching` hook's result was `abandon`. */
+  | 'launch-abandoned';
 
 /** Why the planner leaves an instance (or a step) alone although it would otherwise act. */
 export type HoldReason =

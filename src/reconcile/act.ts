@@ -11,11 +11,18 @@ import {
 import type { PlanAction } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
 import { LeaseLostError } from '../store/errors.js';
-import type { GroupEvent, GroupEventLevel, Intent, LifecycleResult } from '../store/types.js';
+import type {
+  GroupEvent,
+  GroupEventLevel,
+  Intent,
+  LifecycleHookName,
+  LifecycleResult,
+} from '../store/types.js';
 import { TAG_CONTROLLER, TAG_INTENT } from '../tags.js';
 import type { EngineContext } from './context.js';
 import { announceFailure, deregisterTargets, drainOver, drains, planDrain, viewTargets } from './drain.js';
 import { PassAbandonedError } from './errors.js';
+import { launchResults, launchWaits } from './launching.js';
 import type { LeaseKeeper } from './lease.js';
 import { describeWithTimeout } from './observe.js';
 import { remainderOf } from './plan-input.js';
@@ -45,6 +52,8 @@ export interface ActingPass {
   /** The group record's retiring marks (instance id → deadline) and lifecycle results, as re-read. */
   readonly retiring: Readonly<Record<string, number>>;
   readonly lifecycleDone: Readonly<Record<string, LifecycleResult>>;
+  /** Ids an open terminate intent covers (at the start of the pass, and those this pass wrote). */
+  readonly terminating: Set<string>;
   /** The target groups as read under the lease in this pass (groups with load balancers). */
   readonly targetView?: TargetView;
   readonly events: GroupEvent[];
@@ -60,6 +69,8 @@ export interface ActingPass {
   failedLaunches: number;
   /** Instances of the current config launched this pass: watched until they prove healthy. */
   readonly launchedCurrent: string[];
+  /** Instances of the current config whose launching hook was abandoned this pass (failed launches). */
+  readonly abandoned: string[];
   /** The class of the first provider error of this pass, for metrics. */
   errorClass?: ErrorClass;
 }
@@ -178,9 +189,58 @@ async function finishLaunch(pass: ActingPass, intent: Intent, launchedIds: reado
       return;
     }
     if (!(await attached(pass, intent, seen.instances))) return;
-    await registerLaunched(pass, seen.instances);
+    const inService = await launchingOver(pass, intent, seen.instances);
+    if (!inService) return;
+    await registerLaunched(pass, inService);
   }
   await complete(pass, intent);
+}
+
+/**
+ * The `launching` hook of a launch's visible instances (see `launching.ts`): announces it on the
+ * first pass, then says which instances go into service once every one is answered or timed out
+ * (the abandoned ones are terminated here). Undefined: the intent stays open, the wait goes on.
+ */
+async function launchingOver(
+  pass: ActingPass,
+  intent: Intent,
+  instances: readonly InstanceDescription[],
+): Promise<readonly InstanceDescription[] | undefined> {
+  const { ctx, target } = pass;
+  const hook = target.spec.lifecycle?.launching;
+  if (!launchWaits(target, intent) || instances.length === 0) return instances;
+  const ids = instances.map((i) => i.id);
+  if (intent.launchingUntil === undefined) {
+    if (!hook) return instances;
+    const until = ctx.now() + hook.timeoutSeconds * 1000;
+    for (const id of ids) await announce(pass, 'launching', id, intent.reason, until, hook.defaultResult);
+    await step(pass, 'record-launching');
+    await ctx.store.updateIntent(
+      intent,
+      { launching: { until, defaultResult: hook.defaultResult } },
+      pass.keeper.current,
+    );
+    return undefined;
+  }
+  const results = launchResults(intent, ids, pass.lifecycleDone, ctx.now());
+  if (!results) return undefined;
+  // Written once: a crash after the terminate intent and before this launch completed left it open.
+  const abandoned = results.abandoned.filter((id) => !pass.terminating.has(id));
+  if (abandoned.length > 0) {
+    record(pass, 'warn', 'launch-abandoned', `launching hook abandoned: ${abandoned.join(', ')}; replaced`, {
+      ids: abandoned,
+      token: intent.token,
+    });
+    const next = await runAction(pass, { kind: 'terminate', reason: 'launch-abandoned', ids: abandoned });
+    // Each under a terminate intent is a failed replacement, counted here once (no longer watched).
+    const written = abandoned.filter((id) => pass.terminating.has(id));
+    pass.failedLaunches += written.length;
+    pass.abandoned.push(...written);
+    // The launch stays open until every abandoned instance is under a terminate intent.
+    if (next === 'stop') return undefined;
+  }
+  const continued = new Set(results.continued);
+  return instances.filter((i) => continued.has(i.id));
 }
 
 /** The provider's `attach` for a launch's instances: whether the intent may be completed. */
@@ -436,7 +496,8 @@ async function stillDraining(
   if (intent.drainingSince === undefined) {
     const hook = target.spec.lifecycle?.terminating;
     if (hook && drain.hookUntil !== undefined) {
-      for (const id of ids) await announce(pass, id, intent.reason, drain.hookUntil, hook.defaultResult);
+      for (const id of ids)
+        await announce(pass, 'terminating', id, intent.reason, drain.hookUntil, hook.defaultResult);
     }
     for (const instance of doomed) {
       await step(pass, 'drain');
@@ -485,6 +546,7 @@ async function stillStopping(pass: ActingPass, intent: Intent, ids: readonly str
 /** Announces a waiting hook: in the group's event log (the API serves it) and to the engine's owner (the bus). */
 async function announce(
   pass: ActingPass,
+  hook: LifecycleHookName,
   instanceId: string,
   reason: string,
   deadline: number,
@@ -494,7 +556,7 @@ async function announce(
   const notice = {
     groupId: target.groupId,
     instanceId,
-    hook: 'terminating' as const,
+    hook,
     deadline,
     defaultResult,
     reason,
@@ -502,8 +564,8 @@ async function announce(
   record(
     pass,
     'info',
-    'instance-terminating',
-    `${instanceId} waits for POST /groups/${target.groupId}/instances/${instanceId}/complete until ${new Date(deadline).toISOString()} (then ${defaultResult})`,
+    `instance-${hook}`,
+    `${instanceId} waits in its ${hook} hook for POST /groups/${target.groupId}/instances/${instanceId}/complete until ${new Date(deadline).toISOString()} (then ${defaultResult})`,
     notice,
   );
   if (!ctx.announce) return;
@@ -511,7 +573,7 @@ async function announce(
   try {
     await ctx.announce(notice);
   } catch (err) {
-    record(pass, 'warn', 'announce-failed', announceFailure(instanceId, err));
+    record(pass, 'warn', 'announce-failed', announceFailure(instanceId, hook, err));
   }
 }
 
@@ -582,9 +644,19 @@ export async function resumeIntent(pass: ActingPass, intent: Intent): Promise<St
   }
   if (rest.count === 0) {
     // Everything landed: what is left is what the provider attaches once the instances run.
-    const landed = pass.instances.filter((i) => i.tags[TAG_INTENT] === intent.token).map((i) => i.id);
-    if (target.provider.attach && landed.length > 0) await finishLaunch(pass, intent, landed);
-    else await complete(pass, intent);
+    const landed = pass.instances.filter((i) => i.tags[TAG_INTENT] === intent.token);
+    if (target.provider.attach && landed.length > 0)
+      await finishLaunch(
+        pass,
+        intent,
+        landed.map((i) => i.id),
+      );
+    else {
+      const inService = await launchingOver(pass, intent, landed);
+      if (!inService) return 'continue';
+      await registerLaunched(pass, inService);
+      await complete(pass, intent);
+    }
     return 'continue';
   }
   if (settling) return 'continue';
@@ -684,5 +756,6 @@ export async function runAction(pass: ActingPass, action: PlanAction): Promise<S
   };
   await step(pass, 'put-intent');
   await ctx.store.putIntent(intent, pass.keeper.current);
+  for (const id of action.ids) pass.terminating.add(id);
   return destroyFor(pass, intent, action.ids);
 }

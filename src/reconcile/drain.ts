@@ -27,7 +27,7 @@
 import { messageOf } from '../errors.js';
 import type { TargetGroups, TargetHealth } from '../providers/types.js';
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from '../spec/schema.js';
-import type { IntentDrain } from '../store/types.js';
+import type { IntentDrain, LifecycleHookName } from '../store/types.js';
 import type { GroupTarget } from './target.js';
 
 /** Whether a termination of this group drains across passes (see `planDrain`). */
@@ -43,8 +43,8 @@ export function drains(target: GroupTarget): boolean {
 export interface LifecycleNotice {
   readonly groupId: string;
   readonly instanceId: string;
-  /** Which hook waits (the only one so far). */
-  readonly hook: 'terminating';
+  /** Which hook waits. */
+  readonly hook: LifecycleHookName;
   /** Epoch ms at which the hook's default result applies. */
   readonly deadline: number;
   readonly defaultResult: 'continue' | 'abandon';
@@ -178,6 +178,6 @@ export function drainOver(
 }
 
 /** A notice that could not be published, as an event message. */
-export function announceFailure(instanceId: string, err: unknown): string {
-  return `could not announce the terminating hook of ${instanceId}: ${messageOf(err)}; waiting for its timeout`;
+export function announceFailure(instanceId: string, hook: LifecycleHookName, err: unknown): string {
+  return `could not announce the ${hook} hook of ${instanceId}: ${messageOf(err)}; waiting for its timeout`;
 }

@@ -7,10 +7,13 @@ import { guardedPass } from './guard.js';
 import { observeGroup } from './observe.js';
 import { groupPlaces } from './places.js';
 import { decide, judgeOrReason, reconcileRecord, underLease } from './reconcile-group.js';
+import { NO_TARGETS, observeTargets, targetsByInstance, withTargetHealth } from './registration.js';
 import { plannedStatus, unplannedStatus } from './status.js';
 import { sweepGroups } from './sweep.js';
 import { resolveTarget } from './target.js';
 import type { Engine, EngineDeps, GroupStatus } from './types.js';
+
+const NO_TARGETS_VIEW = NO_TARGETS.ok ? NO_TARGETS.view : new Map();
 
 const EMPTY_STATE: GroupState = {
   revision: 0,
@@ -29,10 +32,16 @@ async function observeAndPlan(ctx: EngineContext, record: GroupRecord) {
   if (!seen.ok) return { ok: false as const, reason: seen.reason };
   const intents: readonly Intent[] =
     record.state.openIntents.length > 0 ? await ctx.store.listOpenIntents(record.id) : [];
-  const judged = await judgeOrReason(resolved.target, seen.instances, ctx.signal);
+  // The target groups as a pass reads them (one DescribeTargetHealth each; none without
+  // loadBalancers): target health judges as it does in a pass, and the status shows it per member.
+  // Unreadable, the status goes on without it.
+  const targets = await observeTargets(resolved.target, ctx.signal);
+  const view = targets.ok ? targets.view : NO_TARGETS_VIEW;
+  const instances = withTargetHealth(resolved.target, seen.instances, view);
+  const judged = await judgeOrReason(resolved.target, instances, ctx.signal);
   if (typeof judged === 'string') return { ok: false as const, reason: judged };
-  const decision = decide(resolved.target, record, seen.instances, intents, ctx.now(), false, judged);
-  return { ok: true as const, decision, instances: seen.instances };
+  const decision = decide(resolved.target, record, instances, intents, ctx.now(), false, judged);
+  return { ok: true as const, decision, instances: seen.instances, targets: targetsByInstance(view) };
 }
 
 /** Builds the leaderless reconcile engine over the given store, providers and flavors. */
@@ -74,12 +83,12 @@ export function createEngine(deps: EngineDeps): Engine {
       if (!record) return undefined;
       const planned = await observeAndPlan(ctx, record);
       if (!planned.ok) return unplannedStatus(record, planned.reason);
-      const { decision, instances } = planned;
+      const { decision, instances, targets } = planned;
       // The reasoning is only worked out when asked for: the same plan, with its explanation.
       const explained = options.explain
         ? plan({ ...decision.prepared.input, explain: true }, ctx.now())
         : undefined;
-      return plannedStatus(record, decision, instances, explained?.explain);
+      return plannedStatus(record, decision, instances, explained?.explain, targets);
     },
   };
 }

@@ -1,8 +1,14 @@
 import type { Health } from '../flavors/types.js';
 import type { ObservedInstance, PendingLaunch, PlanInput } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
-import type { GroupState, Intent, LifecycleResult } from '../store/types.js';
+import {
+  type GroupState,
+  type Intent,
+  instanceOfLifecycleKey,
+  type LifecycleResult,
+} from '../store/types.js';
 import { TAG_CONFIG_HASH, TAG_INTENT, TAG_LOGICAL_ID, TAG_PROTECTED, TAG_RETAINED } from '../tags.js';
+import { launchingInstances } from './launching.js';
 import type { GroupTarget } from './target.js';
 
 export type HealthSinceMap = Record<string, { readonly health: string; readonly since: number }>;
@@ -56,6 +62,7 @@ export function preparePlanInput(
   judged?: ReadonlyMap<string, Health>,
 ): PreparedInput {
   const healthSince: HealthSinceMap = {};
+  const launching = launchingInstances(target, intents, instances);
   const minHealthyMatters = target.spec.update.minHealthySeconds > 0;
   const observed = instances
     .map((instance): ObservedInstance => {
@@ -70,6 +77,8 @@ export function preparePlanInput(
         if (health !== 'healthy' || minHealthyMatters) healthSince[instance.id] = { health, since };
       }
       const logicalId = instance.tags[TAG_LOGICAL_ID];
+      const waits = launching.has(instance.id);
+      const until = launching.get(instance.id);
       return {
         id: instance.id,
         ...(logicalId !== undefined ? { logicalId } : {}),
@@ -79,6 +88,7 @@ export function preparePlanInput(
         health,
         healthSince: since,
         protected: instance.tags[TAG_PROTECTED] === 'true',
+        ...(waits ? { launching: until !== undefined ? { until } : {} } : {}),
       };
     })
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -108,8 +118,8 @@ export function preparePlanInput(
   for (const [id, deadline] of Object.entries(state.retiring))
     if (observedIds.has(id)) retiring[id] = deadline;
   const lifecycleDone: Record<string, LifecycleResult> = {};
-  for (const [id, result] of Object.entries(state.lifecycleDone))
-    if (observedIds.has(id)) lifecycleDone[id] = result;
+  for (const [key, result] of Object.entries(state.lifecycleDone))
+    if (observedIds.has(instanceOfLifecycleKey(key))) lifecycleDone[key] = result;
 
   return {
     input: {

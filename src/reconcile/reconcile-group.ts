@@ -50,6 +50,7 @@ import {
   NO_TARGETS,
   observeTargets,
   registrationDrift,
+  targetsByInstance,
   withTargetHealth,
 } from './registration.js';
 import { settleRollout } from './rollout.js';
@@ -100,9 +101,14 @@ export function decide(
   };
 }
 
-/** Instances an open intent or this plan terminates: their drain owns their registration. */
-function terminatingIds(intents: readonly Intent[], decision: Decision): Set<string> {
+/**
+ * Instances whose registration drift repair leaves alone: those an open intent or this plan
+ * terminates (their drain owns their deregistration), and those waiting in the `launching` hook
+ * (registered once it is over).
+ */
+function notRegistrable(intents: readonly Intent[], decision: Decision): Set<string> {
   const ids = new Set<string>();
+  for (const i of decision.prepared.observed) if (i.launching) ids.add(i.id);
   for (const intent of intents) if (intent.kind === 'terminate') for (const i of intent.ids ?? []) ids.add(i);
   for (const action of decision.actions)
     if (action.kind === 'terminate') for (const i of action.ids) ids.add(i);
@@ -214,7 +220,7 @@ export async function reconcileRecord(
     target,
     instances,
     targets.view,
-    terminatingIds(intents, decision),
+    notRegistrable(intents, decision),
     (i) => healthOf(target, judged, i),
     former?.ids,
   );
@@ -230,7 +236,7 @@ export async function reconcileRecord(
     !rollingBack;
   const settled = result(id, decision.desired.blocked ? 'blocked' : 'steady', {
     plan: decision.plan,
-    status: plannedStatus(record, decision, instances),
+    status: plannedStatus(record, decision, instances, undefined, targetsByInstance(targets.view)),
   });
   // Steady state: nothing to do and nothing new to say, so nothing is written at all.
   if (quiet && !stateChanged(record.state, decision.desired)) return settled;
@@ -337,11 +343,13 @@ async function actHolding(
     retiring: record.state.retiring,
     ...(targets.ok ? { targetView: targets.view } : {}),
     lifecycleDone: record.state.lifecycleDone,
+    terminating: new Set(intents.flatMap((i) => (i.kind === 'terminate' ? (i.ids ?? []) : []))),
     events,
     launched: 0,
     terminated: 0,
     failedLaunches: 0,
     launchedCurrent: [],
+    abandoned: [],
   };
   let next: StepResult = 'continue';
   for (const intent of intents) {
@@ -370,7 +378,7 @@ async function actHolding(
       target,
       instances,
       targets.view,
-      terminatingIds(intents, decision),
+      notRegistrable(intents, decision),
       (i) => healthOf(target, judged, i),
       former.ids,
     );

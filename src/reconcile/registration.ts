@@ -95,6 +95,23 @@ export async function formerMembers(
   return { ids: former };
 }
 
+/** One member in one target group, as the status shows it. */
+export interface MemberTarget {
+  readonly targetGroupArn: string;
+  readonly state: Exclude<TargetHealth['state'], 'absent'>;
+  readonly reason?: string;
+}
+
+/** The view turned around: instance id → where it is registered and how it fares there. */
+export function targetsByInstance(view: TargetView): ReadonlyMap<string, MemberTarget[]> {
+  const out = new Map<string, MemberTarget[]>();
+  for (const [arn, targets] of view)
+    for (const { id, state, reason } of targets)
+      if (state !== 'absent')
+        out.set(id, [...(out.get(id) ?? []), { targetGroupArn: arn, state, ...(reason ? { reason } : {}) }]);
+  return out;
+}
+
 /** Registrations to make and to undo, by target group. */
 export interface RegistrationDrift {
   readonly register: ReadonlyMap<string, readonly string[]>;

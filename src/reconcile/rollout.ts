@@ -29,6 +29,8 @@ export interface ActedOutcome {
   readonly failedLaunches: number;
   /** Instances of the current config launched this pass (gone before the next look: a failure). */
   readonly launchedCurrent: readonly string[];
+  /** New instances whose launching hook was abandoned this pass: counted in `failedLaunches`, no longer watched. */
+  readonly abandoned: readonly string[];
   /** The provider rejected the current config (`InvalidConfigurationError`). */
   readonly rejection?: string;
   readonly events: GroupEvent[];
@@ -36,8 +38,12 @@ export interface ActedOutcome {
 
 function withActed(planned: RolloutProgress, acted: ActedOutcome, target: GroupTarget): RolloutProgress {
   if (planned.halted !== undefined) return planned;
-  const watching = [...new Set([...(planned.watching ?? []), ...acted.launchedCurrent])].sort();
-  const rollout = watching.length > 0 ? { ...planned, watching } : planned;
+  const abandoned = new Set(acted.abandoned);
+  const watching = [...new Set([...(planned.watching ?? []), ...acted.launchedCurrent])]
+    .filter((id) => !abandoned.has(id))
+    .sort();
+  const { watching: _watched, ...rest } = planned;
+  const rollout: RolloutProgress = watching.length > 0 ? { ...rest, watching } : rest;
   // A rejected config fails every launch the same way: no point in counting to the limit.
   if (acted.rejection !== undefined)
     return { ...rollout, halted: `rollout of config ${rollout.configHash} halted: ${acted.rejection}` };

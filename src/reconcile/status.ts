@@ -2,6 +2,7 @@ import type { InstanceVerdict } from '../plan/types.js';
 import type { InstanceDescription } from '../providers/types.js';
 import type { GroupRecord } from '../store/types.js';
 import type { Decision } from './reconcile-group.js';
+import type { MemberTarget } from './registration.js';
 import type { GroupStatus } from './types.js';
 
 /** The status of a group that could not be planned (not observed, not resolvable). Pure. */
@@ -26,6 +27,8 @@ export function plannedStatus(
   decision: Decision,
   instances: readonly InstanceDescription[],
   explain?: readonly InstanceVerdict[],
+  /** Groups with load balancers: where each member is registered, from the same observation. */
+  targets?: ReadonlyMap<string, MemberTarget[]>,
 ): GroupStatus {
   const memory = decision.desired.memory;
   const details = new Map(instances.map((i) => [i.id, i.details]));
@@ -33,7 +36,8 @@ export function plannedStatus(
   return {
     instances: decision.prepared.observed.map((i) => {
       const d = details.get(i.id);
-      return d ? { ...i, details: d } : i;
+      const t = targets?.get(i.id);
+      return { ...i, ...(d ? { details: d } : {}), ...(t ? { targets: t } : {}) };
     }),
     converged: decision.plan.converged && decision.actions.length === 0 && blocked === undefined,
     ...(blocked !== undefined ? { blocked } : {}),

@@ -5,6 +5,7 @@ import type { ProviderRegistry } from '../providers/types.js';
 import type { GroupSpec } from '../spec/schema.js';
 import type { GroupStore } from '../store/types.js';
 import type { Announce } from './drain.js';
+import type { MemberTarget } from './registration.js';
 
 /** What the engine needs, all passed in (no SDK client or env read at import time). */
 export interface EngineDeps {
@@ -100,6 +101,8 @@ export interface SweepReport {
 export interface GroupStatus {
   readonly instances: readonly (ObservedInstance & {
     readonly details?: Readonly<Record<string, string | number>>;
+    /** Groups with load balancers: the instance in each target group that lists it. */
+    readonly targets?: MemberTarget[];
   })[];
   readonly converged: boolean;
   readonly blocked?: string;

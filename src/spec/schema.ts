@@ -287,6 +287,14 @@ export const LifecycleSchema = z.strictObject({
     .describe('Longest drain before terminate (deregistration wait, SIGTERM before SIGKILL).'),
   /** Before an instance is terminated (after its deregistration starts). */
   terminating: LifecycleHookSchema.optional().describe('Hook before an instance is terminated.'),
+  /**
+   * After a launch, before the instance counts as in service (EC2 Auto Scaling's Pending:Wait): not
+   * registered in target groups, not available for a rollout or `minHealthySeconds`, never judged
+   * unhealthy. `abandon` terminates it and launches a replacement.
+   */
+  launching: LifecycleHookSchema.optional().describe(
+    'Hook after a launch, before the instance counts as in service; abandon terminates and replaces it.',
+  ),
 });
 
 /** Default drain bound when a spec has no `lifecycle`. */
@@ -304,7 +312,9 @@ export const GroupSpecSchema = z.strictObject({
     'Load balancer target groups the members are registered in (ec2).',
   ),
   /** Drain bound and lifecycle hooks. */
-  lifecycle: LifecycleSchema.optional().describe('Drain bound and the terminating lifecycle hook.'),
+  lifecycle: LifecycleSchema.optional().describe(
+    'Drain bound and the launching and terminating lifecycle hooks.',
+  ),
   /** No actions at all while true; the plan says why. @default false */
   paused: z.boolean().default(false).describe('No actions at all while true; the plan says why.'),
 });

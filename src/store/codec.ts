@@ -53,7 +53,9 @@ export const ATTR = {
   launchedIds: 'launchedIds',
   drainingSince: 'drainingSince',
   stoppingSince: 'stoppingSince',
-  /** String set of `<instance id>=<result>`: added by the API, removed by the holder. */
+  launchingUntil: 'launchingUntil',
+  launchingDefault: 'launchingDefault',
+  /** String set of `<lifecycle key>=<result>` (`lifecycleKey`): added by the API, removed by the holder. */
   lifecycleDone: 'lifecycleDone',
   event: 'event',
   groupId: 'groupId',
@@ -153,7 +155,10 @@ export function groupFromItem(item: Item): GroupRecord {
 }
 
 /** The immutable part of an intent, stored as one JSON attribute. */
-type IntentBody = Omit<Intent, 'doneAt' | 'launchedIds' | 'drainingSince' | 'stoppingSince'>;
+type IntentBody = Omit<
+  Intent,
+  'doneAt' | 'launchedIds' | 'drainingSince' | 'stoppingSince' | 'launchingUntil' | 'launchingDefault'
+>;
 
 export function intentBody(intent: Intent): string {
   const {
@@ -161,6 +166,8 @@ export function intentBody(intent: Intent): string {
     launchedIds: _launched,
     drainingSince: _draining,
     stoppingSince: _stopping,
+    launchingUntil: _until,
+    launchingDefault: _default,
     ...body
   } = intent;
   return JSON.stringify(body satisfies IntentBody);
@@ -172,11 +179,15 @@ export function intentFromItem(item: Item): Intent {
   const launchedIds = parseJson<readonly string[] | undefined>(s(item, ATTR.launchedIds), undefined);
   const drainingSince = n(item, ATTR.drainingSince);
   const stoppingSince = n(item, ATTR.stoppingSince);
+  const launchingUntil = n(item, ATTR.launchingUntil);
+  const launchingDefault = s(item, ATTR.launchingDefault);
   return {
     ...required(body, ATTR.intent),
     ...(doneAt !== undefined ? { doneAt } : {}),
     ...(drainingSince !== undefined ? { drainingSince } : {}),
     ...(stoppingSince !== undefined ? { stoppingSince } : {}),
+    ...(launchingUntil !== undefined ? { launchingUntil } : {}),
+    ...(launchingDefault === 'continue' || launchingDefault === 'abandon' ? { launchingDefault } : {}),
     ...(launchedIds !== undefined ? { launchedIds } : {}),
   };
 }

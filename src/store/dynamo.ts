@@ -14,12 +14,14 @@ import type {
   Intent,
   IntentProgress,
   LeaseState,
+  LifecycleHookName,
   LifecycleResult,
   Page,
   StatePatch,
   StoredSpec,
   StoreStats,
 } from './types.js';
+import { lifecycleKey } from './types.js';
 
 /** Options of `DynamoGroupStore`. */
 export interface DynamoGroupStoreOptions {
@@ -102,8 +104,13 @@ export class DynamoGroupStore implements GroupStore {
   markRetiring(id: string, instanceId: string, deadline: number): Promise<void> {
     return lease.markRetiring(this.ctx, id, instanceId, deadline);
   }
-  markLifecycleDone(id: string, instanceId: string, result: LifecycleResult): Promise<void> {
-    return lease.markLifecycleDone(this.ctx, id, instanceId, result);
+  markLifecycleDone(
+    id: string,
+    instanceId: string,
+    result: LifecycleResult,
+    hook: LifecycleHookName = 'terminating',
+  ): Promise<void> {
+    return lease.markLifecycleDone(this.ctx, id, lifecycleKey(instanceId, hook), result);
   }
 
   putIntent(intent: Intent, held: LeaseState): Promise<void> {

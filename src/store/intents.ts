@@ -60,7 +60,8 @@ export async function updateIntent(
   if (
     patch.launchedIds === undefined &&
     patch.drainingSince === undefined &&
-    patch.stoppingSince === undefined
+    patch.stoppingSince === undefined &&
+    patch.launching === undefined
   )
     return;
   const e = new Expr();
@@ -68,6 +69,10 @@ export async function updateIntent(
   if (patch.launchedIds !== undefined) update.set(ATTR.launchedIds, str(JSON.stringify(patch.launchedIds)));
   if (patch.drainingSince !== undefined) update.set(ATTR.drainingSince, num(patch.drainingSince));
   if (patch.stoppingSince !== undefined) update.set(ATTR.stoppingSince, num(patch.stoppingSince));
+  if (patch.launching !== undefined) {
+    update.set(ATTR.launchingUntil, num(patch.launching.until));
+    update.set(ATTR.launchingDefault, str(patch.launching.defaultResult));
+  }
   try {
     await ctx.write((c) =>
       c.send(

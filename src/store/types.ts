@@ -67,6 +67,23 @@ export interface PlanMemory {
 
 /** A lifecycle hook's outcome: go on (`continue`) or give the instance up (`abandon`). */
 export type LifecycleResult = 'continue' | 'abandon';
+/** The lifecycle hooks an instance may wait in. */
+export type LifecycleHookName = 'launching' | 'terminating';
+
+/**
+ * The key of a hook's answer in `GroupState.lifecycleDone`: the instance id for `terminating`,
+ * `<id>@launching` for `launching` (ids never hold `@`), so a launch's answer never completes the
+ * same instance's later termination.
+ */
+export function lifecycleKey(instanceId: string, hook: LifecycleHookName): string {
+  return hook === 'launching' ? `${instanceId}@launching` : instanceId;
+}
+
+/** The instance a `lifecycleDone` key is about. */
+export function instanceOfLifecycleKey(key: string): string {
+  const at = key.indexOf('@');
+  return at < 0 ? key : key.slice(0, at);
+}
 
 /**
  * The state fields a lease holder writes. `retiring` is never rewritten as a whole: event handlers
@@ -121,6 +138,12 @@ export interface Intent {
   readonly drainingSince?: number;
   /** terminate: when the instances were asked to stop (`IntentDrain.stopWithinMs`). */
   readonly stoppingSince?: number;
+  /**
+   * launch: the `launching` hook was announced for the launched instances and waits until this
+   * time (epoch ms) at the latest; then `launchingDefault` applies to every unanswered instance.
+   */
+  readonly launchingUntil?: number;
+  readonly launchingDefault?: LifecycleResult;
 }
 
 /**
@@ -145,6 +168,7 @@ export interface IntentProgress {
   readonly launchedIds?: readonly string[];
   readonly drainingSince?: number;
   readonly stoppingSince?: number;
+  readonly launching?: { readonly until: number; readonly defaultResult: LifecycleResult };
 }
 
 export type GroupEventLevel = 'info' | 'warn' | 'error';
@@ -225,7 +249,12 @@ export interface GroupStore {
    * Records a lifecycle hook's completion for one instance (the API): one atomic set add, no lease
    * needed. `GroupNotFoundError` when the group record is gone.
    */
-  markLifecycleDone(id: string, instanceId: string, result: LifecycleResult): Promise<void>;
+  markLifecycleDone(
+    id: string,
+    instanceId: string,
+    result: LifecycleResult,
+    hook?: LifecycleHookName,
+  ): Promise<void>;
 
   // ---- intents ----
   /** Writes an intent (create only) and adds its token to `openIntents`, under the lease. */
