@@ -271,6 +271,15 @@ describe('the OpenAPI document matches what the API does', () => {
     await call('POST', done, 'missing', { instanceId: waiting, expect: 404 });
     await call('POST', done, 'hooked', { instanceId: waiting, body: { result: 'maybe' }, expect: 400 });
     await call('POST', done, 'hooked', { instanceId: waiting, body: { result: 'continue' }, expect: 200 });
+    // A launching hook: the new instance is listed waiting (`launching`), and its completion answers.
+    const boot = { lifecycle: { launching: { timeoutSeconds: 600 } } };
+    await call('PUT', G, 'booting', { body: cattle('booting', 1, boot), expect: 201 });
+    await call('POST', `${G}/reconcile`, 'booting', { expect: 200 });
+    const [booting] = (await h.store.listOpenIntents('booting')).flatMap((i) => i.launchedIds ?? []);
+    const view = await call('GET', G, 'booting', { expect: 200 });
+    expect(JSON.stringify(view)).toContain('"launching":{"until"');
+    const answered = await call('POST', done, 'booting', { instanceId: booting, expect: 200 });
+    expect(answered.hook).toBe('launching');
 
     await call('GET', G, 'web', { expect: 200 });
     await call('GET', G, 'web', { query: { explain: 'true' }, expect: 200 });
