@@ -105,4 +105,52 @@ describe('process provider drain: SIGTERM, then SIGKILL after drainTimeoutSecond
     await engine.reconcileGroup('hooked');
     expect((await w.store.getGroup('hooked'))?.state.openIntents).toEqual([]);
   }, 60_000);
+
+  it('a launching hook keeps a new process out of service; abandoned at the timeout, it gets SIGTERM and a successor', async () => {
+    const name = 'booting';
+    const termFile = join(dir, `${name}.term`);
+    const w = await newWorld(
+      server(),
+      (clock) => new ProcessProvider({ dataDir: join(dir, name), now: clock.now }),
+    );
+    await w.put(
+      fakeSpec(
+        name,
+        { size: 1 },
+        {
+          instance: {
+            provider: 'process',
+            properties: { command: 'node', args: ['-e', script(termFile, true)] },
+          },
+          lifecycle: { drainTimeoutSeconds: 30, launching: { timeoutSeconds: 60, defaultResult: 'abandon' } },
+        },
+      ),
+    );
+    const engine = w.engine();
+    expect((await engine.reconcileGroup(name)).launched).toBe(1);
+    const [first] = await w.provider.describe({ tags: { 'infrakit.group': name } });
+    const pid = Number(first?.details?.pid);
+    await waitFor(async () => (await alive(pid)) && existsSync(`${termFile}.ready`), 30_000);
+    w.clock.advance(30_000);
+    await engine.reconcileGroup(name);
+    const waiting = await engine.status(name);
+    expect(waiting?.instances.map((i) => [i.id, i.launching !== undefined])).toEqual([[first?.id, true]]);
+    expect(waiting?.converged).toBe(false);
+    expect(existsSync(termFile)).toBe(false);
+    // The timeout's abandon: drained like any termination (SIGTERM), and the process exits by itself.
+    w.clock.advance(31_000);
+    await engine.reconcileGroup(name);
+    await waitFor(async () => existsSync(termFile) && !(await alive(pid)), 30_000);
+    await engine.reconcileGroup(name);
+    await engine.reconcileGroup(name);
+    const now = await w.provider.describe({ tags: { 'infrakit.group': name } });
+    expect(now).toHaveLength(1);
+    expect(now[0]?.id).not.toBe(first?.id);
+    expect((await engine.status(name))?.instances[0]?.launching).toBeDefined();
+    await w.provider.destroy(
+      now.map((i) => i.id),
+      { controllerId: now[0]?.tags['infrakit.controller'] ?? '', groupId: name },
+      'test over',
+    );
+  }, 60_000);
 });
