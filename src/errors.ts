@@ -135,6 +135,19 @@ export class InvalidConfigurationError extends InfrakitError {
   }
 }
 
+/**
+ * A load balancer target group a spec names does not exist (deleted, or never created). Nothing is
+ * registered in it and no drain waits for it; the group goes on with its other target groups.
+ */
+export class TargetGroupNotFoundError extends InvalidConfigurationError {
+  readonly targetGroupArn: string;
+  constructor(targetGroupArn: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TargetGroupNotFoundError';
+    this.targetGroupArn = targetGroupArn;
+  }
+}
+
 /** An instance does not carry this group's tag: it is never destroyed or relabelled. */
 export class NotOwnedError extends InfrakitError {
   readonly instanceIds: readonly string[];

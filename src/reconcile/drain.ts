@@ -24,7 +24,7 @@
  * resumes at t2 or t3, and nothing is done twice that is not idempotent (a second notice only when
  * the crash fell between announcing and recording `drainingSince`).
  */
-import { messageOf } from '../errors.js';
+import { messageOf, TargetGroupNotFoundError } from '../errors.js';
 import type { TargetGroups, TargetHealth } from '../providers/types.js';
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from '../spec/schema.js';
 import type { IntentDrain, LifecycleHookName } from '../store/types.js';
@@ -90,7 +90,13 @@ export async function planDrain(
   if (groups) {
     const delays = await Promise.all(
       groups.arns.map((arn) =>
-        groups.registry.deregistrationDelaySeconds(arn, signal ? { signal } : undefined),
+        groups.registry
+          .deregistrationDelaySeconds(arn, signal ? { signal } : undefined)
+          // A target group that does not exist holds no target to wait for.
+          .catch((err: unknown) => {
+            if (err instanceof TargetGroupNotFoundError) return 0;
+            throw err;
+          }),
       ),
     );
     targetsUntil = Math.min(now + Math.min(Math.max(0, ...delays) * 1000, drainTimeoutMs(target)), cap);
@@ -126,9 +132,10 @@ export async function viewTargets(
   let remaining = 0;
   if (!groups) return { toDeregister, remaining };
   const doomed = new Set(ids);
+  // What the pass read is authoritative: a target group it found missing is not asked again.
   const seen = await Promise.all(
-    groups.arns.map(
-      (arn) => known?.get(arn) ?? groups.registry.targets(arn, signal ? { signal } : undefined),
+    groups.arns.map((arn) =>
+      known ? (known.get(arn) ?? []) : groups.registry.targets(arn, signal ? { signal } : undefined),
     ),
   );
   groups.arns.forEach((arn, n) => {

@@ -47,6 +47,7 @@ import { judgeHealth, type PreparedInput, preparePlanInput } from './plan-input.
 import {
   formerMembers,
   hasDrift,
+  missingTargetGroups,
   NO_TARGETS,
   observeTargets,
   registrationDrift,
@@ -363,6 +364,8 @@ async function actHolding(
     }
   }
   let repaired = false;
+  if (targets.ok && targets.missing.length > 0)
+    events.push(event(id, now, 'warn', 'target-group-missing', missingTargetGroups(targets.missing)));
   if (targets.ok && !target.destroying) {
     await keeper.keep();
     const former = await formerMembers(

@@ -10,7 +10,7 @@
  * drift, which the next pass under the lease repairs.
  */
 
-import { messageOf } from '../errors.js';
+import { messageOf, TargetGroupNotFoundError } from '../errors.js';
 import type { Health } from '../flavors/types.js';
 import type { InstanceDescription, InstanceOwner, TargetHealth } from '../providers/types.js';
 import { TAG_CONTROLLER, TAG_GROUP, TAG_INTENT, TAG_RETAINED } from '../tags.js';
@@ -22,24 +22,51 @@ import { groupOfToken } from './token.js';
 export type TargetView = ReadonlyMap<string, readonly TargetHealth[]>;
 
 export type TargetObservation =
-  | { readonly ok: true; readonly view: TargetView }
+  | {
+      readonly ok: true;
+      readonly view: TargetView;
+      /** Target groups the spec names that do not exist: left out of `view`, so nothing waits on them. */
+      readonly missing: readonly string[];
+    }
   | { readonly ok: false; readonly reason: string };
 
 /** A group without load balancers, or one whose target groups need not be read now. */
-export const NO_TARGETS: TargetObservation = { ok: true, view: new Map() };
+export const NO_TARGETS: TargetObservation = { ok: true, view: new Map(), missing: [] };
 
-/** Reads every target group of the group (one DescribeTargetHealth each); nothing for a group without. */
+/**
+ * Reads every target group of the group (one DescribeTargetHealth each); nothing for a group
+ * without. A target group that does not exist (deleted under a drain, say) is left out and named in
+ * `missing`: the group goes on with the others rather than stop until its spec changes. Any other
+ * failure is a failed observation.
+ */
 export async function observeTargets(target: GroupTarget, signal?: AbortSignal): Promise<TargetObservation> {
   const groups = targetGroupsOf(target);
   if (!groups) return NO_TARGETS;
   try {
     const seen = await Promise.all(
-      groups.arns.map((arn) => groups.registry.targets(arn, signal ? { signal } : undefined)),
+      groups.arns.map((arn) =>
+        groups.registry.targets(arn, signal ? { signal } : undefined).catch((err: unknown) => {
+          if (err instanceof TargetGroupNotFoundError) return undefined;
+          throw err;
+        }),
+      ),
     );
-    return { ok: true, view: new Map(groups.arns.map((arn, n) => [arn, seen[n] ?? []])) };
+    const view = new Map<string, readonly TargetHealth[]>();
+    const missing: string[] = [];
+    groups.arns.forEach((arn, n) => {
+      const targets = seen[n];
+      if (targets) view.set(arn, targets);
+      else missing.push(arn);
+    });
+    return { ok: true, view, missing };
   } catch (err) {
     return { ok: false, reason: `target health could not be read: ${messageOf(err)}` };
   }
+}
+
+/** The event message for target groups that do not exist. */
+export function missingTargetGroups(missing: readonly string[]): string {
+  return `target group not found: ${missing.join(', ')}; nothing is registered there and no drain waits for it (fix loadBalancers.targetGroupArns)`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import { DeleteTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultHook } from '../../src/reconcile/types.js';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
@@ -115,6 +116,32 @@ describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
     );
     expect((await w.store.getGroup('drain-order'))?.state.openIntents).toEqual([]);
     expect(await converge(engine, ['drain-order'])).toBe(1);
+  }, 120_000);
+
+  it('a target group deleted during a drain blocks nothing: the termination goes on, with the reason in the events', async () => {
+    const draining = new Set<string>();
+    const w = await world({ targets: (real) => playedTargets(real, { draining }) });
+    const arn = await targetGroup(w, net, 'drain-deleted', 300);
+    await startGroup(w, 'drain-deleted', arn);
+    await shrinkTo(w, 'drain-deleted', arn, 1);
+    const engine = w.engine();
+    await engine.reconcileGroup('drain-deleted');
+    expect(draining.size).toBe(1);
+    w.advance(10_000);
+    expect((await engine.reconcileGroup('drain-deleted')).terminated).toBe(0);
+    await w.rawElb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
+    // Well before the 300 s delay: nothing is left to wait for in a target group that is gone.
+    w.advance(10_000);
+    expect((await engine.reconcileGroup('drain-deleted')).terminated).toBe(1);
+    expect(w.terminated()).toEqual([...draining]);
+    const events = (await w.store.listEvents('drain-deleted')).items;
+    const missing = events.find((e) => e.kind === 'target-group-missing');
+    expect(missing?.message).toContain(arn);
+    // The group goes on: steady at its size, not blocked, its status readable.
+    await converge(engine, ['drain-deleted']);
+    expect(await w.live('drain-deleted')).toHaveLength(1);
+    expect((await w.store.getGroup('drain-deleted'))?.state.blocked).toBeUndefined();
+    expect((await engine.status('drain-deleted'))?.converged).toBe(true);
   }, 120_000);
 
   it('waits while the target drains, across passes, until the deregistration delay has passed', async () => {

@@ -4,7 +4,7 @@ import type {
   TargetDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { abortable } from '../../abort.js';
-import { InvalidConfigurationError } from '../../errors.js';
+import { TargetGroupNotFoundError } from '../../errors.js';
 import { type Deferred, onFirstUse, resolveDeferred } from '../../lazy.js';
 import type { CallOptions, TargetGroups, TargetHealth, TargetState } from '../types.js';
 import { CallCounter } from './api.js';
@@ -52,6 +52,7 @@ export class Elbv2TargetGroups implements TargetGroups {
 
   private async send<O>(
     operation: string,
+    targetGroupArn: string,
     options: CallOptions | undefined,
     run: (
       client: Elbv2Sender,
@@ -70,15 +71,17 @@ export class Elbv2TargetGroups implements TargetGroups {
       return await run(client, sdk, signal ? { abortSignal: signal } : {});
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      // A target group that does not exist is the spec's error: blocked until it changes.
+      // Named, so that the engine goes on without it (a target group deleted under a drain).
       if (awsErrorCode(err) === 'TargetGroupNotFound')
-        throw new InvalidConfigurationError(`elbv2 ${operation}: ${describeAwsError(err)}`, { cause: err });
+        throw new TargetGroupNotFoundError(targetGroupArn, `elbv2 ${operation}: ${describeAwsError(err)}`, {
+          cause: err,
+        });
       throw toProviderError(err, `elbv2 ${operation}`);
     }
   }
 
   async targets(targetGroupArn: string, options?: CallOptions): Promise<readonly TargetHealth[]> {
-    const out = await this.send('DescribeTargetHealth', options, (c, sdk, http) =>
+    const out = await this.send('DescribeTargetHealth', targetGroupArn, options, (c, sdk, http) =>
       c.send(new sdk.DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), http),
     );
     const targets: TargetHealth[] = [];
@@ -99,7 +102,7 @@ export class Elbv2TargetGroups implements TargetGroups {
     options?: CallOptions,
   ): Promise<void> {
     if (ids.length === 0) return;
-    await this.send('RegisterTargets', options, (c, sdk, http) =>
+    await this.send('RegisterTargets', targetGroupArn, options, (c, sdk, http) =>
       c.send(
         new sdk.RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: descriptions(ids, port) }),
         http,
@@ -114,7 +117,7 @@ export class Elbv2TargetGroups implements TargetGroups {
     options?: CallOptions,
   ): Promise<void> {
     if (ids.length === 0) return;
-    await this.send('DeregisterTargets', options, (c, sdk, http) =>
+    await this.send('DeregisterTargets', targetGroupArn, options, (c, sdk, http) =>
       c.send(
         new sdk.DeregisterTargetsCommand({
           TargetGroupArn: targetGroupArn,
@@ -126,7 +129,7 @@ export class Elbv2TargetGroups implements TargetGroups {
   }
 
   async deregistrationDelaySeconds(targetGroupArn: string, options?: CallOptions): Promise<number> {
-    const out = await this.send('DescribeTargetGroupAttributes', options, (c, sdk, http) =>
+    const out = await this.send('DescribeTargetGroupAttributes', targetGroupArn, options, (c, sdk, http) =>
       c.send(new sdk.DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn }), http),
     );
     const value = out.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
