@@ -86,7 +86,7 @@ export function ecsTaskMethods(options: EcsTasksOptions): Record<string, RpcMeth
   const { client, cluster } = options;
   const clusterName = cluster.includes('/') ? cluster.slice(cluster.lastIndexOf('/') + 1) : cluster;
   const ownTask = (id: string): string => {
-    if (!new RegExp(`^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\\d{12}:task/${clusterName}/[A-Za-z0-9]+$`).test(id))
+    if (!new RegExp(`^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\\d{12}:task/${clusterName}/[A-Za-z0-9-]+$`).test(id))
       throw new RpcError(INVALID_PARAMS, `not a task of cluster ${clusterName}: ${id}`);
     return id;
   };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
 
 type Event = EventBridgeEvent<string, Record<string, unknown>>;
 
@@ -24,4 +24,23 @@ export function fixtureEvent(
   if (patch.startTime) detail.startTime = patch.startTime;
   if (patch.time) event.time = patch.time;
   return { ...event, detail };
+}
+
+/** A Lambda context whose remaining time counts down from `remainingMs`. */
+export function lambdaContext(remainingMs = 60_000): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'infrakit-test',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:infrakit-test',
+    memoryLimitInMB: '512',
+    awsRequestId: `req-${Math.random().toString(36).slice(2)}`,
+    logGroupName: '/aws/lambda/infrakit-test',
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
 }

@@ -4,7 +4,6 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as apiHandler } from '../../lambda/api.js';
 import { handler as eventsHandler } from '../../lambda/events.js';
@@ -15,7 +14,7 @@ import { TAG_CONTROLLER, TAG_GROUP } from '../../src/tags.js';
 import { apiEvent, bodyOf } from '../api/api-event.js';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
-import { fixtureEvent } from './fixtures.js';
+import { fixtureEvent, lambdaContext } from './fixtures.js';
 
 /**
  * The three Lambda handlers exactly as Lambda calls them, wired from the environment the CDK
@@ -27,24 +26,6 @@ let dynamo: DynamoTestServer;
 let moto: MotoServer;
 let ec2: EC2Client;
 const savedEnv = { ...process.env };
-
-function lambdaContext(remainingMs = 60_000): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'infrakit-test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:infrakit-test',
-    memoryLimitInMB: '512',
-    awsRequestId: `req-${Math.random().toString(36).slice(2)}`,
-    logGroupName: '/aws/lambda/infrakit-test',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
 
 const CONTROLLER_ID = 'lambda-test-stack';
 
