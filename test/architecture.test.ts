@@ -28,7 +28,7 @@ const SRC_LAYERS = [
   'cli',
 ] as const;
 
-type Layer = 'floor' | (typeof SRC_LAYERS)[number] | 'lambda' | 'infra';
+type Layer = 'floor' | (typeof SRC_LAYERS)[number] | 'lambda' | 'infra' | 'examples';
 
 /** The shared floor: small modules every layer may use. */
 const FLOOR = new Set([
@@ -48,6 +48,7 @@ function layerOf(file: string): Layer | undefined {
   const [top, second] = file.split('/');
   if (top === 'lambda') return 'lambda';
   if (top === 'infra') return 'infra';
+  if (top === 'examples') return 'examples';
   if (top !== 'src' || second === undefined) return undefined;
   return SRC_LAYERS.find((l) => l === second);
 }
@@ -95,6 +96,11 @@ const RULES: Record<Layer, { layers: readonly Layer[]; packages: RegExp }> = {
   },
   lambda: { layers: ['runtime', ...BELOW_WIRING], packages: /^$/ },
   infra: { layers: ['infra'], packages: /^(aws-cdk-lib(\/.*)?|constructs|cdk-nag|esbuild|node:.*)$/ },
+  // Example plugins stand alone (users copy them): the construct's public entry, never src/.
+  examples: {
+    layers: ['examples', 'infra'],
+    packages: /^(aws-cdk-lib(\/.*)?|constructs|cdk-nag|zod|@aws-sdk\/client-ecs|node:.*)$/,
+  },
 };
 
 /** What `infra/` may take from `src/`: names and schemas shared with the handlers, no behaviour. */
@@ -129,7 +135,7 @@ function resolved(from: string, spec: string): string {
   return normalize(join(dirname(from), spec)).replace(/\.js$/, '.ts');
 }
 
-const ALL = [...sources('src'), ...sources('lambda'), ...sources('infra')];
+const ALL = [...sources('src'), ...sources('lambda'), ...sources('infra'), ...sources('examples')];
 
 describe('layering (docs/architecture.md §2)', () => {
   it('every module lies in a layer of the table', () => {
@@ -147,6 +153,10 @@ describe('layering (docs/architecture.md §2)', () => {
           continue;
         }
         const target = resolved(file, spec);
+        if (layer === 'examples' && target.startsWith('infra/')) {
+          expect(target, `${file} imports ${target}`).toBe('infra/lib/index.ts');
+          continue;
+        }
         if (layer === 'infra' && target.startsWith('src/')) {
           expect(INFRA_SHARED.has(target), `${file} imports ${target}`).toBe(true);
           continue;

@@ -76,7 +76,9 @@ function initMs(sdk: readonly string[], modules: readonly string[]): { cpu: Init
 /**
  * `bundle.<handler>.kb` and `init.<handler>.ms`, built with exactly the construct's esbuild options;
  * init split into `init.<handler>.sdk.ms` (the SDK clients the bundle imports statically) and
- * `init.<handler>.own.ms` (the project's code and its bundled dependencies).
+ * `init.<handler>.own.ms` (the project's code and its bundled dependencies). The default stack's
+ * bundles; `bundle.<handler>.plugins.kb` is the same handler in a stack with InfraKit plugins (the
+ * construct's `plugins` prop), which also carries the plugin client.
  */
 export const suite: BenchSuite = {
   name: 'bundle',
@@ -85,6 +87,7 @@ export const suite: BenchSuite = {
     { name: `init.${name}.ms`, unit: 'ms', goal: '<= 100' },
     { name: `init.${name}.sdk.ms`, unit: 'ms', goal: 'informative' },
     { name: `init.${name}.own.ms`, unit: 'ms', goal: '<= 50' },
+    { name: `bundle.${name}.plugins.kb`, unit: 'KB', goal: '<= 400' },
   ]).concat({ name: 'init.aws-sdk.ms', unit: 'ms', goal: 'informative' }),
   async run() {
     const cache = join(PROJECT_ROOT, 'node_modules', '.cache');
@@ -111,6 +114,14 @@ export const suite: BenchSuite = {
           { name: `init.${name}.sdk.ms`, value: init.sdk, unit: 'ms', goal: 'informative' },
           { name: `init.${name}.own.ms`, value: init.own, unit: 'ms', goal: '<= 50' },
         );
+        const withPlugins = join(dir, name, 'plugins.mjs');
+        await build(esbuildOptions(entry, withPlugins, { infrakitPlugins: true }));
+        figures.push({
+          name: `bundle.${name}.plugins.kb`,
+          value: statSync(withPlugins).size / 1024,
+          unit: 'KB',
+          goal: '<= 400',
+        });
       }
       // All three clients the handlers use, loaded at once (the EC2 and EventBridge ones on first use).
       figures.push({

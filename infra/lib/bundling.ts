@@ -33,10 +33,22 @@ export const EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*'];
  * Build-time constants of the Lambda bundles. `process.env.INFRAKIT_BUNDLE` reads "lambda" there,
  * so what a handler never runs is left out: the plugins that run in local mode only
  * (`src/plugins/catalog.ts`) with all their code, and the IAM grants only the construct reads.
+ * `process.env.INFRAKIT_BUNDLE_INFRAKIT` reads "yes" only in the bundles of a stack with InfraKit
+ * plugins (the construct's `plugins` prop): the plugin client (about 17 KB) is carried only by the
+ * stacks that reach plugins.
  */
-export const BUNDLE_DEFINE: Readonly<Record<string, string>> = {
-  'process.env.INFRAKIT_BUNDLE': JSON.stringify('lambda'),
-};
+export function bundleDefine(options: BundleOptions = {}): Record<string, string> {
+  return {
+    'process.env.INFRAKIT_BUNDLE': JSON.stringify('lambda'),
+    'process.env.INFRAKIT_BUNDLE_INFRAKIT': JSON.stringify(options.infrakitPlugins ? 'yes' : 'no'),
+  };
+}
+
+/** What a stack's bundles carry beyond the default. */
+export interface BundleOptions {
+  /** The stack reaches InfraKit plugins (`plugins` prop): its handlers carry the `infrakit` provider. */
+  readonly infrakitPlugins?: boolean;
+}
 
 /**
  * Some dependencies are CommonJS and call `require`; an ESM bundle needs a `require` to give them.
@@ -68,7 +80,7 @@ export function yamlEsmAlias(): Readonly<Record<string, string>> {
 }
 
 /** `NodejsFunction` bundling: local esbuild (no Docker), minified ESM with linked source maps. */
-export function nodejsBundling(): BundlingOptions {
+export function nodejsBundling(options: BundleOptions = {}): BundlingOptions {
   return {
     forceDockerBundling: false,
     target: HANDLER_TARGET,
@@ -80,7 +92,7 @@ export function nodejsBundling(): BundlingOptions {
     sourcesContent: false,
     mainFields: ['module', 'main'],
     externalModules: [...EXTERNAL_MODULES],
-    define: { ...BUNDLE_DEFINE },
+    define: bundleDefine(options),
     esbuildArgs: Object.fromEntries(
       Object.entries(yamlEsmAlias()).map(([from, to]) => [`--alias:${from}`, to]),
     ),
@@ -89,7 +101,7 @@ export function nodejsBundling(): BundlingOptions {
 }
 
 /** The same build as {@link nodejsBundling}, as direct esbuild options (for the benchmark). */
-export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+export function esbuildOptions(entry: string, outfile: string, options: BundleOptions = {}): BuildOptions {
   return {
     entryPoints: [entry],
     outfile,
@@ -102,7 +114,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     sourcesContent: false,
     mainFields: ['module', 'main'],
     external: [...EXTERNAL_MODULES],
-    define: { ...BUNDLE_DEFINE },
+    define: bundleDefine(options),
     alias: { ...yamlEsmAlias() },
     banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'silent',

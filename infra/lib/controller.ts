@@ -18,6 +18,12 @@ import { createDeadLetterQueue, createHandlerFunction } from './functions.js';
 import { grantScope, toPolicyStatement } from './grants.js';
 import { type ApiThrottle, createControllerApi } from './http-api.js';
 import { defaultControllerId } from './identity.js';
+import {
+  type InfraKitPluginProps,
+  pluginStatements,
+  pluginsEnvironment,
+  validatePlugins,
+} from './infrakit-plugins.js';
 import { createMonitoring } from './monitoring.js';
 import { acknowledgeControllerFindings } from './nag.js';
 import { enabledPlugins } from './plugins.js';
@@ -120,11 +126,21 @@ export interface InfraKitControllerProps {
   readonly targetGroupArns?: readonly string[];
   /**
    * The provider plugins the functions serve (`src/plugins/catalog.ts`), by name: each gets the IAM
-   * statements it declares, and the functions build exactly these. A deployed stack reaches no
-   * unix socket, so `process` and `infrakit` are for local mode.
-   * @default ['ec2']
+   * statements it declares, and the functions build exactly these. `process` runs in local mode
+   * only; `infrakit` needs `plugins`.
+   * @default - ['ec2'], and 'infrakit' too when `plugins` are given
    */
   readonly providers?: readonly string[];
+  /**
+   * The InfraKit plugins the `infrakit` provider reaches, by the name specs use
+   * (`instance.properties.plugin`): Lambda functions (`{ name, function }`, invoked with the JSON-RPC
+   * request as the payload) or HTTPS endpoints (`{ name, url, sigv4Service?, invokeArns?, ca? }`).
+   * The reconcilers and the API may invoke exactly these functions (`lambda:InvokeFunction`) and
+   * signed endpoints; the API only observes through them (`Instance.Validate` at PUT,
+   * `Instance.DescribeInstances` for status), but an invocation cannot be limited to one method.
+   * @default - none
+   */
+  readonly plugins?: readonly InfraKitPluginProps[];
 }
 
 /**
@@ -159,7 +175,15 @@ export class InfraKitController extends Construct {
     const sweepInterval = props.sweepInterval ?? Duration.minutes(1);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
     this.controllerId = props.controllerId ?? defaultControllerId(this);
-    const plugins = enabledPlugins(this.node.path, props.providers ?? ['ec2']);
+    const pluginProps = props.plugins ?? [];
+    validatePlugins(this.node.path, pluginProps);
+    const pluginsJson = pluginProps.length > 0 ? pluginsEnvironment(pluginProps) : undefined;
+    const providerNames = props.providers ?? (pluginProps.length > 0 ? ['ec2', 'infrakit'] : ['ec2']);
+    if (pluginProps.length > 0 && !providerNames.includes('infrakit'))
+      throw new Error(
+        `${this.node.path}: plugins are given but providers does not list infrakit, which reaches them`,
+      );
+    const plugins = enabledPlugins(this.node.path, providerNames, pluginProps.length > 0);
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: TABLE_KEY.partition, type: AttributeType.STRING },
@@ -180,9 +204,11 @@ export class InfraKitController extends Construct {
       controllerId: this.controllerId,
       launchGuardrails: props.launchGuardrails,
       providers: plugins.map((p) => p.name),
+      plugins: pluginsJson,
     });
     const entry = (name: HandlerName) => props.handlerEntries?.[name] ?? handlerEntry(name);
     const depsLockFilePath = props.depsLockFilePath;
+    const bundle = { infrakitPlugins: plugins.some((p) => p.name === 'infrakit') };
     this.deadLetterQueues = {
       reconcile: createDeadLetterQueue(this, 'ReconcileDeadLetterQueue'),
       events: createDeadLetterQueue(this, 'EventsDeadLetterQueue'),
@@ -197,6 +223,7 @@ export class InfraKitController extends Construct {
         environment,
         logRetention,
         depsLockFilePath,
+        bundle,
       }),
       reconcile: createHandlerFunction(this, 'ReconcileFunction', {
         name: 'reconcile',
@@ -207,6 +234,7 @@ export class InfraKitController extends Construct {
         environment,
         logRetention,
         depsLockFilePath,
+        bundle,
         deadLetterQueue: this.deadLetterQueues.reconcile,
         // The next scheduled sweep is the retry; retrying a long sweep would only overlap it.
         retryAttempts: 0,
@@ -221,6 +249,7 @@ export class InfraKitController extends Construct {
         environment,
         logRetention,
         depsLockFilePath,
+        bundle,
         deadLetterQueue: this.deadLetterQueues.events,
         retryAttempts: 2,
       }),
@@ -243,6 +272,9 @@ export class InfraKitController extends Construct {
         for (const s of grants.control) fn.addToRolePolicy(toPolicyStatement(s));
       for (const s of grants.observe) this.functions.api.addToRolePolicy(toPolicyStatement(s));
     }
+    // The InfraKit plugins: the reconcilers act through them, the API observes through them.
+    for (const s of pluginStatements(pluginProps))
+      for (const fn of Object.values(this.functions)) fn.addToRolePolicy(s);
     // Publishers only: the API announces spec changes and reconcile requests, the sweep fans out,
     // and both reconcilers (the sweep and the events function) announce lifecycle hooks
     // (`Instance Terminating`). The bus itself refuses every other publisher.

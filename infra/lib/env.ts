@@ -19,6 +19,8 @@ export interface HandlerEnvironmentInput {
   readonly launchGuardrails?: LaunchGuardrails;
   /** The provider plugins the functions build (`INFRAKIT_PROVIDERS`). */
   readonly providers: readonly string[];
+  /** The InfraKit plugins as JSON (`INFRAKIT_PLUGINS`, `infrakit-plugins.ts`); undefined means none. */
+  readonly plugins?: string | undefined;
 }
 
 /**
@@ -34,6 +36,7 @@ export function handlerEnvironment(input: HandlerEnvironmentInput): Record<strin
     [ENV.logLevel]: input.logLevel,
     [ENV.controllerId]: input.controllerId,
     [ENV.providers]: input.providers.join(','),
+    ...(input.plugins !== undefined ? { [ENV.plugins]: input.plugins } : {}),
     // Absent when there are none; the handlers parse it with LaunchGuardrailsSchema.
     ...(input.launchGuardrails !== undefined
       ? { [ENV.launchGuardrails]: JSON.stringify(input.launchGuardrails) }

@@ -4,7 +4,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { HANDLER_RUNTIME, type HandlerName, nodejsBundling } from './bundling.js';
+import { type BundleOptions, HANDLER_RUNTIME, type HandlerName, nodejsBundling } from './bundling.js';
 
 /** How one handler function is sized and invoked. */
 export interface HandlerFunctionOptions {
@@ -26,6 +26,8 @@ export interface HandlerFunctionOptions {
    * must be. Undefined lets `NodejsFunction` look for one upwards from the working directory.
    */
   readonly depsLockFilePath?: string;
+  /** What the bundle carries beyond the default (the `infrakit` provider of a stack with plugins). */
+  readonly bundle?: BundleOptions;
 }
 
 /**
@@ -47,7 +49,7 @@ export function createHandlerFunction(scope: Construct, id: string, options: Han
     timeout: options.timeout,
     environment: options.environment,
     depsLockFilePath: options.depsLockFilePath,
-    bundling: nodejsBundling(),
+    bundling: nodejsBundling(options.bundle),
     logGroup,
     deadLetterQueueEnabled: options.deadLetterQueue !== undefined,
     deadLetterQueue: options.deadLetterQueue,

@@ -3,4 +3,5 @@ export { EXTERNAL_MODULES, HANDLER_NAMES, HANDLER_RUNTIME, type HandlerName } fr
 export { InfraKitController, type InfraKitControllerProps } from './controller.js';
 export type { HandlerLogLevel } from './env.js';
 export type { ApiThrottle } from './http-api.js';
+export type { HttpsPluginProps, InfraKitPluginProps, LambdaPluginProps } from './infrakit-plugins.js';
 export { InfraKitStack, type InfraKitStackProps } from './stack.js';

@@ -16,8 +16,13 @@ import type { FlavorPlugin, InstanceGroupLookup, PluginEnvironment, ProviderPlug
  */
 export const PROVIDER_PLUGINS: readonly ProviderPlugin[] =
   // Folded at build time in the Lambda bundles (infra/lib/bundling.ts): the local-only plugins
-  // are left out of them. Everywhere else the variable is unset and every plugin is listed.
-  process.env.INFRAKIT_BUNDLE === 'lambda' ? [ec2Plugin] : [ec2Plugin, processPlugin, infrakitPlugin];
+  // are left out of them, and `infrakit` is carried only by the bundles of a stack with InfraKit
+  // plugins. Everywhere else the variables are unset and every plugin is listed.
+  process.env.INFRAKIT_BUNDLE === 'lambda'
+    ? process.env.INFRAKIT_BUNDLE_INFRAKIT === 'yes'
+      ? [ec2Plugin, infrakitPlugin]
+      : [ec2Plugin]
+    : [ec2Plugin, processPlugin, infrakitPlugin];
 
 const VANILLA_FLAVOR: FlavorPlugin = {
   kind: vanillaFlavor.kind,

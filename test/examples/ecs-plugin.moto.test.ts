@@ -1,17 +1,10 @@
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  CreateClusterCommand,
-  DescribeTasksCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
-  RunTaskCommand,
-  StopTaskCommand,
-} from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, type ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler, resetHandler } from '../../examples/ecs-plugin/handler.js';
 import { InfrakitPlugins, InfrakitProvider } from '../../src/providers/infrakit/index.js';
 import { lambdaInvoker } from '../../src/providers/infrakit/lambda-transport.js';
 import { type ContractFixture, instanceProviderContract } from '../contract/instance-provider.js';
+import { ecsWorld } from '../helpers/ecs.js';
 import { type LambdaInvokeServer, startLambdaInvokeServer } from '../helpers/lambda-invoke-server.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
 
@@ -34,27 +27,7 @@ let properties: { taskDefinition: string; subnets: string[]; securityGroups: str
 
 async function setUp(): Promise<void> {
   moto = await startMoto();
-  ecs = new ECSClient({ endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS });
-  const ec2 = new EC2Client({ endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS });
-  await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
-  await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'worker',
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'app', image: 'busybox', memory: 512 }],
-    }),
-  );
-  properties = {
-    taskDefinition: 'worker',
-    subnets: [(await ec2.send(new DescribeSubnetsCommand({}))).Subnets?.[0]?.SubnetId ?? ''],
-    securityGroups: [
-      (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups?.[0]?.GroupId ?? '',
-    ],
-  };
-  ec2.destroy();
+  ({ ecs, properties } = await ecsWorld(moto.endpoint, [CLUSTER], 'worker'));
   // The function's environment, as the example construct sets it; its SDK finds moto by AWS_ENDPOINT_URL_ECS.
   Object.assign(process.env, {
     ECS_CLUSTER: CLUSTER,

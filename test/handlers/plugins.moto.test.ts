@@ -1,12 +1,4 @@
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  CreateClusterCommand,
-  DescribeTasksCommand,
-  ECSClient,
-  ListTasksCommand,
-  RegisterTaskDefinitionCommand,
-  StopTaskCommand,
-} from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, type ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { answer, type RpcMethod } from '../../examples/ecs-plugin/rpc.js';
 import { ecsTaskMethods } from '../../examples/ecs-plugin/tasks.js';
@@ -17,6 +9,7 @@ import { resetAwsRuntime } from '../../src/runtime/aws.js';
 import { TAG_CONTROLLER, TAG_GROUP } from '../../src/tags.js';
 import { apiEvent, bodyOf } from '../api/api-event.js';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { ecsWorld } from '../helpers/ecs.js';
 import { type HttpsPlugin, startHttpsPlugin } from '../helpers/https-plugin.js';
 import { type LambdaInvokeServer, startLambdaInvokeServer } from '../helpers/lambda-invoke-server.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
@@ -88,24 +81,9 @@ describe.skipIf(!motoAvailable())(
     beforeAll(async () => {
       const cert = selfSignedCertificate();
       [dynamo, moto] = await Promise.all([startDynalite(), startMoto()]);
-      ecs = new ECSClient({ endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS });
-      const ec2 = new EC2Client({ endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS });
-      for (const cluster of ['via-lambda', 'via-https'])
-        await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-      await ecs.send(
-        new RegisterTaskDefinitionCommand({
-          family: 'web',
-          requiresCompatibilities: ['FARGATE'],
-          networkMode: 'awsvpc',
-          cpu: '256',
-          memory: '512',
-          containerDefinitions: [{ name: 'web', image: 'nginx', memory: 512 }],
-        }),
-      );
-      const subnet = (await ec2.send(new DescribeSubnetsCommand({}))).Subnets?.[0]?.SubnetId ?? '';
-      const sg = (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups?.[0]?.GroupId ?? '';
-      network = { subnets: [subnet], securityGroups: [sg] };
-      ec2.destroy();
+      const world = await ecsWorld(moto.endpoint, ['via-lambda', 'via-https'], 'web');
+      ecs = world.ecs;
+      network = { subnets: world.properties.subnets, securityGroups: world.properties.securityGroups };
 
       // The plugin as its Lambda function would run it, and the same plugin behind HTTPS.
       const viaLambda = ecsTaskMethods({ client: ecs, cluster: 'via-lambda' });

@@ -60,7 +60,11 @@ export const infrakitPlugin: ProviderPlugin = {
     const plugins = configured(environment);
     if (this.unavailable(environment) || typeof plugins === 'string') return undefined;
     const pluginsDir = environment.where === 'local' ? environment.pluginsDir : undefined;
-    const discovered = pluginsDir ? await discoverPluginObjects(pluginsDir, INSTANCE_INTERFACE) : [];
+    // Folded out of the Lambda bundles (infra/lib/bundling.ts), which have no plugins folder.
+    const discovered =
+      pluginsDir && process.env.INFRAKIT_BUNDLE !== 'lambda'
+        ? await discoverPluginObjects(pluginsDir, INSTANCE_INTERFACE)
+        : [];
     const client = new InfrakitPlugins({
       ...(pluginsDir ? { pluginsDir } : {}),
       ...(plugins.length > 0
