@@ -139,7 +139,7 @@ export async function startLocalController(
         `${n.groupId}: ${n.instanceId} waits in its ${n.hook} hook until ${new Date(n.deadline).toISOString()} (then ${n.defaultResult}): infrakit group complete ${n.groupId} ${n.instanceId}`,
       ),
   });
-  const reporter = new Reporter({ engine, store }, print);
+  const reporter = new Reporter({ store }, print);
   const scheduler = new ReconcileScheduler({
     reconcile: (id) => engine.reconcileGroup(id),
     onResult: (result, reasons) => {
@@ -183,8 +183,8 @@ export async function startLocalController(
       // Work that needs several passes (rolling update, destroy) goes on without waiting a sweep.
       const acted = report.results.filter((r) => r.outcome === 'acted').map((r) => r.groupId);
       if (acted.length > 0) scheduler.request(acted, 'follow-up');
-      // Only groups whose sweep said something new get a status line; a pass that planned without
-      // acting brings its own status, so a steady sweep costs one describe per provider, as in AWS.
+      // Only groups whose sweep said something new get a status line, from the status their pass
+      // observed: a steady sweep costs one describe per provider (per place), as in AWS.
       const changed = report.results.filter((r) => {
         // Another reconciler holds the group: its pass has the news, the next sweep shows it.
         if (r.outcome === 'busy') return false;

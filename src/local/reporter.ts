@@ -1,7 +1,7 @@
 import { countsOf, statusLine, when } from '../cli/format.js';
 import { messageOf } from '../errors.js';
 import type { Plan } from '../plan/types.js';
-import type { Engine, GroupStatus, ReconcileResult } from '../reconcile/types.js';
+import type { GroupStatus, ReconcileResult } from '../reconcile/types.js';
 import { configHash } from '../spec/index.js';
 import type { GroupLifecycle, GroupStore } from '../store/types.js';
 
@@ -15,7 +15,7 @@ export class Reporter {
   private closed = false;
 
   constructor(
-    private readonly deps: { engine: Engine; store: GroupStore },
+    private readonly deps: { store: GroupStore },
     private readonly write: (line: string) => void,
   ) {}
 
@@ -44,9 +44,10 @@ export class Reporter {
   }
 
   /**
-   * Re-reads the passes' groups and prints a status line for each one that changed (serialized;
-   * nothing once closed). A pass that planned without acting brings the status it observed: only
-   * the others' groups are observed again.
+   * Prints a status line for each pass's group whose line changed, from the status the pass
+   * observed (serialized; nothing once closed). Nothing is described here: a pass that acted
+   * brings no status (what it saw is out of date), and the follow-up pass it asks for will; a
+   * group gone from the store is printed as gone.
    */
   show(results: readonly Pick<ReconcileResult, 'groupId' | 'status'>[]): Promise<void> {
     if (this.closed) return this.queue;
@@ -58,7 +59,7 @@ export class Reporter {
 
   /**
    * Takes no further refresh and resolves once the refreshes already asked for are done (they read
-   * the store and the providers: the controller closes the store only after this).
+   * the store: the controller closes the store only after this).
    */
   async close(): Promise<void> {
     this.closed = true;
@@ -73,9 +74,9 @@ export class Reporter {
         if (this.lastLine.delete(id)) this.line(`${id}  gone`);
         continue;
       }
-      const status = observed ?? (await this.deps.engine.status(id));
+      if (!observed) continue;
       const desired = record.spec.allocation.size ?? record.spec.allocation.logicalIds?.length ?? 0;
-      const view = status ? statusForLine(status, record.lifecycle) : undefined;
+      const view = statusForLine(observed, record.lifecycle);
       const line = statusLine(id, countsOf(desired, view, configHash(record.spec)), view);
       if (this.lastLine.get(id) !== line) {
         this.lastLine.set(id, line);

@@ -62,7 +62,7 @@ import {
   stateChanged,
   toStorePatch,
 } from './state-patch.js';
-import { plannedStatus } from './status.js';
+import { plannedStatus, unplannedStatus } from './status.js';
 import { type GroupTarget, resolveTarget } from './target.js';
 import type { ReconcileOptions, ReconcileResult } from './types.js';
 
@@ -441,7 +441,8 @@ async function blockUnresolved(
   record: GroupRecord,
   reason: string,
 ): Promise<ReconcileResult> {
-  if (record.state.blocked === reason) return result(record.id, 'blocked');
+  if (record.state.blocked === reason)
+    return result(record.id, 'blocked', { status: unplannedStatus(record, reason) });
   ctx.step('acquire-lease', record.id);
   const lease = await ctx.store.acquireLease(record.id, ctx.owner, ctx.leaseTtlMs, ctx.now());
   if (!lease) return result(record.id, 'busy');
@@ -472,5 +473,5 @@ async function finishBlocked(
   }
   ctx.step('release-lease', id);
   await ctx.store.releaseLease(id, keeper.current);
-  return result(id, 'blocked');
+  return result(id, 'blocked', { status: unplannedStatus(record, reason) });
 }

@@ -84,7 +84,7 @@ export interface ReconcileResult {
   readonly errorClass?: ErrorClass;
   /**
    * A pass that planned without acting (`steady`, `blocked`): the group's status as this pass
-   * observed it, so that showing it needs no second describe.
+   * observed it (or why it is blocked), so that showing it needs no second describe.
    */
   readonly status?: GroupStatus;
 }

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
 import { run } from '../../src/cli/main.js';
 import { type LocalController, startLocalController } from '../../src/local/controller.js';
+import type { LocalOptions } from '../../src/local/options.js';
 
 /**
  * Test harness for local mode and the CLI: controllers as real child processes, the CLI in-process,
@@ -294,8 +295,15 @@ export function rawRequest(
   });
 }
 
-/** A local controller in this process on a free port, its data under `dir/data`, printing nothing. */
-export function startInProcessController(dir: string): Promise<LocalController> {
+/**
+ * A local controller in this process on a free port, its data under `dir/data`, printing nothing
+ * (or to `print`); `options` override the defaults (a plugins folder, slower watches).
+ */
+export function startInProcessController(
+  dir: string,
+  options: Partial<LocalOptions> = {},
+  print: (line: string) => void = () => {},
+): Promise<LocalController> {
   return startLocalController(
     {
       host: '127.0.0.1',
@@ -305,7 +313,30 @@ export function startInProcessController(dir: string): Promise<LocalController> 
       pluginWatchIntervalSeconds: 1,
       examples: false,
       tableName: 'infrakit',
+      ...options,
     },
-    { print: () => {} },
+    { print },
   );
+}
+
+/** PUTs a group of `size` on the `infrakit` provider's `plugin`, failing the test on an error answer. */
+export async function putPluginGroup(
+  url: string,
+  id: string,
+  plugin: string,
+  size: number,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const res = await fetch(`${url}/groups/${id}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      id,
+      allocation: { size },
+      instance: { provider: 'infrakit', properties: { plugin, properties: {} } },
+      health: { gracePeriodSeconds: 0 },
+      ...extra,
+    }),
+  });
+  if (res.status >= 300) throw new Error(`PUT /groups/${id}: ${res.status} ${await res.text()}`);
 }

@@ -2,14 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalController, startLocalController } from '../../src/local/controller.js';
+import type { LocalController } from '../../src/local/controller.js';
 import { InfrakitPlugins } from '../../src/providers/infrakit/index.js';
 import {
   infrakitAvailable,
   type InfrakitPlugins as RunningPlugins,
   startInfrakitPlugins,
 } from '../helpers/infrakit.js';
-import { waitFor } from './harness.js';
+import { putPluginGroup, startInProcessController, waitFor } from './harness.js';
 
 /**
  * One plugin down blocks only the groups that may have instances on it: with Docker InfraKit's
@@ -29,20 +29,8 @@ describe.runIf(infrakitAvailable())('a plugin down, beside one that is up (real 
   const idsOn = async (plugin: typeof simulator, group: string) =>
     (await plugin.describe({ 'infrakit.group': group })).map((i) => i.id).sort();
 
-  const put = async (id: string, plugin: string, size: number, extra: Record<string, unknown> = {}) => {
-    const res = await fetch(`${controller.url}/groups/${id}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        id,
-        allocation: { size },
-        instance: { provider: 'infrakit', properties: { plugin, properties: {} } },
-        health: { gracePeriodSeconds: 0 },
-        ...extra,
-      }),
-    });
-    expect(res.status, await res.text()).toBeLessThan(300);
-  };
+  const put = (id: string, plugin: string, size: number, extra: Record<string, unknown> = {}) =>
+    putPluginGroup(controller.url, id, plugin, size, extra);
 
   beforeAll(async () => {
     running = await startInfrakitPlugins(['simulator']);
@@ -52,19 +40,10 @@ describe.runIf(infrakitAvailable())('a plugin down, beside one that is up (real 
     simulator = client.instance('simulator/compute');
     files = client.instance('file');
     dir = await mkdtemp(join(tmpdir(), 'plugin-isolation-'));
-    controller = await startLocalController(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        dataDir: join(dir, 'data'),
-        sweepIntervalSeconds: 1,
-        pluginWatchIntervalSeconds: 1,
-        examples: false,
-        tableName: 'isolation',
-        pluginsDir: running.pluginsDir,
-      },
-      { print: () => {} },
-    );
+    controller = await startInProcessController(dir, {
+      tableName: 'isolation',
+      pluginsDir: running.pluginsDir,
+    });
   }, 60_000);
 
   afterAll(async () => {

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalController, startLocalController } from '../../src/local/controller.js';
+import type { LocalController } from '../../src/local/controller.js';
 import { TAG_GROUP } from '../../src/tags.js';
 import { type FakePlugin, hello, memoryInstances, startFakePlugin } from '../helpers/fake-infrakit-plugin.js';
-import { waitFor } from './harness.js';
+import { putPluginGroup, startInProcessController, waitFor } from './harness.js';
 
 /**
  * What a steady local controller costs a plugin: each sweep describes every served plugin object
@@ -53,19 +53,15 @@ describe('local mode in steady state on an InfraKit plugin', () => {
       return memory.handle(call) ?? { error: `no ${call.method}` };
     });
     dir = await mkdtemp(join(tmpdir(), 'steady-describes-'));
-    controller = await startLocalController(
+    controller = await startInProcessController(
+      dir,
       {
-        host: '127.0.0.1',
-        port: 0,
-        dataDir: join(dir, 'data'),
-        sweepIntervalSeconds: 1,
-        // The watch describes by the controller's tag too; slowed down so that sweeps are counted.
-        pluginWatchIntervalSeconds: 3_600,
-        examples: false,
         tableName: 'steady',
         pluginsDir: fake.pluginsDir,
+        // The watch describes by the controller's tag too; slowed down so that sweeps are counted.
+        pluginWatchIntervalSeconds: 3_600,
       },
-      { print: (line) => printed.push(line) },
+      (line) => printed.push(line),
     );
   }, 60_000);
 
@@ -76,19 +72,7 @@ describe('local mode in steady state on an InfraKit plugin', () => {
   });
 
   it('costs one describe per plugin object per sweep, however many groups, also when a sweep finds news', async () => {
-    for (const id of ids) {
-      const res = await fetch(`${controller.url}/groups/${id}`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          id,
-          allocation: { size: SIZE },
-          instance: { provider: 'infrakit', properties: { plugin: 'sim/compute', properties: {} } },
-          health: { gracePeriodSeconds: 0 },
-        }),
-      });
-      expect(res.status, await res.text()).toBeLessThan(300);
-    }
+    for (const id of ids) await putPluginGroup(controller.url, id, 'sim/compute', SIZE);
     await waitFor('every group converged', async () => ids.every((id) => members(id) === SIZE), 60_000);
     // Sweeps that find nothing new: the passes of the convergence are over.
     await sweeps(3);
