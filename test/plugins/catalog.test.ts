@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlugins, PROVIDER_PLUGINS, providerPlugins } from '../../src/plugins/catalog.js';
 import { Ec2Provider } from '../../src/providers/ec2/provider.js';
+import type { InfrakitProvider } from '../../src/providers/infrakit/provider.js';
 import { ProcessProvider } from '../../src/providers/process/index.js';
 import { createAwsRuntime } from '../../src/runtime/aws.js';
 
@@ -74,5 +75,31 @@ describe('the plugin catalog', () => {
     await expect(createAwsRuntime({ ...env, INFRAKIT_PROVIDERS: 'ec2,gce' })).rejects.toThrow(
       /unknown provider plugin "gce"/,
     );
+  });
+
+  it('InfraKit plugins: deployed only those configured, locally those too beside the plugins folder', async () => {
+    const plugins = JSON.stringify([
+      { name: 'ecs', address: 'lambda:arn:aws:lambda:eu-west-1:123456789012:function:ecs' },
+    ]);
+    const env = { TABLE_NAME: 't', INFRAKIT_CONTROLLER_ID: 'stack-1', AWS_REGION: 'eu-west-1' };
+    const deployed = await createAwsRuntime({
+      ...env,
+      INFRAKIT_PROVIDERS: 'ec2,infrakit',
+      INFRAKIT_PLUGINS: plugins,
+    });
+    expect([...deployed.providers.keys()]).toEqual(['ec2', 'infrakit']);
+    expect((deployed.providers.get('infrakit') as InfrakitProvider).objects).toEqual(['ecs']);
+    // Asked to build infrakit without plugins, a stack says why (it is listed unavailable, not built).
+    const without = await createAwsRuntime({ ...env, INFRAKIT_PROVIDERS: 'ec2,infrakit' });
+    expect([...without.providers.keys()]).toEqual(['ec2']);
+
+    const local = await buildPlugins({
+      where: 'local',
+      controllerId: 'local-1',
+      env: { INFRAKIT_PLUGINS: plugins },
+      dataDir: dir,
+      pluginsDir: join(dir, 'no-plugins-here'),
+    });
+    expect((local.providers.get('infrakit') as InfrakitProvider).objects).toEqual(['ecs']);
   });
 });
