@@ -1,3 +1,5 @@
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answer } from '../../examples/ecs-plugin/rpc.js';
 import { ENV } from '../../src/env.js';
@@ -263,5 +265,56 @@ describe('a plugin at an HTTPS endpoint', () => {
     });
     await expect(plugins.instance('web').describe({})).rejects.toBeInstanceOf(PluginProtocolError);
     expect(https.refused).toBe(refused + 1);
+  });
+
+  it('retries a throttled request (HTTP 429) at most three sends in all, within the call; never an error page', async () => {
+    const memory429 = memoryInstancePlugin();
+    let sends = 0;
+    let throttled = 2;
+    const server = createServer({ key: cert.key, cert: cert.cert }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        sends++;
+        if (throttled-- > 0) {
+          res.writeHead(429, { 'content-type': 'application/json' }).end('{"message":"Too Many Requests"}');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify(await answer(memory429.methods, JSON.parse(Buffer.concat(chunks).toString()))),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const plugins = () =>
+      new InfrakitPlugins({
+        endpoints: new Map([['t', { kind: 'http', url, ca: cert.cert }]]),
+        callTimeoutMs: 10_000,
+      });
+    try {
+      // Hello is throttled twice and answered on its third send; the describe then goes through.
+      await expect(plugins().instance('t').describe({})).resolves.toEqual([]);
+      expect(sends).toBe(4);
+      // Throttled for good: three sends, then the plugin's refusal is the error.
+      sends = 0;
+      throttled = 10;
+      await expect(plugins().instance('t').describe({})).rejects.toThrow(/HTTP 429/);
+      expect(sends).toBe(3);
+      // An error page is not retried: the plugin may have acted on the request.
+      sends = 0;
+      throttled = 0;
+      server.removeAllListeners('request');
+      server.on('request', (_req, res) => {
+        sends++;
+        res.writeHead(502).end('Bad Gateway');
+      });
+      await expect(plugins().instance('t').describe({})).rejects.toBeInstanceOf(PluginProtocolError);
+      expect(sends).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
