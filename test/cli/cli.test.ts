@@ -342,6 +342,33 @@ describe('infrakit CLI', () => {
       expect((await cli(url, 'group', 'destroy', id)).code).toBe(0);
   });
 
+  it('shows a new instance waiting in its launching hook and completes it: in service at once', async () => {
+    const file = await writeProcessSpec(dir, 'cli-boot', marker, { size: 1 });
+    await writeFile(
+      file,
+      `${await readFile(file, 'utf8')}lifecycle:\n  launching: { timeoutSeconds: 3600 }\n`,
+    );
+    expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
+    const waiting = await waitFor('the launching hook to be announced', async () => {
+      const res = await fetch(`${url}/groups/cli-boot/events`);
+      const { events } = (await res.json()) as { events: { kind: string; data?: { instanceId?: string } }[] };
+      return events.find((e) => e.kind === 'instance-launching')?.data?.instanceId;
+    });
+    const get = await cli(url, 'group', 'get', 'cli-boot');
+    expect(get.stdout).toMatch(/HOOK/);
+    expect(get.stdout).toMatch(new RegExp(`${waiting}.*launching until`));
+    const done = await cli(url, 'group', 'complete', 'cli-boot', waiting);
+    expect(done).toMatchObject({ code: 0 });
+    expect(done.stdout).toContain(`launching hook of ${waiting} completed with continue`);
+    // Without the answer the instance would stay out of service for an hour.
+    expect((await cli(url, 'group', 'watch', 'cli-boot', '--timeout', '30', '--interval', '0.2')).code).toBe(
+      0,
+    );
+    const after = await cli(url, 'group', 'get', 'cli-boot');
+    expect(after.stdout).not.toMatch(/HOOK/);
+    expect((await cli(url, 'group', 'destroy', 'cli-boot')).code).toBe(0);
+  });
+
   it('completes a waiting terminating hook: the scale-down goes on at once; nothing waiting is a 409', async () => {
     const file = await writeProcessSpec(dir, 'cli-hook', marker, { size: 2 });
     await writeFile(
