@@ -50,7 +50,9 @@ import {
   missingTargetGroups,
   NO_TARGETS,
   observeTargets,
+  type RegistrationDrift,
   registrationDrift,
+  type TargetView,
   targetsByInstance,
   withTargetHealth,
 } from './registration.js';
@@ -114,6 +116,36 @@ function notRegistrable(intents: readonly Intent[], decision: Decision): Set<str
   for (const action of decision.actions)
     if (action.kind === 'terminate') for (const i of action.ids) ids.add(i);
   return ids;
+}
+
+const NO_DRIFT: RegistrationDrift = { register: new Map(), deregister: new Map() };
+
+/**
+ * The registration drift of a group (see `registration.ts`): its members against the target groups,
+ * and the non-members whose tags prove they left it (`formerMembers`, read-only). `error`: the
+ * non-members could not be looked up (their drift waits for the next pass).
+ */
+async function driftOf(
+  ctx: EngineContext,
+  target: GroupTarget,
+  members: readonly InstanceDescription[],
+  judgedAs: readonly InstanceDescription[],
+  view: TargetView,
+  intents: readonly Intent[],
+  decision: Decision,
+  judged: ReadonlyMap<string, Health> | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ drift: RegistrationDrift; error?: string }> {
+  const former = await formerMembers(target, members, view, ctx.foreignTargets, signal);
+  const drift = registrationDrift(
+    target,
+    judgedAs,
+    view,
+    notRegistrable(intents, decision),
+    (i) => healthOf(target, judged, i),
+    former.ids,
+  );
+  return former.error ? { drift, error: former.error } : { drift };
 }
 
 /** The flavor's verdict on one instance (asynchronous verdicts when the flavor gave them). */
@@ -213,18 +245,20 @@ export async function reconcileRecord(
   ctx.step('plan', id);
   const decision = decide(target, record, instances, intents, now, false, judged);
   const removable = target.destroying && seen.instances.length === 0;
-  // Read-only: a former member still registered sends the pass under the lease, which repairs it.
-  const former = target.destroying
-    ? undefined
-    : await formerMembers(target, seen.instances, targets.view, ctx.foreignTargets, ctx.signal);
-  const drift = registrationDrift(
-    target,
-    instances,
-    targets.view,
-    notRegistrable(intents, decision),
-    (i) => healthOf(target, judged, i),
-    former?.ids,
-  );
+  // Read-only: drift (a former member still registered included) sends the pass under the lease.
+  const { drift } = target.destroying
+    ? { drift: NO_DRIFT }
+    : await driftOf(
+        ctx,
+        target,
+        seen.instances,
+        instances,
+        targets.view,
+        intents,
+        decision,
+        judged,
+        ctx.signal,
+      );
   // A rollback is a spec write: it is made under the lease, like any action.
   const rollingBack =
     decision.plan.rollback !== undefined &&
@@ -368,23 +402,18 @@ async function actHolding(
     events.push(event(id, now, 'warn', 'target-group-missing', missingTargetGroups(targets.missing)));
   if (targets.ok && !target.destroying) {
     await keeper.keep();
-    const former = await formerMembers(
+    const { drift, error } = await driftOf(
+      ctx,
       target,
       seen.instances,
-      targets.view,
-      ctx.foreignTargets,
-      keeper.signal,
-    );
-    if (former.error)
-      events.push(event(id, now, 'warn', 'register-failed', `${former.error}; retrying next pass`));
-    const drift = registrationDrift(
-      target,
       instances,
       targets.view,
-      notRegistrable(intents, decision),
-      (i) => healthOf(target, judged, i),
-      former.ids,
+      intents,
+      decision,
+      judged,
+      keeper.signal,
     );
+    if (error) events.push(event(id, now, 'warn', 'register-failed', `${error}; retrying next pass`));
     if (hasDrift(drift)) repaired = await repairDrift(pass, drift);
   }
 

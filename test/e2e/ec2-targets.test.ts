@@ -7,6 +7,7 @@ import {
 import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetState } from '../../src/providers/types.js';
+import type { LifecycleNotice } from '../../src/reconcile/drain.js';
 import type { FaultHook } from '../../src/reconcile/types.js';
 import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
 import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
@@ -15,8 +16,8 @@ import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS, newEc2World } from './e
 import { playedTargets, registered, registeredTargets, targetGroup } from './elb-fixtures.js';
 
 /**
- * Members in their target groups on moto's EC2 and ELBv2: registered at launch, registration drift
- * repaired, and target health as a health signal. moto reports every registered running instance
+ * Members in their target groups on moto's EC2 and ELBv2: registered at launch (or once their
+ * launching hook is over), registration drift repaired, and target health as a health signal. moto reports every registered running instance
  * `healthy`; the target-health test plays `unhealthy` over its answers (`playedTargets`).
  */
 
@@ -230,5 +231,61 @@ describe.runIf(motoAvailable())('members in their target groups, on moto', () =>
     expect(now).toHaveLength(2);
     expect(now).toContain(well);
     expect(await registered(w, arn)).toEqual(now);
+  }, 120_000);
+
+  it('registers a new instance only once its hook is completed; abandon terminates it unregistered and launches a successor', async () => {
+    const w = await world();
+    const arn = await targetGroup(w, net, 'booting', 300);
+    await w.put(
+      ec2Spec(
+        'booting',
+        2,
+        net,
+        {},
+        {
+          loadBalancers: { targetGroupArns: [arn] },
+          lifecycle: { launching: { timeoutSeconds: 300, defaultResult: 'continue' } },
+        },
+      ),
+    );
+    const notices: LifecycleNotice[] = [];
+    const engine = w.engine(undefined, { announce: async (n) => void notices.push(n) });
+    expect((await engine.reconcileGroup('booting')).launched).toBe(2);
+    const [ready, doomed] = await liveIds(w, 'booting');
+    expect(notices.map((n) => [n.hook, n.instanceId]).sort()).toEqual([
+      ['launching', ready],
+      ['launching', doomed],
+    ]);
+    // Running and healthy on moto, yet not in service: no registration, however many passes.
+    w.advance(10_000);
+    await engine.reconcileGroup('booting');
+    expect(await registered(w, arn)).toEqual([]);
+    const waiting = await engine.status('booting');
+    expect(waiting?.instances.every((i) => i.launching?.until !== undefined)).toBe(true);
+    expect(waiting?.converged).toBe(false);
+
+    await w.store.markLifecycleDone('booting', ready ?? '', 'continue', 'launching');
+    await w.store.markLifecycleDone('booting', doomed ?? '', 'abandon', 'launching');
+    const mark = w.sent.length;
+    await engine.reconcileGroup('booting');
+    expect(await registered(w, arn)).toEqual([ready]);
+    expect(w.terminated()).toEqual([doomed]);
+    // The abandoned instance was never registered, so nothing was deregistered for it.
+    const calls = w.sent.slice(mark).map((r) => r.command);
+    expect(calls).not.toContain('DeregisterTargetsCommand');
+
+    // Its successor is launched and waits in the hook in turn, out of the target group.
+    await engine.reconcileGroup('booting');
+    const live = await liveIds(w, 'booting');
+    expect(live).toHaveLength(2);
+    const successor = live.find((id) => id !== ready);
+    expect(successor).not.toBe(doomed);
+    expect(await registered(w, arn)).toEqual([ready]);
+    const status = await engine.status('booting');
+    const byId = new Map(status?.instances.map((i) => [i.id, i]));
+    expect(byId.get(ready ?? '')?.targets).toEqual([{ targetGroupArn: arn, state: 'healthy' }]);
+    expect(byId.get(ready ?? '')?.launching).toBeUndefined();
+    expect(byId.get(successor ?? '')?.targets).toBeUndefined();
+    expect(byId.get(successor ?? '')?.launching?.until).toEqual(expect.any(Number));
   }, 120_000);
 });

@@ -124,3 +124,17 @@ export function overlayStore(base: GroupStore, over: Partial<GroupStore>): Group
     },
   });
 }
+
+/** A fault hook that crashes the pass once, before its first `step`; `fired()` says whether it did. */
+export function crashOnce(step: string, message = `crash before ${step}`): FaultHook & { fired(): boolean } {
+  let armed = true;
+  return {
+    before(name) {
+      if (armed && name === step) {
+        armed = false;
+        throw new Error(message);
+      }
+    },
+    fired: () => !armed,
+  };
+}

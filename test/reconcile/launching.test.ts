@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { LifecycleNotice } from '../../src/reconcile/drain.js';
-import type { FaultHook } from '../../src/reconcile/types.js';
 import type { GroupSpecInput } from '../../src/spec/schema.js';
 import { useDynalite } from '../helpers/dynalite.js';
 import type { FakeProvider } from '../helpers/fake-provider.js';
-import { fakeSpec, LEASE_TTL_MS, newWorld, settle, type World } from './harness.js';
+import { crashOnce, fakeSpec, LEASE_TTL_MS, newWorld, settle, type World } from './harness.js';
 
 /**
  * The `launching` lifecycle hook on the real engine and store (dynalite) with the fake provider: a
@@ -138,18 +137,10 @@ describe('launching lifecycle hook', () => {
     const w = await world();
     const notices: LifecycleNotice[] = [];
     await w.put(hooked(1, 600));
-    let armed = true;
-    const faults: FaultHook = {
-      before(step) {
-        if (armed && step === 'release-lease') {
-          armed = false;
-          throw new Error('crash while waiting');
-        }
-      },
-    };
+    const faults = crashOnce('release-lease', 'crash while waiting');
     const crashing = w.engine('crashing', faults, { announce: async (n) => void notices.push(n) });
     await expect(crashing.reconcileGroup('web')).rejects.toThrow();
-    expect(armed).toBe(false);
+    expect(faults.fired()).toBe(true);
     const [launched] = w.provider.ofGroup('web').map((i) => i.id);
     expect((await openLaunches(w))[0]?.launchingUntil).toEqual(expect.any(Number));
     w.clock.advance(LEASE_TTL_MS + 1_000);
@@ -158,15 +149,7 @@ describe('launching lifecycle hook', () => {
     expect(notices.map((n) => n.instanceId)).toEqual([launched]);
     await w.store.markLifecycleDone('web', launched ?? '', 'abandon', 'launching');
     // Crash again right after the abandon's terminate intent: the next pass does not write it twice.
-    let second = true;
-    const afterTerminateIntent: FaultHook = {
-      before(step) {
-        if (second && step === 'complete-intent') {
-          second = false;
-          throw new Error('crash after the terminate intent');
-        }
-      },
-    };
+    const afterTerminateIntent = crashOnce('complete-intent', 'crash after the terminate intent');
     await expect(w.engine('third', afterTerminateIntent).reconcileGroup('web')).rejects.toThrow();
     w.clock.advance(LEASE_TTL_MS + 1_000);
     for (let i = 0; i < 3; i++) await other.reconcileGroup('web');

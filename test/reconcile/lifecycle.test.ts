@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { LifecycleNotice } from '../../src/reconcile/drain.js';
-import type { FaultHook } from '../../src/reconcile/types.js';
 import { useDynalite } from '../helpers/dynalite.js';
 import type { FakeProvider } from '../helpers/fake-provider.js';
-import { fakeSpec, LEASE_TTL_MS, newWorld, type World } from './harness.js';
+import { crashOnce, fakeSpec, LEASE_TTL_MS, newWorld, type World } from './harness.js';
 
 /**
  * The `terminating` lifecycle hook on the real engine and store (dynalite) with the fake provider:
@@ -85,18 +84,10 @@ describe('terminating lifecycle hook', () => {
     await w.put(hooked(2));
     await w.engine().reconcileGroup('web');
     await w.put(hooked(1));
-    let armed = true;
-    const faults: FaultHook = {
-      before(step) {
-        if (armed && step === 'release-lease') {
-          armed = false;
-          throw new Error('crash while waiting');
-        }
-      },
-    };
+    const faults = crashOnce('release-lease', 'crash while waiting');
     const crashing = w.engine('crashing', faults, { announce: async (n) => void notices.push(n) });
     await expect(crashing.reconcileGroup('web')).rejects.toThrow();
-    expect(armed).toBe(false);
+    expect(faults.fired()).toBe(true);
     const [intent] = await w.store.listOpenIntents('web');
     const victim = intent?.ids?.[0] ?? '';
     expect(intent?.drainingSince).toEqual(expect.any(Number));
