@@ -342,18 +342,25 @@ describe('infrakit CLI', () => {
       expect((await cli(url, 'group', 'destroy', id)).code).toBe(0);
   });
 
-  it('shows a new instance waiting in its launching hook and completes it: in service at once', async () => {
-    const file = await writeProcessSpec(dir, 'cli-boot', marker, { size: 1 });
-    await writeFile(
-      file,
-      `${await readFile(file, 'utf8')}lifecycle:\n  launching: { timeoutSeconds: 3600 }\n`,
-    );
+  /** Commits a process group of `size` whose `hook` waits an hour. */
+  async function commitHooked(id: string, size: number, hook: 'launching' | 'terminating') {
+    const file = await writeProcessSpec(dir, id, marker, { size });
+    await writeFile(file, `${await readFile(file, 'utf8')}lifecycle:\n  ${hook}: { timeoutSeconds: 3600 }\n`);
     expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
-    const waiting = await waitFor('the launching hook to be announced', async () => {
-      const res = await fetch(`${url}/groups/cli-boot/events`);
+  }
+
+  /** The instance a hook was announced for, from the group's events (local mode also prints it). */
+  function announced(id: string, hook: 'launching' | 'terminating'): Promise<string> {
+    return waitFor(`the ${hook} hook to be announced`, async () => {
+      const res = await fetch(`${url}/groups/${id}/events`);
       const { events } = (await res.json()) as { events: { kind: string; data?: { instanceId?: string } }[] };
-      return events.find((e) => e.kind === 'instance-launching')?.data?.instanceId;
+      return events.find((e) => e.kind === `instance-${hook}`)?.data?.instanceId;
     });
+  }
+
+  it('shows a new instance waiting in its launching hook and completes it: in service at once', async () => {
+    await commitHooked('cli-boot', 1, 'launching');
+    const waiting = await announced('cli-boot', 'launching');
     const get = await cli(url, 'group', 'get', 'cli-boot');
     expect(get.stdout).toMatch(/HOOK/);
     expect(get.stdout).toMatch(new RegExp(`${waiting}.*launching until`));
@@ -370,22 +377,13 @@ describe('infrakit CLI', () => {
   });
 
   it('completes a waiting terminating hook: the scale-down goes on at once; nothing waiting is a 409', async () => {
-    const file = await writeProcessSpec(dir, 'cli-hook', marker, { size: 2 });
-    await writeFile(
-      file,
-      `${await readFile(file, 'utf8')}lifecycle:\n  terminating: { timeoutSeconds: 3600 }\n`,
-    );
-    expect((await cli(url, 'group', 'commit', file)).code).toBe(0);
+    await commitHooked('cli-hook', 2, 'terminating');
     expect((await cli(url, 'group', 'watch', 'cli-hook', '--timeout', '30', '--interval', '0.2')).code).toBe(
       0,
     );
     expect((await cli(url, 'group', 'scale', 'cli-hook', '1')).code).toBe(0);
     // The terminating instance is announced in the group's events (and printed by local mode).
-    const waiting = await waitFor('the terminating hook to be announced', async () => {
-      const res = await fetch(`${url}/groups/cli-hook/events`);
-      const { events } = (await res.json()) as { events: { kind: string; data?: { instanceId?: string } }[] };
-      return events.find((e) => e.kind === 'instance-terminating')?.data?.instanceId;
-    });
+    const waiting = await announced('cli-hook', 'terminating');
     const other = await cli(url, 'group', 'complete', 'cli-hook', 'not-waiting');
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(
