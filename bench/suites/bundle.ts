@@ -102,7 +102,7 @@ export const suite: BenchSuite = {
           continue;
         }
         const outfile = join(dir, name, 'index.mjs');
-        await build(esbuildOptions(entry, outfile));
+        await build(esbuildOptions(entry, outfile, { handler: name }));
         const sdk = staticSdkImports(readFileSync(outfile, 'utf8'));
         const { cpu: init, wall } = initMs(sdk, [pathToFileURL(outfile).href]);
         process.stderr.write(
@@ -115,7 +115,7 @@ export const suite: BenchSuite = {
           { name: `init.${name}.own.ms`, value: init.own, unit: 'ms', goal: '<= 50' },
         );
         const withPlugins = join(dir, name, 'plugins.mjs');
-        await build(esbuildOptions(entry, withPlugins, { infrakitPlugins: true }));
+        await build(esbuildOptions(entry, withPlugins, { infrakitPlugins: true, handler: name }));
         figures.push({
           name: `bundle.${name}.plugins.kb`,
           value: statSync(withPlugins).size / 1024,

@@ -35,12 +35,13 @@ export const EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*'];
  * (`src/plugins/catalog.ts`) with all their code, and the IAM grants only the construct reads.
  * `process.env.INFRAKIT_BUNDLE_INFRAKIT` reads "yes" only in the bundles of a stack with InfraKit
  * plugins (the construct's `plugins` prop): the plugin client (about 17 KB) is carried only by the
- * stacks that reach plugins.
+ * stacks that reach plugins. `process.env.INFRAKIT_HANDLER` names the handler of the bundle.
  */
 export function bundleDefine(options: BundleOptions = {}): Record<string, string> {
   return {
     'process.env.INFRAKIT_BUNDLE': JSON.stringify('lambda'),
     'process.env.INFRAKIT_BUNDLE_INFRAKIT': JSON.stringify(options.infrakitPlugins ? 'yes' : 'no'),
+    'process.env.INFRAKIT_HANDLER': JSON.stringify(options.handler ?? ''),
   };
 }
 
@@ -48,6 +49,11 @@ export function bundleDefine(options: BundleOptions = {}): Record<string, string
 export interface BundleOptions {
   /** The stack reaches InfraKit plugins (`plugins` prop): its handlers carry the `infrakit` provider. */
   readonly infrakitPlugins?: boolean;
+  /**
+   * The handler this bundle serves. `api` leaves out the engine's acting half (the deployed API
+   * function never reconciles: `src/reconcile/engine.ts`).
+   */
+  readonly handler?: HandlerName;
 }
 
 /**

@@ -49,7 +49,7 @@ export function createHandlerFunction(scope: Construct, id: string, options: Han
     timeout: options.timeout,
     environment: options.environment,
     depsLockFilePath: options.depsLockFilePath,
-    bundling: nodejsBundling(options.bundle),
+    bundling: nodejsBundling({ ...options.bundle, handler: options.name }),
     logGroup,
     deadLetterQueueEnabled: options.deadLetterQueue !== undefined,
     deadLetterQueue: options.deadLetterQueue,

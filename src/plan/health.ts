@@ -8,7 +8,8 @@ import type { ObservedInstance } from './types.js';
  * - `unhealthy-due`: unhealthy (or still unknown) for `unhealthyTimeoutSeconds` counted from the
  *   end of its grace period (or from `healthSince`, whichever is later): to be remediated.
  * - `unhealthy-waiting`: past its grace period and unhealthy or unknown, timeout not reached yet.
- * - `starting`: not healthy yet, still inside its grace period (counted from `launchedAt`).
+ * - `starting`: not healthy yet, still inside its grace period (counted from `launchedAt`); or
+ *   waiting in its `launching` lifecycle hook (`ObservedInstance.launching`), whatever its health.
  * - `warming`: healthy, but not yet for `minHealthySeconds`.
  * - `available`: healthy for at least `minHealthySeconds`. Only these count as available when the
  *   planner checks `maxUnavailable`.

@@ -44,23 +44,31 @@ async function observeAndPlan(ctx: EngineContext, record: GroupRecord) {
   return { ok: true as const, decision, instances: seen.instances, targets: targetsByInstance(view) };
 }
 
+/**
+ * The deployed API function observes and plans (status, pretend) but never acts: it asks the
+ * reconcilers by event. Its bundle is built with `INFRAKIT_HANDLER=api` (`infra/lib/bundling.ts`),
+ * so this refusal replaces the acting half of the engine there and the bundle leaves it out.
+ */
+async function observeOnly(): Promise<never> {
+  throw new Error('the API function does not reconcile: it asks the reconcilers by event');
+}
+
 /** Builds the leaderless reconcile engine over the given store, providers and flavors. */
 export function createEngine(deps: EngineDeps): Engine {
   const ctx = engineContext(deps);
   return {
-    async reconcileGroup(id, options = {}) {
-      return guardedPass(id, async () => {
-        if (options.urgent || options.retryRejected) return underLease(ctx, id, options);
-        ctx.step('read', id);
-        const record = await ctx.store.getGroup(id);
-        if (!record) return { groupId: id, outcome: 'missing', launched: 0, terminated: 0 };
-        return reconcileRecord(ctx, record);
-      });
-    },
-
-    sweep(options = {}) {
-      return sweepGroups(ctx, options);
-    },
+    reconcileGroup:
+      process.env.INFRAKIT_HANDLER === 'api'
+        ? observeOnly
+        : (id, options = {}) =>
+            guardedPass(id, async () => {
+              if (options.urgent || options.retryRejected) return underLease(ctx, id, options);
+              ctx.step('read', id);
+              const record = await ctx.store.getGroup(id);
+              if (!record) return { groupId: id, outcome: 'missing', launched: 0, terminated: 0 };
+              return reconcileRecord(ctx, record);
+            }),
+    sweep: process.env.INFRAKIT_HANDLER === 'api' ? observeOnly : (options = {}) => sweepGroups(ctx, options),
 
     async pretend(spec: GroupSpec): Promise<Plan> {
       const stored = await ctx.store.getGroup(spec.id);
