@@ -11,8 +11,8 @@ import { type PluginEndpoint, parsePluginAddress } from './address.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-// The schemas are marked pure: the bundles of a stack without plugins import this module (through
-// the catalog) but use none of it, and esbuild then leaves it out (1.2 KB of the API's bundle).
+// The schemas are marked pure: the Lambda bundles of a stack without plugins import this module
+// (through the catalog) but use none of it, and esbuild then leaves it out.
 
 export const ConfiguredPluginSchema = /* @__PURE__ */ z
   .strictObject({

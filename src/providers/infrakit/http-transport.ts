@@ -28,8 +28,10 @@ export interface RawAnswer {
 /** Signs a request for an endpoint's SigV4 service; built by the wiring (credentials, region). */
 export type EndpointSigner = (url: URL, service: string) => RequestSigner;
 
+// Module-level values are built in pure functions: the Lambda bundles of a stack without InfraKit
+// plugins import this module (through the catalog) but use none of it, and esbuild then leaves it out.
 // Errors that mean the request never reached a plugin, so sending it again cannot run it twice.
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT']);
+const NOT_SENT = /* @__PURE__ */ (() => new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT']))();
 
 function unavailable(site: PluginCallSite, err: NodeJS.ErrnoException): PluginUnavailableError {
   const why =

@@ -55,8 +55,10 @@ function functionFailed(site: PluginCallSite, kind: string, payload: string): Pl
   return new PluginUnavailableError(site, `the function failed (${kind}): ${what}`);
 }
 
+// Module-level values are built in pure functions: the Lambda bundles of a stack without InfraKit
+// plugins import this module (through the catalog) but use none of it, and esbuild then leaves it out.
 /** The Lambda SDK, imported on first use: a handler that never reaches a plugin function does not load it. */
-const loadLambdaSdk = onFirstUse(() => import('@aws-sdk/client-lambda'));
+const loadLambdaSdk = /* @__PURE__ */ (() => onFirstUse(() => import('@aws-sdk/client-lambda')))();
 
 /**
  * `Invoke` through a `LambdaClient` built on first use with `config` (region, credentials and
