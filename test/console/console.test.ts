@@ -174,7 +174,11 @@ describe.skipIf(missing !== undefined)('web console in Chromium', () => {
     await poll(async () => (await client.getGroup('web')).body.spec.allocation.size).toBe(2);
     await page.click('#reconcile');
     await confirmDialog();
-    await poll(() => page.locator('#notice').textContent()).toContain('reconciled:');
+    // The local scheduler may hold the group right after the resize: then the pass is queued
+    // behind it, which the notice says instead of a result.
+    await poll(() => page.locator('#notice').textContent()).toMatch(
+      /reconciled:|another reconciler holds group web; a pass was requested after it/,
+    );
     await poll(() => page.locator('#instances tr[data-instance]').count()).toBe(2);
 
     // Any two versions can be compared: the first against the one that paused the group.
