@@ -154,10 +154,10 @@ describe('a plugin that is a Lambda function', () => {
     await provider.destroy([launched[0]?.id ?? ''], OWNER, 'terminate');
     expect(await provider.describe({ tags })).toEqual([]);
 
-    const sent = lambda.invocations.slice(before);
-    expect(
-      sent.every((i) => i.functionName === 'memory-plugin' && i.invocationType === 'RequestResponse'),
-    ).toBe(true);
+    // Another test's slow function may still be answering a shared handshake: only this plugin's calls.
+    const sent = lambda.invocations.slice(before).filter((i) => i.functionName === 'memory-plugin');
+    expect(sent.length).toBeGreaterThanOrEqual(4);
+    expect(sent.every((i) => i.invocationType === 'RequestResponse')).toBe(true);
     const provision = sent.map((i) => JSON.parse(i.payload)).find((p) => p.method === 'Instance.Provision');
     expect(provision).toEqual({
       jsonrpc: '2.0',
