@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HANDLER_NAMES, handlerEntry, PROJECT_ROOT } from '../../infra/lib/bundling.js';
+import { esbuildOptions, HANDLER_NAMES, handlerEntry, PROJECT_ROOT } from '../../infra/lib/bundling.js';
 import { logicalId, type Synthesized, synthStack } from './support.js';
 
 /** The goal of the issue: each handler bundle stays under 400 KB. */
@@ -103,6 +104,29 @@ describe('real bundling with the local esbuild', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('the bundles of a stack with InfraKit plugins (the plugins prop)', () => {
+  it.each(HANDLER_NAMES)(
+    '%s carries the plugin client and stays under 400 KB; the Lambda SDK loads on first use',
+    async (name) => {
+      const cache = join(PROJECT_ROOT, 'node_modules', '.cache');
+      mkdirSync(cache, { recursive: true });
+      const dir = mkdtempSync(join(cache, 'infrakit-plugins-bundle-'));
+      try {
+        const outfile = join(dir, 'index.mjs');
+        await build(esbuildOptions(handlerEntry(name), outfile, { infrakitPlugins: true, handler: name }));
+        const code = readFileSync(outfile, 'utf8');
+        expect(code).toMatch(/Instance\.DescribeInstances/);
+        expect(code).not.toMatch(/from\s*"@aws-sdk\/client-lambda"/);
+        expect(code).toMatch(/import\("@aws-sdk\/client-lambda"\)/);
+        const kb = Math.round(statSync(outfile).size / 1024);
+        expect(kb, `${name} bundle with plugins is ${kb} KB`).toBeLessThan(MAX_BUNDLE_BYTES / 1024);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 /** Imports the bundle, then sends it requests, reporting what was loaded when (one `PROBE` line). */
