@@ -243,7 +243,9 @@ export function writeRoutes(deps: ApiDeps): Route[] {
         }
         const result = await deps.engine.reconcileGroup(id, { retryRejected: true });
         if (result.outcome === 'missing') throw notFound(`group ${id} not found`);
-        if (result.outcome !== 'busy') return jsonResponse(200, result);
+        // The pass's own status view is the engine's business; `GET /groups/{id}` serves status.
+        const { status: _status, ...answer } = result;
+        if (result.outcome !== 'busy') return jsonResponse(200, answer);
         // Another reconciler holds the lease: ask for a pass right after it, and say so.
         await requestReconcileSoon(deps, id, 'reconcile requested while busy');
         return requested(`another reconciler holds group ${id}; a pass was requested after it`);
