@@ -108,6 +108,35 @@ export class SpecValidationError extends InfrakitError {
   }
 }
 
+/**
+ * A backend the controller asks (a provider's API, an InfraKit plugin) did not answer usefully: it
+ * could not be reached, timed out, or answered garbage or an error of its own. Not the caller's
+ * fault; the same call may work later.
+ */
+export class BackendError extends InfrakitError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BackendError';
+  }
+}
+
+/**
+ * A spec could not be fully checked because a backend its check needs did not answer (a plugin's
+ * `Validate` at PUT): `issues` names the fields whose checks could not be made. Nothing was written;
+ * the API answers 503 and the request may be retried.
+ */
+export class CheckUnavailableError extends InfrakitError {
+  readonly issues: readonly FieldIssue[];
+  constructor(issues: readonly FieldIssue[], options?: ErrorOptions) {
+    super(
+      `the spec could not be checked: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      options,
+    );
+    this.name = 'CheckUnavailableError';
+    this.issues = issues;
+  }
+}
+
 /** A provider call was throttled; retry later with backoff. */
 export class ThrottledError extends InfrakitError {
   constructor(message: string, options?: ErrorOptions) {

@@ -1,4 +1,10 @@
-import { type FieldIssue, SpecValidationError } from '../errors.js';
+import {
+  BackendError,
+  CheckUnavailableError,
+  type FieldIssue,
+  SpecValidationError,
+  ThrottledError,
+} from '../errors.js';
 import type { Flavor } from '../flavors/types.js';
 import type { InstanceProvider } from '../providers/types.js';
 import type { GroupSpec } from '../spec/schema.js';
@@ -143,20 +149,27 @@ export function admitOrThrow<
 
 /**
  * The provider's and the flavor's `preflight` on an admitted spec: what only their backends can tell
- * (a subnet's VPC, an image's owner against the launch guardrails; a flavor plugin's Validate). Issues have spec paths; an error
- * that is not a validation issue (the backend could not be asked) is thrown.
+ * (a subnet's VPC, an image's owner against the launch guardrails; a flavor plugin's Validate). Issues have spec paths.
+ * When there are none but a check could not be made because its backend did not answer
+ * (`BackendError`, throttling), `CheckUnavailableError` names the fields left unchecked; any other
+ * error is thrown as it is.
  */
 export async function preflightIssues(
   admitted: AdmittedSpec,
   controllerId?: string,
 ): Promise<readonly FieldIssue[]> {
   const { provider, flavor, spec } = admitted;
+  const unchecked: FieldIssue[] = [];
   const ask = async (prefix: string, check: () => Promise<void>): Promise<FieldIssue[]> => {
     try {
       await check();
       return [];
     } catch (err) {
       if (err instanceof SpecValidationError) return [...err.withPrefix(prefix).issues];
+      if (err instanceof BackendError || err instanceof ThrottledError) {
+        unchecked.push({ path: prefix, message: `could not be checked: ${err.message}` });
+        return [];
+      }
       throw err;
     }
   };
@@ -174,7 +187,10 @@ export async function preflightIssues(
     checks.push(ask('instance.properties', () => providerCheck(spec.instance.properties, context)));
   if (flavorCheck)
     checks.push(ask('flavor.properties', () => flavorCheck(spec.flavor.properties, spec.allocation)));
-  return (await Promise.all(checks)).flat();
+  const issues = (await Promise.all(checks)).flat();
+  // A refusal is final whatever else could not be asked; an unanswered check is not a refusal.
+  if (issues.length === 0 && unchecked.length > 0) throw new CheckUnavailableError(unchecked);
+  return issues;
 }
 
 /** Issues as one line, for a blocked group's reason. */

@@ -1,5 +1,11 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { clipText, type FieldIssue, reportedIssues, SpecValidationError } from '../errors.js';
+import {
+  CheckUnavailableError,
+  clipText,
+  type FieldIssue,
+  reportedIssues,
+  SpecValidationError,
+} from '../errors.js';
 import type { Log } from '../log.js';
 import {
   GroupDestroyingError,
@@ -19,6 +25,7 @@ export type ApiErrorCode =
   | 'precondition-failed'
   | 'payload-too-large'
   | 'unsupported-media-type'
+  | 'check-unavailable'
   | 'internal';
 
 /** An error that maps to one HTTP response; thrown by routes, turned into JSON by `toErrorResponse`. */
@@ -48,6 +55,9 @@ export const badRequest = (message: string, issues?: readonly FieldIssue[]) =>
 export const conflict = (message: string) => new HttpError(409, 'conflict', message);
 export const preconditionFailed = (message: string) => new HttpError(412, 'precondition-failed', message);
 
+/** When to try a write again after its spec could not be checked (a backend did not answer). */
+const CHECK_RETRY_AFTER_SECONDS = 5;
+
 /** Maps the project's typed errors onto HTTP; anything else is a real 5xx. */
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
@@ -61,6 +71,13 @@ function toHttpError(err: unknown): HttpError | undefined {
   // A DELETE marked the group after this request read it (the read-time check is in the routes).
   if (err instanceof GroupDestroyingError) return conflict(err.message);
   if (err instanceof GroupNotFoundError) return notFound(err.message);
+  // A plugin or provider API the spec's checks need did not answer: nothing was written, retry.
+  if (err instanceof CheckUnavailableError) {
+    return new HttpError(503, 'check-unavailable', err.message, {
+      issues: err.issues,
+      headers: { 'Retry-After': String(CHECK_RETRY_AFTER_SECONDS) },
+    });
+  }
   return undefined;
 }
 

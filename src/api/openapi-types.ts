@@ -301,7 +301,7 @@ export interface components {
     Error: {
       error: {
         /** @enum {string} */
-        code: "invalid-spec" | "invalid-request" | "not-found" | "method-not-allowed" | "conflict" | "precondition-failed" | "payload-too-large" | "unsupported-media-type" | "internal";
+        code: "invalid-spec" | "invalid-request" | "not-found" | "method-not-allowed" | "conflict" | "precondition-failed" | "payload-too-large" | "unsupported-media-type" | "check-unavailable" | "internal";
         message: string;
         issues?: {
             path: string;
@@ -1030,6 +1030,12 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description A check of the spec could not be made (a plugin or provider API did not answer); nothing was written, `issues` names the unchecked fields; retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
     };
   };
   /** Terminate the instances, then remove the group */
@@ -1695,6 +1701,12 @@ export interface operations {
       };
       /** @description Internal error (details are in the controller logs) */
       500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A check of the spec could not be made (a plugin or provider API did not answer); nothing was written, `issues` names the unchecked fields; retry after Retry-After */
+      503: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

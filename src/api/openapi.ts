@@ -166,6 +166,12 @@ const withBody = {
   '413': errorResponse('Body over 256 KiB'),
   '415': errorResponse('Body is neither JSON nor YAML'),
 };
+/** Writes whose spec is checked by the provider's and flavor's backends (a plugin's Validate). */
+const checkedSpec = {
+  '503': errorResponse(
+    'A check of the spec could not be made (a plugin or provider API did not answer); nothing was written, `issues` names the unchecked fields; retry after Retry-After',
+  ),
+};
 const specBody = (name: string, description: string) => ({
   required: true,
   description,
@@ -239,6 +245,7 @@ function paths(): Json {
           '409': errorResponse('The group is being destroyed'),
           '412': errorResponse('Stale If-Match, or If-None-Match: * on an existing group'),
           ...withBody,
+          ...checkedSpec,
           ...common,
         },
       },
@@ -380,6 +387,7 @@ function paths(): Json {
           '409': errorResponse('The group is being destroyed'),
           '412': errorResponse('Stale If-Match'),
           ...withBody,
+          ...checkedSpec,
           ...common,
         },
       },

@@ -37,6 +37,7 @@ export const ErrorResponseSchema = z.object({
       'precondition-failed',
       'payload-too-large',
       'unsupported-media-type',
+      'check-unavailable',
       'internal',
     ]),
     message: z.string(),

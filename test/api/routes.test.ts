@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/index.js';
 import {
@@ -13,6 +15,7 @@ import {
 } from '../../src/api/schemas.js';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
 import { Ec2Provider } from '../../src/providers/ec2/index.js';
+import { InfrakitPlugins, InfrakitProvider } from '../../src/providers/infrakit/index.js';
 import type { DynamoTestServer } from '../helpers/dynalite.js';
 import { apiEvent, bodyOf } from './api-event.js';
 import { type ApiHarness, cattle, createHarness, startServer } from './harness.js';
@@ -306,6 +309,60 @@ describe('PUT refuses what EC2 would refuse at launch', () => {
       { path: 'flavor.properties.tags.aws:owner', message: 'aws:* tags are reserved by AWS' },
     ]);
     expect(await h.store.getGroup('web')).toBeUndefined();
+  });
+});
+
+describe('PUT while a plugin the spec names is down', () => {
+  /** The API with the real InfraKit provider, whose plugins folder holds no plugin at all. */
+  function pluginApi() {
+    const plugins = new InfrakitPlugins({
+      pluginsDir: join(tmpdir(), 'infrakit-no-plugins-here'),
+      callTimeoutMs: 500,
+    });
+    return createApi({
+      store: h.store,
+      engine: h.engine,
+      providers: new Map([['infrakit', new InfrakitProvider({ objects: ['simulator/compute'], plugins })]]),
+      flavors: new Map([['vanilla', vanillaFlavor]]),
+      requestReconcile: async () => {},
+    });
+  }
+
+  it('answers 503 with Retry-After, naming the properties it could not check and the plugin, writing nothing', async () => {
+    const before = await h.scan();
+    const spec = {
+      id: 'sim',
+      allocation: { size: 2 },
+      instance: { provider: 'infrakit', properties: { plugin: 'simulator/compute' } },
+      flavor: { kind: 'vanilla', properties: {} },
+    };
+    const result = await pluginApi()(apiEvent('PUT', '/groups/sim', { body: spec }));
+    const err = expectError(result, 503, 'check-unavailable');
+    expect(err.issues).toEqual([
+      {
+        path: 'instance.properties',
+        message: expect.stringMatching(
+          /^could not be checked: infrakit plugin simulator\/compute .*is it running/,
+        ),
+      },
+    ]);
+    expect(result.headers?.['retry-after'] ?? result.headers?.['Retry-After']).toBe('5');
+    expect(await h.scan()).toBe(before);
+  });
+
+  it('still answers 400 for a field the controller refuses by itself, without asking the plugin', async () => {
+    const spec = {
+      id: 'sim',
+      allocation: { size: 2 },
+      instance: { provider: 'infrakit', properties: { plugin: 'simulator/disk' } },
+      flavor: { kind: 'vanilla', properties: {} },
+    };
+    const err = expectError(
+      await pluginApi()(apiEvent('PUT', '/groups/sim', { body: spec })),
+      400,
+      'invalid-spec',
+    );
+    expect(err.issues?.[0]?.path).toBe('instance.properties.plugin');
   });
 });
 

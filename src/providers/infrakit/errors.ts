@@ -1,4 +1,4 @@
-import { InfrakitError } from '../../errors.js';
+import { BackendError } from '../../errors.js';
 
 /**
  * What can go wrong talking to an InfraKit plugin. Every failure throws one of these, naming the
@@ -17,7 +17,7 @@ export interface PluginCallSite {
 }
 
 /** Base class: any failed call to a plugin. */
-export class PluginError extends InfrakitError {
+export class PluginError extends BackendError {
   readonly plugin: string;
   readonly endpoint: string;
   readonly method: string;
