@@ -335,6 +335,10 @@ export interface components {
       details?: {
         [key: string]: string | number;
       };
+      /** @description The instance's tags as its provider reports them, the controller's own included. */
+      tags?: {
+        [key: string]: string;
+      };
       /** @description Waiting in the launching lifecycle hook: not in service (not registered, not available) until completed or timed out. */
       launching?: {
         /** @description The hook deadline (epoch ms), once announced. */

@@ -79,6 +79,10 @@ export const InstanceStatusSchema = z.object({
   healthSince: z.number(),
   protected: z.boolean(),
   details: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  tags: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe("The instance's tags as its provider reports them, the controller's own included."),
   launching: z
     .object({ until: z.number().optional().describe('The hook deadline (epoch ms), once announced.') })
     .optional()

@@ -105,11 +105,16 @@ function desiredSize(spec: Schemas['GroupSpec']): number {
 }
 
 /**
- * An instance as InfraKit's `instance.Description`: its id, logical ID, and the membership tags under
- * InfraKit's names (what `infrakit … ls` prints); `Properties` carries what the API knows of it.
+ * An instance as InfraKit's `instance.Description`: its id, logical ID, and its tags under InfraKit's
+ * names (what `infrakit … ls` prints: the flavor's and the user's too, when the provider reported
+ * them); `Properties` carries what the API knows of it.
  */
 function describeInstance(groupId: string, i: Schemas['InstanceStatus']) {
-  const tags: Record<string, string> = { [TAG_GROUP]: groupId, [TAG_CONFIG_HASH]: i.configHash };
+  const tags: Record<string, string> = {
+    ...i.tags,
+    [TAG_GROUP]: groupId,
+    [TAG_CONFIG_HASH]: i.configHash,
+  };
   if (i.logicalId !== undefined) tags[TAG_LOGICAL_ID] = i.logicalId;
   return {
     ID: i.id,

@@ -31,13 +31,19 @@ export function plannedStatus(
   targets?: ReadonlyMap<string, MemberTarget[]>,
 ): GroupStatus {
   const memory = decision.desired.memory;
-  const details = new Map(instances.map((i) => [i.id, i.details]));
+  const described = new Map(instances.map((i) => [i.id, i]));
   const blocked = decision.desired.blocked;
   return {
     instances: decision.prepared.observed.map((i) => {
-      const d = details.get(i.id);
+      const found = described.get(i.id);
+      const d = found?.details;
       const t = targets?.get(i.id);
-      return { ...i, ...(d ? { details: d } : {}), ...(t ? { targets: t } : {}) };
+      return {
+        ...i,
+        ...(d ? { details: d } : {}),
+        ...(found ? { tags: found.tags } : {}),
+        ...(t ? { targets: t } : {}),
+      };
     }),
     converged: decision.plan.converged && decision.actions.length === 0 && blocked === undefined,
     ...(blocked !== undefined ? { blocked } : {}),

@@ -101,6 +101,8 @@ export interface SweepReport {
 export interface GroupStatus {
   readonly instances: readonly (ObservedInstance & {
     readonly details?: Readonly<Record<string, string | number>>;
+    /** The instance's tags as its provider reports them, the controller's own included. */
+    readonly tags?: Readonly<Record<string, string>>;
     /** Groups with load balancers: the instance in each target group that lists it. */
     readonly targets?: MemberTarget[];
   })[];

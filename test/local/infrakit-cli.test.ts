@@ -136,7 +136,12 @@ describe.runIf(infrakitAvailable())("InfraKit's CLI drives the local controller"
     expect(rows.map((r) => r[0]).sort()).toEqual(three);
     for (const row of rows) {
       expect(row[1]).toBe('-');
-      expect(row[2]).toMatch(/^infrakit\.config\.hash=[0-9a-f]+,infrakit\.group=workers$/);
+      // Every tag the plugin reports, sorted as InfraKit prints them: the controller's own included.
+      const tags = (row[2] ?? '').split(',');
+      expect(tags).toEqual([...tags].sort());
+      expect(tags).toContain('infrakit.group=workers');
+      expect(tags.some((t) => /^infrakit\.config\.hash=[0-9a-f]+$/.test(t))).toBe(true);
+      expect(tags.some((t) => t.startsWith('infrakit.controller='))).toBe(true);
     }
     const got = JSON.parse((await cli(url, '--json', 'group', 'get', 'workers')).stdout) as {
       status: { configHash: string };
