@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll } from 'vitest';
 import { ensureTable } from '../../src/store/table.js';
+import { freePort } from './moto.js';
 
 export interface DynamoTestServer {
   readonly endpoint: string;
@@ -53,6 +56,40 @@ export async function startDynalite(path?: string): Promise<DynamoTestServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return serverFor(`http://127.0.0.1:${port}`, () => new Promise<void>((r) => server.close(() => r())));
+}
+
+/**
+ * dynalite in a child process on a free loopback port (in memory): for measuring this process's
+ * own CPU time, which an in-process dynalite would inflate with DynamoDB's side of each request.
+ */
+export async function startDynaliteProcess(): Promise<DynamoTestServer> {
+  const port = await freePort();
+  const cli = createRequire(import.meta.url).resolve('dynalite/cli.js');
+  const ms = ['--createTableMs', '0', '--deleteTableMs', '0', '--updateTableMs', '0'];
+  const child = spawn(process.execPath, [cli, '--host', '127.0.0.1', '--port', String(port), ...ms], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('dynalite did not start within 30 s')), 30_000);
+      child.once('exit', (code) => reject(new Error(`dynalite exited with ${code} before listening`)));
+      // It prints "Dynalite listening at: http://…" once the port is bound.
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (/listening at/i.test(chunk.toString())) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return serverFor(`http://127.0.0.1:${port}`, async () => {
+    child.kill('SIGTERM');
+    await exited;
+  });
 }
 
 /** A DynamoDB test server backed by an already running moto server. */
