@@ -1,8 +1,6 @@
-import { converge, ec2Spec, newEc2World } from '../../test/e2e/ec2-world.js';
+import { converge, ec2Spec, startMotoEc2 } from '../../test/e2e/ec2-world.js';
 import { playedTargets, targetGroup } from '../../test/e2e/elb-fixtures.js';
-import { startDynalite } from '../../test/helpers/dynalite.js';
-import { motoAvailable, startMoto } from '../../test/helpers/moto.js';
-import { createNetwork, ec2Client } from '../../test/providers/ec2-fixtures.js';
+import { motoAvailable } from '../../test/helpers/moto.js';
 import { type BenchSuite, type FigureSpec, type Outcome, unmeasured } from '../types.js';
 
 /**
@@ -41,49 +39,41 @@ const ELBV2: FigureSpec = {
 const FIGURES: readonly FigureSpec[] = [PASSES, CALLS, ELBV2];
 
 async function measure(): Promise<Outcome[]> {
-  const [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
-  const raw = ec2Client(moto.endpoint);
+  const env = await startMotoEc2();
   try {
-    const net = await createNetwork(raw);
+    const { net } = env;
     const draining = new Set<string>();
-    const w = await newEc2World(moto.endpoint, dynamo, {
-      targets: (real) => playedTargets(real, { draining }),
-    });
-    try {
-      const arn = await targetGroup(w, net, 'bench-drain', DELAY_SECONDS);
-      const lb = { loadBalancers: { targetGroupArns: [arn] } };
-      await w.put(ec2Spec('bench-drain', SIZE, net, {}, lb));
-      const engine = w.engine();
-      await converge(engine, ['bench-drain']);
-      if ((await w.live('bench-drain')).length !== SIZE) throw new Error(`could not reach ${SIZE} instances`);
-      await w.put(ec2Spec('bench-drain', KEEP, net, {}, lb));
-      const mark = w.sent.length;
-      let passes = 0;
-      for (; passes < MAX_SWEEPS; ) {
-        passes += 1;
-        await engine.sweep({ ids: ['bench-drain'] });
-        const record = await w.store.getGroup('bench-drain');
-        if (w.terminated().length >= SIZE - KEEP && record?.state.openIntents.length === 0) break;
-        w.advance(SCHEDULE_MS);
-      }
-      const terminated = w.terminated().length;
-      if (terminated !== SIZE - KEEP)
-        return FIGURES.map((f) =>
-          unmeasured(f, `terminated ${terminated} of ${SIZE - KEEP} within ${MAX_SWEEPS} sweeps`),
-        );
-      const calls = w.sent.slice(mark);
-      const elbv2 = calls.filter((c) => /Target/.test(c.command)).length;
-      return [
-        { ...PASSES, value: passes },
-        { ...CALLS, value: calls.length / terminated },
-        { ...ELBV2, value: elbv2 / terminated },
-      ];
-    } finally {
-      w.close();
+    const w = await env.world({ targets: (real) => playedTargets(real, { draining }) });
+    const arn = await targetGroup(w, net, 'bench-drain', DELAY_SECONDS);
+    const lb = { loadBalancers: { targetGroupArns: [arn] } };
+    await w.put(ec2Spec('bench-drain', SIZE, net, {}, lb));
+    const engine = w.engine();
+    await converge(engine, ['bench-drain']);
+    if ((await w.live('bench-drain')).length !== SIZE) throw new Error(`could not reach ${SIZE} instances`);
+    await w.put(ec2Spec('bench-drain', KEEP, net, {}, lb));
+    const mark = w.sent.length;
+    let passes = 0;
+    for (; passes < MAX_SWEEPS; ) {
+      passes += 1;
+      await engine.sweep({ ids: ['bench-drain'] });
+      const record = await w.store.getGroup('bench-drain');
+      if (w.terminated().length >= SIZE - KEEP && record?.state.openIntents.length === 0) break;
+      w.advance(SCHEDULE_MS);
     }
+    const terminated = w.terminated().length;
+    if (terminated !== SIZE - KEEP)
+      return FIGURES.map((f) =>
+        unmeasured(f, `terminated ${terminated} of ${SIZE - KEEP} within ${MAX_SWEEPS} sweeps`),
+      );
+    const calls = w.sent.slice(mark);
+    const elbv2 = calls.filter((c) => /Target/.test(c.command)).length;
+    return [
+      { ...PASSES, value: passes },
+      { ...CALLS, value: calls.length / terminated },
+      { ...ELBV2, value: elbv2 / terminated },
+    ];
   } finally {
-    raw.destroy();
-    await Promise.all([moto.stop(), dynamo.stop()]);
+    await env.stop();
   }
 }
 

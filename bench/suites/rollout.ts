@@ -1,8 +1,6 @@
 import { runBadRollout } from '../../test/e2e/bad-rollout.js';
-import { newEc2World } from '../../test/e2e/ec2-world.js';
-import { startDynalite } from '../../test/helpers/dynalite.js';
-import { motoAvailable, startMoto } from '../../test/helpers/moto.js';
-import { createNetwork, ec2Client } from '../../test/providers/ec2-fixtures.js';
+import { startMotoEc2 } from '../../test/e2e/ec2-world.js';
+import { motoAvailable } from '../../test/helpers/moto.js';
 import { type BenchSuite, type FigureSpec, type Outcome, unmeasured } from '../types.js';
 
 /**
@@ -30,34 +28,27 @@ const SWEEPS: FigureSpec = {
 const FIGURES: readonly FigureSpec[] = [MIN_HEALTHY, SWEEPS];
 
 async function measure(): Promise<Outcome[]> {
-  const [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
-  const raw = ec2Client(moto.endpoint);
+  const env = await startMotoEc2();
   try {
-    await moto.reset();
-    const net = await createNetwork(raw);
-    const w = await newEc2World(moto.endpoint, dynamo);
-    try {
-      const run = await runBadRollout(w, net, {
-        groupId: 'bench-bad-ami',
-        size: SIZE,
-        maxUnavailable: MAX_UNAVAILABLE,
-        maxFailedReplacements: MAX_FAILED,
-        maxSweeps: MAX_SWEEPS,
-      });
-      if (run.v1Ids.length !== SIZE)
-        return FIGURES.map((f) => unmeasured(f, `v1 reached ${run.v1Ids.length} of ${SIZE} instances`));
-      if (run.sweepsToRollback === undefined)
-        return FIGURES.map((f) => unmeasured(f, `no rollback within ${MAX_SWEEPS} sweeps`));
-      return [
-        { ...MIN_HEALTHY, value: run.lowestHealthy },
-        { ...SWEEPS, value: run.sweepsToRollback },
-      ];
-    } finally {
-      w.close();
-    }
+    const { net } = env;
+    const w = await env.world();
+    const run = await runBadRollout(w, net, {
+      groupId: 'bench-bad-ami',
+      size: SIZE,
+      maxUnavailable: MAX_UNAVAILABLE,
+      maxFailedReplacements: MAX_FAILED,
+      maxSweeps: MAX_SWEEPS,
+    });
+    if (run.v1Ids.length !== SIZE)
+      return FIGURES.map((f) => unmeasured(f, `v1 reached ${run.v1Ids.length} of ${SIZE} instances`));
+    if (run.sweepsToRollback === undefined)
+      return FIGURES.map((f) => unmeasured(f, `no rollback within ${MAX_SWEEPS} sweeps`));
+    return [
+      { ...MIN_HEALTHY, value: run.lowestHealthy },
+      { ...SWEEPS, value: run.sweepsToRollback },
+    ];
   } finally {
-    raw.destroy();
-    await Promise.all([moto.stop(), dynamo.stop()]);
+    await env.stop();
   }
 }
 

@@ -1,12 +1,10 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DeleteTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FaultHook } from '../../src/reconcile/types.js';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
-import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
-import { createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
-import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS, newEc2World } from './ec2-world.js';
+import { motoAvailable } from '../helpers/moto.js';
+import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS } from './ec2-world.js';
 import { playedTargets, registered, targetGroup } from './elb-fixtures.js';
+import { useMotoEc2 } from './moto-ec2.js';
 
 /**
  * Deregister → wait → terminate on moto's EC2 and ELBv2, with the real engine and store. moto's
@@ -15,17 +13,8 @@ import { playedTargets, registered, targetGroup } from './elb-fixtures.js';
  * controller's own clock.
  */
 
-let moto: MotoServer;
-let dynamo: DynamoTestServer;
-let raw: EC2Client;
-let net: TestNetwork;
-const worlds: Ec2World[] = [];
-
-async function world(options: Parameters<typeof newEc2World>[2] = {}): Promise<Ec2World> {
-  const w = await newEc2World(moto.endpoint, dynamo, options);
-  worlds.push(w);
-  return w;
-}
+const fx = useMotoEc2();
+const world = fx.world;
 
 /** The ELBv2 and EC2 mutations that named `id`, in order. */
 function callsNaming(w: Ec2World, id: string, from = 0): string[] {
@@ -41,7 +30,7 @@ function callsNaming(w: Ec2World, id: string, from = 0): string[] {
 }
 
 async function startGroup(w: Ec2World, id: string, arn: string, extra = {}): Promise<string[]> {
-  await w.put(ec2Spec(id, 2, net, {}, { loadBalancers: { targetGroupArns: [arn] }, ...extra }));
+  await w.put(ec2Spec(id, 2, fx.net, {}, { loadBalancers: { targetGroupArns: [arn] }, ...extra }));
   await converge(w.engine(), [id]);
   const members = (await w.live(id)).map((i) => i.InstanceId ?? '').sort();
   expect(members).toHaveLength(2);
@@ -51,29 +40,13 @@ async function startGroup(w: Ec2World, id: string, arn: string, extra = {}): Pro
 }
 
 async function shrinkTo(w: Ec2World, id: string, arn: string, size: number, extra = {}) {
-  await w.put(ec2Spec(id, size, net, {}, { loadBalancers: { targetGroupArns: [arn] }, ...extra }));
+  await w.put(ec2Spec(id, size, fx.net, {}, { loadBalancers: { targetGroupArns: [arn] }, ...extra }));
 }
 
 describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
-  beforeAll(async () => {
-    [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
-    await moto.reset();
-    raw = ec2Client(moto.endpoint);
-    net = await createNetwork(raw);
-  }, 60_000);
-
-  afterEach(() => {
-    for (const w of worlds.splice(0)) w.close();
-  });
-
-  afterAll(async () => {
-    raw?.destroy();
-    await Promise.all([moto?.stop(), dynamo?.stop()]);
-  });
-
   it('scale-down deregisters first and terminates on a later pass, call by call', async () => {
     const w = await world();
-    const arn = await targetGroup(w, net, 'drain-order', 300);
+    const arn = await targetGroup(w, fx.net, 'drain-order', 300);
     const members = await startGroup(w, 'drain-order', arn);
     await shrinkTo(w, 'drain-order', arn, 1);
     const engine = w.engine();
@@ -121,7 +94,7 @@ describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
   it('a target group deleted during a drain blocks nothing: the termination goes on, with the reason in the events', async () => {
     const draining = new Set<string>();
     const w = await world({ targets: (real) => playedTargets(real, { draining }) });
-    const arn = await targetGroup(w, net, 'drain-deleted', 300);
+    const arn = await targetGroup(w, fx.net, 'drain-deleted', 300);
     await startGroup(w, 'drain-deleted', arn);
     await shrinkTo(w, 'drain-deleted', arn, 1);
     const engine = w.engine();
@@ -147,7 +120,7 @@ describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
   it('waits while the target drains, across passes, until the deregistration delay has passed', async () => {
     const draining = new Set<string>();
     const w = await world({ targets: (real) => playedTargets(real, { draining }) });
-    const arn = await targetGroup(w, net, 'drain-wait', 60);
+    const arn = await targetGroup(w, fx.net, 'drain-wait', 60);
     await startGroup(w, 'drain-wait', arn);
     await shrinkTo(w, 'drain-wait', arn, 1);
     const engine = w.engine();
@@ -169,7 +142,7 @@ describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
   it('drainTimeoutSeconds caps a long deregistration delay; a target gone early ends the wait at once', async () => {
     const draining = new Set<string>();
     const w = await world({ targets: (real) => playedTargets(real, { draining }) });
-    const arn = await targetGroup(w, net, 'drain-cap', 3_000);
+    const arn = await targetGroup(w, fx.net, 'drain-cap', 3_000);
     const lifecycle = { lifecycle: { drainTimeoutSeconds: 30 } };
     await startGroup(w, 'drain-cap', arn, lifecycle);
     await shrinkTo(w, 'drain-cap', arn, 1, lifecycle);
@@ -193,7 +166,7 @@ describe.runIf(motoAvailable())('drain before terminate, on moto', () => {
     it(`a crash at ${crashAt} is finished by another reconciler: deregistered, then terminated once`, async () => {
       const w = await world();
       const id = `drain-crash-${crashAt}`;
-      const arn = await targetGroup(w, net, id, 300);
+      const arn = await targetGroup(w, fx.net, id, 300);
       const members = await startGroup(w, id, arn);
       await shrinkTo(w, id, arn, 1);
       let armed = true;

@@ -3,20 +3,18 @@ import {
   DescribeAddressesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeVolumesCommand,
-  type EC2Client,
   type Instance,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/index.js';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
 import { TAG_DEVICE } from '../../src/providers/ec2/pet-resources.js';
 import { TAG_CONTROLLER, TAG_GROUP, TAG_LOGICAL_ID } from '../../src/tags.js';
 import { apiEvent } from '../api/api-event.js';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
-import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
-import { createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
-import { converge, type Ec2World, ec2Spec, newEc2World, tagOf } from './ec2-world.js';
+import { motoAvailable } from '../helpers/moto.js';
+import { converge, type Ec2World, ec2Spec, tagOf } from './ec2-world.js';
+import { useMotoEc2 } from './moto-ec2.js';
 
 /**
  * Pets that keep their state on moto, end to end (engine, DynamoDB store, EC2 provider, API): a
@@ -35,20 +33,13 @@ const PET_PROPERTIES = {
 /** Data volumes only: an instance's root volume carries the instance's tags too. */
 const DATA_VOLUMES = { Name: 'tag-key', Values: [TAG_DEVICE] };
 
-let moto: MotoServer;
-let dynamo: DynamoTestServer;
-let raw: EC2Client;
-let net: TestNetwork;
-const worlds: Ec2World[] = [];
-
-async function world(): Promise<Ec2World> {
-  const w = await newEc2World(moto.endpoint, dynamo, { controllerId: `pets-${worlds.length}` });
-  worlds.push(w);
-  return w;
-}
+const fx = useMotoEc2();
+let controllers = 0;
+/** A world under a controller identity of its own. */
+const world = (): Promise<Ec2World> => fx.world({ controllerId: `pets-${controllers++}` });
 
 function petSpec(id: string, extra: Record<string, unknown> = {}) {
-  return ec2Spec(id, 0, net, { ...PET_PROPERTIES, ...extra }, { allocation: { logicalIds: LOGICAL_IDS } });
+  return ec2Spec(id, 0, fx.net, { ...PET_PROPERTIES, ...extra }, { allocation: { logicalIds: LOGICAL_IDS } });
 }
 
 /** What one logical ID holds and which instance holds it, straight from moto. */
@@ -68,9 +59,9 @@ async function held(w: Ec2World, groupId: string): Promise<Map<string, Held>> {
   ];
   const [live, volumes, enis, addresses] = await Promise.all([
     w.live(groupId),
-    raw.send(new DescribeVolumesCommand({ Filters: [...filters, DATA_VOLUMES] })),
-    raw.send(new DescribeNetworkInterfacesCommand({ Filters: filters })),
-    raw.send(new DescribeAddressesCommand({ Filters: filters })),
+    fx.raw.send(new DescribeVolumesCommand({ Filters: [...filters, DATA_VOLUMES] })),
+    fx.raw.send(new DescribeNetworkInterfacesCommand({ Filters: filters })),
+    fx.raw.send(new DescribeAddressesCommand({ Filters: filters })),
   ]);
   const out = new Map<string, Held>();
   for (const lid of LOGICAL_IDS) {
@@ -111,9 +102,9 @@ async function resourceCount(w: Ec2World, groupId: string): Promise<number> {
     { Name: `tag:${TAG_GROUP}`, Values: [groupId] },
   ];
   const [v, n, a] = await Promise.all([
-    raw.send(new DescribeVolumesCommand({ Filters: [...filters, DATA_VOLUMES] })),
-    raw.send(new DescribeNetworkInterfacesCommand({ Filters: filters })),
-    raw.send(new DescribeAddressesCommand({ Filters: filters })),
+    fx.raw.send(new DescribeVolumesCommand({ Filters: [...filters, DATA_VOLUMES] })),
+    fx.raw.send(new DescribeNetworkInterfacesCommand({ Filters: filters })),
+    fx.raw.send(new DescribeAddressesCommand({ Filters: filters })),
   ]);
   return (v.Volumes ?? []).length + (n.NetworkInterfaces ?? []).length + (a.Addresses ?? []).length;
 }
@@ -121,22 +112,6 @@ async function resourceCount(w: Ec2World, groupId: string): Promise<number> {
 describe.runIf(motoAvailable())(
   'stateful pets on moto: volumes, interfaces and Elastic IPs survive replacement',
   () => {
-    beforeAll(async () => {
-      [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
-      await moto.reset();
-      raw = ec2Client(moto.endpoint);
-      net = await createNetwork(raw);
-    }, 60_000);
-
-    afterEach(() => {
-      for (const w of worlds.splice(0)) w.close();
-    });
-
-    afterAll(async () => {
-      raw?.destroy();
-      await Promise.all([moto?.stop(), dynamo?.stop()]);
-    });
-
     it('a killed member comes back with the same volume, interface, private IP and Elastic IP; a rollout keeps them too', async () => {
       const w = await world();
       await w.put(petSpec('zk'));
@@ -148,7 +123,7 @@ describe.runIf(motoAvailable())(
 
       // Kill zk2 behind the controller's back.
       const victim = first.get('zk2')?.instance ?? '';
-      await raw.send(new TerminateInstancesCommand({ InstanceIds: [victim] }));
+      await fx.raw.send(new TerminateInstancesCommand({ InstanceIds: [victim] }));
       await converge(w.engine(), ['zk']);
       const healed = await held(w, 'zk');
       expect(healed.get('zk2')?.instance).not.toBe(victim);
@@ -178,8 +153,8 @@ describe.runIf(motoAvailable())(
       const w = await world();
       const group = async (name: string) =>
         (
-          await raw.send(
-            new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: net.vpcId }),
+          await fx.raw.send(
+            new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: fx.net.vpcId }),
           )
         ).GroupId ?? '';
       const [first, second] = [
@@ -192,7 +167,7 @@ describe.runIf(motoAvailable())(
       await w.put(petSpec('sg', { securityGroupIds: [second] }));
       await converge(w.engine(), ['sg'], undefined, 40);
       const after = await held(w, 'sg');
-      const enis = await raw.send(
+      const enis = await fx.raw.send(
         new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [...after.values()].map((x) => x.eni) }),
       );
       for (const n of enis.NetworkInterfaces ?? []) expect(n.Groups?.map((g) => g.GroupId)).toEqual([second]);
@@ -219,7 +194,7 @@ describe.runIf(motoAvailable())(
       const kept = await held(w, 'keep');
 
       // The volumes pin each logical ID to their AZ: subnets that leave some AZ out are refused at PUT.
-      const narrowed = petSpec('keep', { subnetIds: [net.subnets[0]?.id] });
+      const narrowed = petSpec('keep', { subnetIds: [fx.net.subnets[0]?.id] });
       const put = await api(apiEvent('PUT', '/groups/keep', { body: narrowed }));
       expect(put.statusCode).toBe(400);
       const issues = JSON.parse(String(put.body)).error.issues as { path: string; message: string }[];
@@ -282,14 +257,16 @@ describe.runIf(motoAvailable())(
         { Name: `tag:${TAG_GROUP}`, Values: ['rr'] },
       ];
       const volumes =
-        (await raw.send(new DescribeVolumesCommand({ Filters: [...filters, DATA_VOLUMES] }))).Volumes ?? [];
+        (await fx.raw.send(new DescribeVolumesCommand({ Filters: [...filters, DATA_VOLUMES] }))).Volumes ??
+        [];
       expect(volumes.map((v) => v.VolumeId).sort()).toEqual(
         [before.get('zk1')?.volume, before.get('zk2')?.volume].sort(),
       );
       const enis =
-        (await raw.send(new DescribeNetworkInterfacesCommand({ Filters: filters }))).NetworkInterfaces ?? [];
+        (await fx.raw.send(new DescribeNetworkInterfacesCommand({ Filters: filters }))).NetworkInterfaces ??
+        [];
       expect(enis.map((n) => tagOf(n.TagSet, TAG_LOGICAL_ID)).sort()).toEqual(['zk1', 'zk2']);
-      const eips = (await raw.send(new DescribeAddressesCommand({ Filters: filters }))).Addresses ?? [];
+      const eips = (await fx.raw.send(new DescribeAddressesCommand({ Filters: filters }))).Addresses ?? [];
       expect(eips.map((a) => tagOf(a.Tags, TAG_LOGICAL_ID)).sort()).toEqual(['zk1', 'zk2']);
 
       // By default (retainRemoved absent) a removed logical ID keeps everything.

@@ -1,19 +1,14 @@
-import {
-  CreateTagsCommand,
-  DeleteTagsCommand,
-  type EC2Client,
-  RunInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DeleteTagsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TargetState } from '../../src/providers/types.js';
 import type { LifecycleNotice } from '../../src/reconcile/drain.js';
 import type { FaultHook } from '../../src/reconcile/types.js';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
-import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
-import { AMI, createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
-import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS, newEc2World } from './ec2-world.js';
+import { motoAvailable } from '../helpers/moto.js';
+import { AMI } from '../providers/ec2-fixtures.js';
+import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS } from './ec2-world.js';
 import { playedTargets, registered, registeredTargets, targetGroup } from './elb-fixtures.js';
+import { useMotoEc2 } from './moto-ec2.js';
 
 /**
  * Members in their target groups on moto's EC2 and ELBv2: registered at launch (or once their
@@ -21,17 +16,8 @@ import { playedTargets, registered, registeredTargets, targetGroup } from './elb
  * `healthy`; the target-health test plays `unhealthy` over its answers (`playedTargets`).
  */
 
-let moto: MotoServer;
-let dynamo: DynamoTestServer;
-let raw: EC2Client;
-let net: TestNetwork;
-const worlds: Ec2World[] = [];
-
-async function world(options: Parameters<typeof newEc2World>[2] = {}): Promise<Ec2World> {
-  const w = await newEc2World(moto.endpoint, dynamo, options);
-  worlds.push(w);
-  return w;
-}
+const fx = useMotoEc2();
+const world = fx.world;
 
 const liveIds = async (w: Ec2World, id: string) => (await w.live(id)).map((i) => i.InstanceId ?? '').sort();
 /** Instances asked of RunInstances so far (one intent may take several calls, one per subnet). */
@@ -41,27 +27,11 @@ const launches = (w: Ec2World) =>
     .reduce((n, r) => n + Number(r.input.MaxCount ?? 0), 0);
 
 describe.runIf(motoAvailable())('members in their target groups, on moto', () => {
-  beforeAll(async () => {
-    [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
-    await moto.reset();
-    raw = ec2Client(moto.endpoint);
-    net = await createNetwork(raw);
-  }, 60_000);
-
-  afterEach(() => {
-    for (const w of worlds.splice(0)) w.close();
-  });
-
-  afterAll(async () => {
-    raw?.destroy();
-    await Promise.all([moto?.stop(), dynamo?.stop()]);
-  });
-
   it('registers new instances on their port in every target group in the pass that launched them', async () => {
     const w = await world();
-    const [a, b] = [await targetGroup(w, net, 'reg-a', 300), await targetGroup(w, net, 'reg-b', 300)];
+    const [a, b] = [await targetGroup(w, fx.net, 'reg-a', 300), await targetGroup(w, fx.net, 'reg-b', 300)];
     const lb = { loadBalancers: { targetGroupArns: [a, b], port: 8080 } };
-    await w.put(ec2Spec('reg', 2, net, {}, lb));
+    await w.put(ec2Spec('reg', 2, fx.net, {}, lb));
     const first = await w.engine().reconcileGroup('reg');
     expect(first.launched).toBe(2);
     const members = await liveIds(w, 'reg');
@@ -77,8 +47,8 @@ describe.runIf(motoAvailable())('members in their target groups, on moto', () =>
 
   it('a crash between the launch and the registration is finished by another reconciler, without a second launch', async () => {
     const w = await world();
-    const arn = await targetGroup(w, net, 'reg-crash', 300);
-    await w.put(ec2Spec('reg-crash', 2, net, {}, { loadBalancers: { targetGroupArns: [arn] } }));
+    const arn = await targetGroup(w, fx.net, 'reg-crash', 300);
+    await w.put(ec2Spec('reg-crash', 2, fx.net, {}, { loadBalancers: { targetGroupArns: [arn] } }));
     let armed = true;
     const faults: FaultHook = {
       before(step) {
@@ -105,8 +75,8 @@ describe.runIf(motoAvailable())('members in their target groups, on moto', () =>
 
   it('repairs drift: a member removed from its target group by hand is registered again', async () => {
     const w = await world();
-    const arn = await targetGroup(w, net, 'drift', 300);
-    await w.put(ec2Spec('drift', 2, net, {}, { loadBalancers: { targetGroupArns: [arn] } }));
+    const arn = await targetGroup(w, fx.net, 'drift', 300);
+    await w.put(ec2Spec('drift', 2, fx.net, {}, { loadBalancers: { targetGroupArns: [arn] } }));
     await converge(w.engine(), ['drift']);
     const members = await liveIds(w, 'drift');
     const [gone] = members;
@@ -127,14 +97,16 @@ describe.runIf(motoAvailable())('members in their target groups, on moto', () =>
 
   it('deregisters targets whose tags prove they left the group, and never a foreign target', async () => {
     const w = await world();
-    const arn = await targetGroup(w, net, 'former', 300);
-    await w.put(ec2Spec('former', 3, net, {}, { loadBalancers: { targetGroupArns: [arn] } }));
+    const arn = await targetGroup(w, fx.net, 'former', 300);
+    await w.put(ec2Spec('former', 3, fx.net, {}, { loadBalancers: { targetGroupArns: [arn] } }));
     await converge(w.engine(), ['former']);
     const [left, kept, retained] = await liveIds(w, 'former');
     // One member leaves by hand (its group tag removed), one is kept for forensics from this group.
-    await raw.send(new DeleteTagsCommand({ Resources: [left ?? ''], Tags: [{ Key: 'infrakit.group' }] }));
-    await raw.send(new DeleteTagsCommand({ Resources: [retained ?? ''], Tags: [{ Key: 'infrakit.group' }] }));
-    await raw.send(
+    await fx.raw.send(new DeleteTagsCommand({ Resources: [left ?? ''], Tags: [{ Key: 'infrakit.group' }] }));
+    await fx.raw.send(
+      new DeleteTagsCommand({ Resources: [retained ?? ''], Tags: [{ Key: 'infrakit.group' }] }),
+    );
+    await fx.raw.send(
       new CreateTagsCommand({
         Resources: [retained ?? ''],
         Tags: [{ Key: 'infrakit.retained', Value: 'former' }],
@@ -143,12 +115,12 @@ describe.runIf(motoAvailable())('members in their target groups, on moto', () =>
     // Foreign targets: nobody's instance, the same group name under another controller, another
     // group of this controller, and one of ours that left another group.
     const run = async (tags: Record<string, string>) => {
-      const out = await raw.send(
+      const out = await fx.raw.send(
         new RunInstancesCommand({
           ImageId: AMI,
           MinCount: 1,
           MaxCount: 1,
-          SubnetId: net.subnets[0]?.id,
+          SubnetId: fx.net.subnets[0]?.id,
           TagSpecifications: [
             { ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
           ],
@@ -191,11 +163,11 @@ describe.runIf(motoAvailable())('members in their target groups, on moto', () =>
     const states = new Map<string, TargetState>();
     const draining = new Set<string>();
     const w = await world({ targets: (real) => playedTargets(real, { states, draining }) });
-    const arn = await targetGroup(w, net, 'tg-health', 30);
+    const arn = await targetGroup(w, fx.net, 'tg-health', 30);
     const spec = ec2Spec(
       'tg-health',
       2,
-      net,
+      fx.net,
       {},
       {
         loadBalancers: { targetGroupArns: [arn] },
@@ -235,12 +207,12 @@ describe.runIf(motoAvailable())('members in their target groups, on moto', () =>
 
   it('registers a new instance only once its hook is completed; abandon terminates it unregistered and launches a successor', async () => {
     const w = await world();
-    const arn = await targetGroup(w, net, 'booting', 300);
+    const arn = await targetGroup(w, fx.net, 'booting', 300);
     await w.put(
       ec2Spec(
         'booting',
         2,
-        net,
+        fx.net,
         {},
         {
           loadBalancers: { targetGroupArns: [arn] },

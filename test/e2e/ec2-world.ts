@@ -18,8 +18,9 @@ import type { Engine, EngineDeps, FaultHook, SweepReport } from '../../src/recon
 import { type GroupSpec, type GroupSpecInput, validateSpec } from '../../src/spec/index.js';
 import { DynamoGroupStore } from '../../src/store/index.js';
 import { TAG_CONTROLLER, TAG_GROUP } from '../../src/tags.js';
-import type { DynamoTestServer } from '../helpers/dynalite.js';
-import { AMI, ec2Client, faultyClient, type TestNetwork } from '../providers/ec2-fixtures.js';
+import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
+import { startMoto } from '../helpers/moto.js';
+import { AMI, createNetwork, ec2Client, faultyClient, type TestNetwork } from '../providers/ec2-fixtures.js';
 
 /**
  * One end-to-end world: the real engine, the real DynamoDB store (on dynalite) and the real EC2
@@ -67,15 +68,17 @@ export interface Ec2World {
   close(): void;
 }
 
+export interface Ec2WorldOptions {
+  retryAttempts?: number;
+  controllerId?: string;
+  /** Wraps the provider's target groups (to play what moto lacks, such as `draining`). */
+  targets?: (real: TargetGroups) => TargetGroups;
+}
+
 export async function newEc2World(
   endpoint: string,
   dynamo: DynamoTestServer,
-  options: {
-    retryAttempts?: number;
-    controllerId?: string;
-    /** Wraps the provider's target groups (to play what moto lacks, such as `draining`). */
-    targets?: (real: TargetGroups) => TargetGroups;
-  } = {},
+  options: Ec2WorldOptions = {},
 ): Promise<Ec2World> {
   const controllerId = options.controllerId ?? 'e2e-controller';
   let offset = 0;
@@ -283,4 +286,51 @@ export async function launchForeign(client: EC2Client, net: TestNetwork): Promis
     ids.push(...(out.Instances ?? []).map((i) => i.InstanceId ?? ''));
   }
   return ids;
+}
+
+/**
+ * A moto server (reset) and a dynalite, with a client straight to moto and a test network on it:
+ * what every end-to-end file and moto bench starts with. `world` makes worlds on them; `stop` closes
+ * the worlds made and stops both servers.
+ */
+export interface MotoEc2 {
+  /** An SDK client straight to moto (no recording, no faults), for setup and checks. */
+  readonly raw: EC2Client;
+  readonly net: TestNetwork;
+  world(options?: Ec2WorldOptions): Promise<Ec2World>;
+  /** Closes the worlds made so far (the servers keep running). */
+  closeWorlds(): void;
+  stop(): Promise<void>;
+}
+
+export async function startMotoEc2(): Promise<MotoEc2> {
+  const [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
+  const raw = ec2Client(moto.endpoint);
+  const worlds: Ec2World[] = [];
+  const closeWorlds = () => {
+    for (const w of worlds.splice(0)) w.close();
+  };
+  try {
+    await moto.reset();
+    const net = await createNetwork(raw);
+    return {
+      raw,
+      net,
+      async world(options = {}) {
+        const w = await newEc2World(moto.endpoint, dynamo, options);
+        worlds.push(w);
+        return w;
+      },
+      closeWorlds,
+      async stop() {
+        closeWorlds();
+        raw.destroy();
+        await Promise.all([moto.stop(), dynamo.stop()]);
+      },
+    };
+  } catch (err) {
+    raw.destroy();
+    await Promise.all([moto.stop(), dynamo.stop()]);
+    throw err;
+  }
 }
