@@ -2,25 +2,15 @@ import {
   CreateTagsCommand,
   DescribeInstancesCommand,
   DescribeVolumesCommand,
-  type EC2Client,
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { configHash, validateSpec } from '../../src/spec/index.js';
 import { TAG_CONFIG_HASH, TAG_GROUP, TAG_INTENT } from '../../src/tags.js';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
-import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
-import { createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
-import {
-  converge,
-  type Ec2World,
-  ec2Spec,
-  launchForeign,
-  liveInstances,
-  newEc2World,
-  tagOf,
-} from './ec2-world.js';
+import { motoAvailable } from '../helpers/moto.js';
+import { converge, type Ec2World, ec2Spec, launchForeign, liveInstances, tagOf } from './ec2-world.js';
+import { useMotoEc2 } from './moto-ec2.js';
 
 /**
  * The engine, the DynamoDB store and the EC2 provider together against moto: what a user of the
@@ -31,23 +21,14 @@ import {
 
 const OTHER_AMI = 'ami-1e749f67';
 
-let moto: MotoServer;
-let dynamo: DynamoTestServer;
-let raw: EC2Client;
-let net: TestNetwork;
+const fx = useMotoEc2();
+const world = (): Promise<Ec2World> => fx.world();
 let foreign: string[];
 let foreignTags: Map<string, string>;
-const worlds: Ec2World[] = [];
-
-async function world(): Promise<Ec2World> {
-  const w = await newEc2World(moto.endpoint, dynamo);
-  worlds.push(w);
-  return w;
-}
 
 /** State and tags of the foreign instances, as one comparable string per instance. */
 async function foreignSnapshot(): Promise<Map<string, string>> {
-  const out = await raw.send(new DescribeInstancesCommand({ InstanceIds: foreign }));
+  const out = await fx.raw.send(new DescribeInstancesCommand({ InstanceIds: foreign }));
   const all = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
   return new Map(
     all.map((i) => [
@@ -74,26 +55,14 @@ const ids = (instances: { InstanceId?: string }[]) => instances.map((i) => i.Ins
 
 describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () => {
   beforeAll(async () => {
-    [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
-    await moto.reset();
-    raw = ec2Client(moto.endpoint);
-    net = await createNetwork(raw);
-    foreign = await launchForeign(raw, net);
+    foreign = await launchForeign(fx.raw, fx.net);
     foreignTags = await foreignSnapshot();
-  });
-  afterEach(() => {
-    for (const w of worlds.splice(0)) w.close();
-  });
-  afterAll(async () => {
-    raw?.destroy();
-    await moto?.reset();
-    await Promise.all([moto?.stop(), dynamo?.stop()]);
   });
 
   it('launches a group of 5 tagged at launch on instances and volumes, spread across the subnets', async () => {
     // Prepare
     const w = await world();
-    const spec = validateSpec(await w.put(ec2Spec('web', 5, net)));
+    const spec = validateSpec(await w.put(ec2Spec('web', 5, fx.net)));
     // Act
     await converge(w.engine(), ['web']);
     // Assess
@@ -108,7 +77,7 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () 
       expect(tagOf(instance.Tags, TAG_GROUP)).toBe('web');
       expect(tagOf(instance.Tags, TAG_CONFIG_HASH)).toBe(configHash(spec));
       expect(tagOf(instance.Tags, 'team')).toBe('e2e');
-      const volumes = await raw.send(
+      const volumes = await fx.raw.send(
         new DescribeVolumesCommand({
           Filters: [{ Name: 'attachment.instance-id', Values: [instance.InstanceId ?? ''] }],
         }),
@@ -122,7 +91,7 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () 
     }
     // Tags travel with the launch request: never a CreateTags afterwards.
     expect(w.sent.filter((r) => r.command === 'CreateTagsCommand')).toEqual([]);
-    const perSubnet = net.subnets.map((s) => live.filter((i) => i.SubnetId === s.id).length).sort();
+    const perSubnet = fx.net.subnets.map((s) => live.filter((i) => i.SubnetId === s.id).length).sort();
     expect(perSubnet).toEqual([1, 2, 2]);
     await expectForeignUntouched(w);
   });
@@ -130,12 +99,12 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () 
   it('restores exactly the 2 instances terminated out of band, and launches no more', async () => {
     // Prepare
     const w = await world();
-    await w.put(ec2Spec('heal', 5, net));
+    await w.put(ec2Spec('heal', 5, fx.net));
     const engine = w.engine();
     await converge(engine, ['heal']);
     const before = ids(await w.live('heal'));
     const killed = before.slice(0, 2);
-    await raw.send(new TerminateInstancesCommand({ InstanceIds: killed }));
+    await fx.raw.send(new TerminateInstancesCommand({ InstanceIds: killed }));
     // Act
     const report = await engine.sweep({ ids: ['heal'] });
     // Assess
@@ -156,21 +125,21 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () 
   it('scales 5 down to 2 by terminating exactly 3: the failed, then the outdated, then the oldest', async () => {
     // Prepare: 3 instances from the first launch, then 2 newer replacements of killed ones.
     const w = await world();
-    await w.put(ec2Spec('shrink', 5, net));
+    await w.put(ec2Spec('shrink', 5, fx.net));
     const engine = w.engine();
     await converge(engine, ['shrink']);
     const first = ids(await w.live('shrink'));
     // moto dates launches to the second: make the replacements strictly younger.
     await new Promise((r) => setTimeout(r, 1_100));
-    await raw.send(new TerminateInstancesCommand({ InstanceIds: first.slice(0, 2) }));
+    await fx.raw.send(new TerminateInstancesCommand({ InstanceIds: first.slice(0, 2) }));
     await converge(engine, ['shrink']);
     const originals = first.slice(2);
     const replacements = ids(await w.live('shrink')).filter((id) => !first.includes(id));
     expect(replacements).toHaveLength(2);
     // One replacement fails (stopped behind our back), the other carries an old config.
     const [failed = '', outdated = ''] = replacements;
-    await raw.send(new StopInstancesCommand({ InstanceIds: [failed] }));
-    await raw.send(
+    await fx.raw.send(new StopInstancesCommand({ InstanceIds: [failed] }));
+    await fx.raw.send(
       new CreateTagsCommand({ Resources: [outdated], Tags: [{ Key: TAG_CONFIG_HASH, Value: 'stale' }] }),
     );
     // The oldest of the healthy, current originals (launch time, then id, as the planner orders).
@@ -184,7 +153,7 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () 
       )[0]?.InstanceId;
     const terminatedBefore = w.terminated().length;
     // Act
-    await w.put(ec2Spec('shrink', 2, net));
+    await w.put(ec2Spec('shrink', 2, fx.net));
     await converge(engine, ['shrink']);
     // Assess
     const gone = w.terminated().slice(terminatedBefore);
@@ -196,11 +165,11 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () 
   it('rolls a new imageId through with maxSurge 1, maxUnavailable 0, never leaving 5..6 live', async () => {
     // Prepare
     const w = await world();
-    await w.put(ec2Spec('roll', 5, net));
+    await w.put(ec2Spec('roll', 5, fx.net));
     const engine = w.engine();
     await converge(engine, ['roll']);
     const old = ids(await w.live('roll'));
-    const spec = validateSpec(await w.put(ec2Spec('roll', 5, net, { imageId: OTHER_AMI })));
+    const spec = validateSpec(await w.put(ec2Spec('roll', 5, fx.net, { imageId: OTHER_AMI })));
     const rollStart = w.sent.length;
     const counts: number[] = [];
     // Act
@@ -238,7 +207,7 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () 
   it('destroys a group marked destroying: every instance terminated, then the group removed', async () => {
     // Prepare
     const w = await world();
-    await w.put(ec2Spec('doomed', 5, net));
+    await w.put(ec2Spec('doomed', 5, fx.net));
     const engine = w.engine();
     await converge(engine, ['doomed']);
     const before = ids(await w.live('doomed'));
@@ -259,7 +228,7 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () 
   it('sweeping every group of the table never acts on instances it does not own', async () => {
     // Prepare: a group that exists next to the foreign instances, and a sweep over the whole table.
     const w = await world();
-    await w.put(ec2Spec('neighbour', 2, net));
+    await w.put(ec2Spec('neighbour', 2, fx.net));
     const engine = w.engine();
     // Act
     await converge(engine, ['neighbour']);
@@ -267,7 +236,9 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, end to end', () 
     // Assess
     expect(report.results.map((r) => r.outcome)).toEqual(['steady']);
     expect(
-      await liveInstances(raw, [{ Name: `tag:${TAG_GROUP}`, Values: ['a-group-this-table-does-not-know'] }]),
+      await liveInstances(fx.raw, [
+        { Name: `tag:${TAG_GROUP}`, Values: ['a-group-this-table-does-not-know'] },
+      ]),
     ).toHaveLength(1);
     expect(await w.live('neighbour')).toHaveLength(2);
     await expectForeignUntouched(w);

@@ -1,13 +1,13 @@
-import { type EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_LAUNCH_SETTLE_MS } from '../../src/reconcile/context.js';
 import { PassAbandonedError } from '../../src/reconcile/index.js';
 import type { Engine } from '../../src/reconcile/types.js';
 import { TAG_INTENT } from '../../src/tags.js';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
-import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
-import { awsError, createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
-import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS, newEc2World, tagOf } from './ec2-world.js';
+import { motoAvailable } from '../helpers/moto.js';
+import { awsError } from '../providers/ec2-fixtures.js';
+import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS, tagOf } from './ec2-world.js';
+import { useMotoEc2 } from './moto-ec2.js';
 
 /**
  * Faults at the SDK boundary, seen through the whole engine on moto: EC2 throttling, missing
@@ -17,17 +17,8 @@ import { converge, type Ec2World, ec2Spec, LEASE_TTL_MS, newEc2World, tagOf } fr
  * test/providers/ec2.faults.test.ts.
  */
 
-let moto: MotoServer;
-let dynamo: DynamoTestServer;
-let raw: EC2Client;
-let net: TestNetwork;
-const worlds: Ec2World[] = [];
-
-async function world(): Promise<Ec2World> {
-  const w = await newEc2World(moto.endpoint, dynamo);
-  worlds.push(w);
-  return w;
-}
+const fx = useMotoEc2();
+const world = (): Promise<Ec2World> => fx.world();
 
 const ids = (instances: { InstanceId?: string }[]) => instances.map((i) => i.InstanceId ?? '').sort();
 const sentCount = (w: Ec2World, command: string) => w.sent.filter((r) => r.command === command).length;
@@ -43,7 +34,7 @@ function seeded(seed: number): () => number {
 
 /** Converges `id` and returns its instance ids. */
 async function ready(w: Ec2World, engine: Engine, id: string, size: number): Promise<string[]> {
-  await w.put(ec2Spec(id, size, net));
+  await w.put(ec2Spec(id, size, fx.net));
   await converge(engine, [id]);
   const live = ids(await w.live(id));
   expect(live).toHaveLength(size);
@@ -51,27 +42,12 @@ async function ready(w: Ec2World, engine: Engine, id: string, size: number): Pro
 }
 
 describe.runIf(motoAvailable())('engine + EC2 provider on moto, with faults at the SDK boundary', () => {
-  beforeAll(async () => {
-    [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
-    await moto.reset();
-    raw = ec2Client(moto.endpoint);
-    net = await createNetwork(raw);
-  });
-  afterEach(() => {
-    for (const w of worlds.splice(0)) w.close();
-  });
-  afterAll(async () => {
-    raw?.destroy();
-    await moto?.reset();
-    await Promise.all([moto?.stop(), dynamo?.stop()]);
-  });
-
   it('rides out a throttling storm without flooding or terminating, then heals to exactly 5', async () => {
     // Prepare: a healthy group that lost 2 instances, so the storm hits launches too.
     const w = await world();
     const engine = w.engine();
     const before = await ready(w, engine, 'storm', 5);
-    await raw.send(new TerminateInstancesCommand({ InstanceIds: before.slice(0, 2) }));
+    await fx.raw.send(new TerminateInstancesCommand({ InstanceIds: before.slice(0, 2) }));
     const random = seeded(7);
     let throttled = 0;
     w.fault = () => {
@@ -100,7 +76,7 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, with faults at t
     // Prepare
     const w = await world();
     const engine = w.engine();
-    await w.put(ec2Spec('capacity', 5, net, { instanceType: 'c5.large', instanceTypes: ['m5.large'] }));
+    await w.put(ec2Spec('capacity', 5, fx.net, { instanceType: 'c5.large', instanceTypes: ['m5.large'] }));
     w.fault = (command) => {
       if (command === 'RunInstancesCommand') throw awsError('InsufficientInstanceCapacity');
     };
@@ -126,7 +102,7 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, with faults at t
   it('completes a launch intent recorded by a reconciler that died before RunInstances', async () => {
     // Prepare: the first reconciler dies right after writing its intent.
     const w = await world();
-    await w.put(ec2Spec('crash-before', 5, net));
+    await w.put(ec2Spec('crash-before', 5, fx.net));
     const dying = w.engine({
       before(step) {
         if (step === 'provision') throw new Error('killed');
@@ -158,7 +134,7 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, with faults at t
   it('never relaunches what a reconciler launched before dying, although moto ignores ClientToken', async () => {
     // Prepare: RunInstances succeeds, then the reconciler dies before recording what it launched.
     const w = await world();
-    await w.put(ec2Spec('crash-after', 5, net));
+    await w.put(ec2Spec('crash-after', 5, fx.net));
     const dying = w.engine({
       before(step) {
         if (step === 'record-launched') throw new Error('killed');
@@ -182,7 +158,7 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, with faults at t
     // Prepare
     const w = await world();
     const engine = w.engine();
-    await w.put(ec2Spec('run-fails', 5, net));
+    await w.put(ec2Spec('run-fails', 5, fx.net));
     w.fault = (command) => {
       if (command === 'RunInstancesCommand')
         throw awsError('InternalError', 'An internal error has occurred');
@@ -212,7 +188,7 @@ describe.runIf(motoAvailable())('engine + EC2 provider on moto, with faults at t
     const w = await world();
     const engine = w.engine();
     const before = await ready(w, engine, 'pages', 5);
-    await raw.send(new TerminateInstancesCommand({ InstanceIds: before.slice(0, 2) }));
+    await fx.raw.send(new TerminateInstancesCommand({ InstanceIds: before.slice(0, 2) }));
     const runs = sentCount(w, 'RunInstancesCommand');
     // One reservation per page, so the listing takes several; every page after the first fails.
     w.fault = (command, input) => {
