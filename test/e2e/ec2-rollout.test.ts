@@ -1,13 +1,11 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { vanillaFlavor } from '../../src/flavors/vanilla/index.js';
 import { configHash } from '../../src/spec/index.js';
 import { TAG_CONFIG_HASH } from '../../src/tags.js';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
-import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
-import { createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
+import { motoAvailable } from '../helpers/moto.js';
 import { BAD_AMI, failingFlavor, runBadRollout } from './bad-rollout.js';
-import { converge, newEc2World, tagOf } from './ec2-world.js';
+import { converge, tagOf } from './ec2-world.js';
+import { useMotoEc2 } from './moto-ec2.js';
 
 /**
  * The issue's proof on moto: v1 healthy, v2 whose instances never pass health. The rollout halts
@@ -16,28 +14,13 @@ import { converge, newEc2World, tagOf } from './ec2-world.js';
  * running after every sweep).
  */
 
-let moto: MotoServer;
-let dynamo: DynamoTestServer;
-let raw: EC2Client;
-let net: TestNetwork;
+const fx = useMotoEc2();
 
 describe.runIf(motoAvailable())('a bad rollout on moto, end to end', () => {
-  beforeAll(async () => {
-    [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
-    await moto.reset();
-    raw = ec2Client(moto.endpoint);
-    net = await createNetwork(raw);
-  });
-  afterAll(async () => {
-    raw?.destroy();
-    await moto?.reset();
-    await Promise.all([moto?.stop(), dynamo?.stop()]);
-  });
-
   it('halts after maxFailedReplacements, rolls back as a new version, and ends with size v1 instances, none lost', async () => {
-    const w = await newEc2World(moto.endpoint, dynamo);
+    const w = await fx.world();
     try {
-      const run = await runBadRollout(w, net, {
+      const run = await runBadRollout(w, fx.net, {
         groupId: 'bad-ami',
         size: 3,
         maxUnavailable: 0,

@@ -1,10 +1,9 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { TAG_CONTROLLER, TAG_GROUP } from '../../src/tags.js';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
-import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
-import { awsError, createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
-import { converge, type Ec2World, ec2Spec, liveInstances, newEc2World, tagOf } from './ec2-world.js';
+import { motoAvailable } from '../helpers/moto.js';
+import { awsError } from '../providers/ec2-fixtures.js';
+import { converge, type Ec2World, ec2Spec, liveInstances, tagOf } from './ec2-world.js';
+import { useMotoEc2 } from './moto-ec2.js';
 
 /**
  * A whole sweep under EC2 throttling, on moto with faults injected at the SDK boundary: while every
@@ -20,37 +19,26 @@ const ATTEMPTS = 5;
 /** Sweeps run while the storm lasts. */
 const STORM_SWEEPS = 3;
 
-let moto: MotoServer;
-let dynamo: DynamoTestServer;
-let raw: EC2Client;
-let net: TestNetwork;
 let world: Ec2World | undefined;
 
+const fx = useMotoEc2();
+
 describe.runIf(motoAvailable())('a sweep of many EC2 groups under throttling', () => {
-  beforeAll(async () => {
-    [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
-    await moto.reset();
-    raw = ec2Client(moto.endpoint);
-    net = await createNetwork(raw);
-  });
-  afterAll(async () => {
+  afterAll(() => {
     world?.close();
-    raw?.destroy();
-    await moto?.reset();
-    await Promise.all([moto?.stop(), dynamo?.stop()]);
   });
 
   it(`sends ${ATTEMPTS} EC2 requests per sweep of ${GROUPS} groups while every Describe is throttled (the shared DescribeInstances and its retries, nothing per group), then converges`, async () => {
     // Prepare: 100 groups of one instance each, none launched yet.
-    const w = await newEc2World(moto.endpoint, dynamo, {
+    const w = await fx.world({
       retryAttempts: ATTEMPTS,
       controllerId: 'throttle-controller',
     });
     world = w;
     const engine = w.engine();
     const ids = Array.from({ length: GROUPS }, (_, i) => `throttle-${String(i).padStart(3, '0')}`);
-    const subnetIds = [net.subnets[0]?.id ?? ''];
-    for (const id of ids) await w.put(ec2Spec(id, 1, net, { subnetIds }));
+    const subnetIds = [fx.net.subnets[0]?.id ?? ''];
+    for (const id of ids) await w.put(ec2Spec(id, 1, fx.net, { subnetIds }));
     let throttled = 0;
     w.fault = (command) => {
       if (!command.startsWith('Describe')) return;
@@ -80,7 +68,7 @@ describe.runIf(motoAvailable())('a sweep of many EC2 groups under throttling', (
     expect(await converge(engine, ids)).toBe(2);
 
     // Assess: exactly one instance per group, nothing terminated.
-    const live = await liveInstances(raw, [{ Name: `tag:${TAG_CONTROLLER}`, Values: [w.controllerId] }]);
+    const live = await liveInstances(fx.raw, [{ Name: `tag:${TAG_CONTROLLER}`, Values: [w.controllerId] }]);
     const perGroup = new Map<string, number>();
     for (const i of live) {
       const group = tagOf(i.Tags, TAG_GROUP) ?? '';

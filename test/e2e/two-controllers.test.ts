@@ -1,10 +1,10 @@
-import { DescribeInstancesCommand, type EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { describe, expect, it } from 'vitest';
 import { TAG_CONTROLLER, TAG_GROUP } from '../../src/tags.js';
-import { type DynamoTestServer, startDynalite } from '../helpers/dynalite.js';
-import { type MotoServer, motoAvailable, startMoto } from '../helpers/moto.js';
-import { AMI, createNetwork, ec2Client, type TestNetwork } from '../providers/ec2-fixtures.js';
-import { converge, type Ec2World, ec2Spec, newEc2World, tagOf } from './ec2-world.js';
+import { motoAvailable } from '../helpers/moto.js';
+import { AMI } from '../providers/ec2-fixtures.js';
+import { converge, type Ec2World, ec2Spec, tagOf } from './ec2-world.js';
+import { useMotoEc2 } from './moto-ec2.js';
 
 /**
  * Two controllers in one account and region (a dev and a prod stack: two tables, two identities),
@@ -15,11 +15,6 @@ import { converge, type Ec2World, ec2Spec, newEc2World, tagOf } from './ec2-worl
  */
 
 const OTHER_AMI = 'ami-1e749f67';
-
-let moto: MotoServer;
-let dynamo: DynamoTestServer;
-let raw: EC2Client;
-let net: TestNetwork;
 
 const ids = (instances: { InstanceId?: string }[]) => instances.map((i) => i.InstanceId ?? '').sort();
 
@@ -33,28 +28,18 @@ function named(w: Ec2World): string[] {
     ]);
 }
 
+const fx = useMotoEc2();
+
 async function stateOf(id: string): Promise<string | undefined> {
-  const out = await raw.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+  const out = await fx.raw.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
   return out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
 }
 
 describe.runIf(motoAvailable())('two controllers sharing an account, each with a group `web`', () => {
-  beforeAll(async () => {
-    [moto, dynamo] = await Promise.all([startMoto(), startDynalite()]);
-    await moto.reset();
-    raw = ec2Client(moto.endpoint);
-    net = await createNetwork(raw);
-  });
-  afterAll(async () => {
-    raw?.destroy();
-    await moto?.reset();
-    await Promise.all([moto?.stop(), dynamo?.stop()]);
-  });
-
   it('each keeps exactly its own 3 through scale-down, rollout and destroy', async () => {
-    const dev = await newEc2World(moto.endpoint, dynamo, { controllerId: 'dev-stack' });
-    const prod = await newEc2World(moto.endpoint, dynamo, { controllerId: 'prod-stack' });
-    const legacy = await raw.send(
+    const dev = await fx.world({ controllerId: 'dev-stack' });
+    const prod = await fx.world({ controllerId: 'prod-stack' });
+    const legacy = await fx.raw.send(
       new RunInstancesCommand({
         ImageId: AMI,
         MinCount: 1,
@@ -64,8 +49,8 @@ describe.runIf(motoAvailable())('two controllers sharing an account, each with a
     );
     const legacyId = legacy.Instances?.[0]?.InstanceId ?? '';
     try {
-      await dev.put(ec2Spec('web', 3, net));
-      await prod.put(ec2Spec('web', 3, net));
+      await dev.put(ec2Spec('web', 3, fx.net));
+      await prod.put(ec2Spec('web', 3, fx.net));
       const devEngine = dev.engine();
       const prodEngine = prod.engine();
       await converge(devEngine, ['web']);
@@ -78,7 +63,7 @@ describe.runIf(motoAvailable())('two controllers sharing an account, each with a
       for (const i of await dev.live('web')) expect(tagOf(i.Tags, TAG_CONTROLLER)).toBe('dev-stack');
 
       // Scale-down in dev: it picks from its own 3 only.
-      await dev.put(ec2Spec('web', 1, net));
+      await dev.put(ec2Spec('web', 1, fx.net));
       await converge(devEngine, ['web']);
       const devAfterScale = ids(await dev.live('web'));
       expect(devAfterScale).toHaveLength(1);
@@ -86,7 +71,7 @@ describe.runIf(motoAvailable())('two controllers sharing an account, each with a
       expect(ids(await prod.live('web'))).toEqual(prodFirst);
 
       // Rollout in prod: its 3 are replaced, dev's 1 is not.
-      await prod.put(ec2Spec('web', 3, net, { imageId: OTHER_AMI }));
+      await prod.put(ec2Spec('web', 3, fx.net, { imageId: OTHER_AMI }));
       await converge(prodEngine, ['web'], async () => {}, 30);
       const prodRolled = await prod.live('web');
       expect(prodRolled).toHaveLength(3);
